@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Debian packages the sandbox needs. Idempotent: installs only what is missing.
+#   nftables  - NAT and filtering for environment egress (sandbox/network)
+#   e2fsprogs - mkfs.ext4 for the disk-backed /tmp of each environment
+#   iproute2  - `ip` for diagnostics
+set -euo pipefail
+need=()
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v losetup >/dev/null 2>&1 || need+=(util-linux)
+if ((${#need[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "system-deps: missing ${need[*]}; run as root or install them with apt-get" >&2
+    exit 0
+  fi
+  echo "system-deps: installing ${need[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -q "${need[@]}" >/dev/null 2>&1 || {
+    apt-get update -q >/dev/null
+    apt-get install -y -q "${need[@]}" >/dev/null
+  }
+fi

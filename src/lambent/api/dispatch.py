@@ -1,0 +1,187 @@
+"""From an HTTP request to a handler call and back, for every modelled operation.
+
+Which service: the SigV4 credential scope names it; without one, `X-Amz-Target` means
+Logs, a form `Action` means IAM or STS, anything else is Lambda. Which operation: the
+compiled routes (rest-json), the `Action` (query) or the target (json). Then parse,
+validate, call the handler method named after the operation (`CreateFunction` ->
+`create_function`) on the handler object registered for that service, and serialize.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botocore import xform_name
+from botocore.model import OperationModel, ServiceModel
+
+from lambent.api import validation
+from lambent.api.context import RequestContext
+from lambent.api.errors import error_response
+from lambent.api.model import Models
+from lambent.api.protocols import jsonrpc, query, restjson
+from lambent.api.routing import Router
+from lambent.auth.authenticator import Authenticator, Caller
+from lambent.errors import (
+    InternalFailure,
+    NotImplementedOperation,
+    ServiceError,
+    UnknownOperation,
+)
+from lambent.http.messages import Handler, Request, Response
+
+log = logging.getLogger(__name__)
+
+HandlerResult = dict[str, Any] | None
+BoundHandler = Callable[[RequestContext, dict[str, Any]], HandlerResult | Awaitable[HandlerResult]]
+
+
+class ServiceHandlers:
+    """Base for handler objects; `service` names the botocore service they implement."""
+
+    service: str = ""
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        models: Models,
+        authenticator: Authenticator,
+        handlers: list[ServiceHandlers],
+        *,
+        default_region: str,
+        extra_routes: dict[str, Handler] | None = None,
+    ) -> None:
+        self._models = models
+        self._auth = authenticator
+        self._region = default_region
+        self._routers = {
+            name: Router(model)
+            for name, model in models.services.items()
+            if model.metadata["protocol"] == "rest-json"
+        }
+        self._extra = dict(extra_routes or {})
+        self._sts_ops = set(models.service("sts").operation_names)
+        self._table: dict[tuple[str, str], tuple[BoundHandler, bool]] = {}
+        for obj in handlers:
+            model = models.service(obj.service)
+            for op_name in model.operation_names:
+                method = getattr(obj, xform_name(op_name), None)
+                if method is not None:
+                    is_async = inspect.iscoroutinefunction(method)
+                    self._table[(obj.service, op_name)] = (method, is_async)
+
+    def implemented(self, service: str) -> list[str]:
+        return sorted(op for svc, op in self._table if svc == service)
+
+    async def __call__(self, req: Request) -> Response:
+        extra = self._extra_route(req.raw_path)
+        if extra is not None:
+            return await extra(req)
+        request_id = str(uuid.uuid4())
+        service_name = self._service_for(req)
+        service = self._models.services.get(service_name)
+        try:
+            caller = self._auth.authenticate(req)
+            op, params = self._parse(service_name, req)
+            ctx = RequestContext(
+                request_id=request_id,
+                caller=caller,
+                region=caller.region or self._region,
+                service=service_name,
+                operation=op.name,
+                request=req,
+            )
+            result = await self._call(service_name, op, ctx, params)
+            resp = self._serialize(service_name, op, result, request_id)
+            if ctx.response_headers:
+                resp.headers.extend(ctx.response_headers)
+            resp.headers.append(("x-amzn-RequestId", request_id))
+            return resp
+        except ServiceError as err:
+            return error_response(service_name, service, err, request_id)
+        except Exception:
+            log.exception("internal error in %s %s", req.method, req.raw_path)
+            return error_response(
+                service_name, service, InternalFailure("An internal error occurred."), request_id
+            )
+
+    def _extra_route(self, raw_path: str) -> Handler | None:
+        if raw_path in self._extra:
+            return self._extra[raw_path]
+        for prefix, handler in self._extra.items():
+            if prefix.endswith("/") and raw_path.startswith(prefix):
+                return handler
+        return None
+
+    def _service_for(self, req: Request) -> str:
+        scope = self._auth.scope(req)
+        if scope is not None and scope.service in self._models.services:
+            if scope.service in ("iam", "sts"):
+                return self._query_service(req, scope.service)
+            return scope.service
+        if "x-amz-target" in req.headers:
+            return "logs"
+        if req.raw_path in ("", "/"):
+            return self._query_service(req, "iam")
+        return "lambda"
+
+    def _query_service(self, req: Request, signed: str) -> str:
+        # IAM and STS share no action names, so the action decides.
+        action = query.form_params(req).get("Action")
+        return "sts" if action in self._sts_ops else "iam"
+
+    def _parse(self, service_name: str, req: Request) -> tuple[OperationModel, dict[str, Any]]:
+        model = self._models.service(service_name)
+        protocol = model.metadata["protocol"]
+        if protocol == "rest-json":
+            match = self._routers[service_name].match(req.method, req.raw_path, req.raw_query)
+            if match is None:
+                raise UnknownOperation(f"Unknown operation {req.method} {req.raw_path}")
+            params = restjson.parse_request(match.operation, req, match.path_params)
+            op = match.operation
+        elif protocol == "query":
+            form = query.form_params(req)
+            op = self._operation(model, form.get("Action"))
+            params = query.parse_request(op, form)
+        else:
+            op = self._operation(model, jsonrpc.operation_name(req))
+            params = jsonrpc.parse_request(op, req)
+        validation.validate(op.input_shape, params)
+        return op, params
+
+    def _operation(self, model: ServiceModel, name: str | None) -> OperationModel:
+        if not name or name not in model.operation_names:
+            raise UnknownOperation(f"Could not find operation {name}")
+        return model.operation_model(name)
+
+    async def _call(
+        self, service: str, op: OperationModel, ctx: RequestContext, params: dict[str, Any]
+    ) -> HandlerResult:
+        entry = self._table.get((service, op.name))
+        if entry is None:
+            raise NotImplementedOperation(service, op.name)
+        method, is_async = entry
+        if is_async:
+            return await method(ctx, params)  # type: ignore[misc]
+        return method(ctx, params)  # type: ignore[return-value]
+
+    def _serialize(
+        self, service_name: str, op: OperationModel, result: HandlerResult, request_id: str
+    ) -> Response:
+        model = self._models.service(service_name)
+        protocol = model.metadata["protocol"]
+        if protocol == "rest-json":
+            return restjson.serialize_response(op, result)
+        if protocol == "query":
+            return query.serialize_response(
+                op, result, model.metadata.get("xmlNamespace", ""), request_id
+            )
+        return jsonrpc.serialize_response(model, op, result)
+
+
+def anonymous(account: str) -> Caller:
+    return Caller(account, f"arn:aws:iam::{account}:root", account, None, None, None)

@@ -1,0 +1,36 @@
+"""botocore's service models, loaded once: the source of truth for routes, shapes and errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel
+
+SERVICES: dict[str, str] = {
+    "lambda": "2015-03-31",
+    "iam": "2010-05-08",
+    "sts": "2011-06-15",
+    "logs": "2014-03-28",
+}
+
+
+@dataclass(frozen=True)
+class Models:
+    """The service models Lambent speaks, keyed by signing name."""
+
+    services: dict[str, ServiceModel]
+
+    @classmethod
+    def load(cls) -> Models:
+        session = botocore.session.get_session()
+        loaded: dict[str, ServiceModel] = {}
+        for name, version in SERVICES.items():
+            loaded[name] = session.get_service_model(name, api_version=version)
+        return cls(loaded)
+
+    def service(self, name: str) -> ServiceModel:
+        return self.services[name]
+
+    def operation(self, service: str, name: str) -> OperationModel:
+        return self.services[service].operation_model(name)

@@ -1,0 +1,100 @@
+"""The all-in-one server: builds every component from Settings and runs them on one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lambent.api.dispatch import Dispatcher, ServiceHandlers
+from lambent.api.model import Models
+from lambent.auth.authenticator import Authenticator
+from lambent.auth.credentials import (
+    Credential,
+    CredentialStore,
+    write_config_file,
+    write_credentials_file,
+)
+from lambent.blobs.store import BlobStore
+from lambent.clock import Clock, SystemClock
+from lambent.http.messages import Request, Response
+from lambent.http.server import HttpServer
+from lambent.settings import Settings
+from lambent.store.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StartupInfo:
+    endpoint: str
+    credentials_file: Path | None = None
+    created_account: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class App:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        data = settings.data_dir
+        data.mkdir(parents=True, exist_ok=True)
+        self.store = SqliteStore(data / "state.db")
+        self.blobs = BlobStore(data, max_unzipped=settings.limits.code_size_unzipped)
+        self.credentials = CredentialStore(self.store, self.clock)
+        self.authenticator = Authenticator(
+            settings.auth, self.credentials, self.clock, settings.account_id
+        )
+        self.models = Models.load()
+        self.handlers: list[ServiceHandlers] = []
+        self._http: HttpServer | None = None
+        self._stopping = asyncio.Event()
+
+    def build_dispatcher(self) -> Dispatcher:
+        from lambent.api.wiring import build_handlers, extra_routes
+
+        self.handlers = build_handlers(self)
+        routes = {"/health": self._health, **extra_routes(self)}
+        return Dispatcher(
+            self.models,
+            self.authenticator,
+            self.handlers,
+            default_region=self.settings.region,
+            extra_routes=routes,
+        )
+
+    async def _health(self, req: Request) -> Response:
+        return Response(200, b'{"status":"ok"}', [("Content-Type", "application/json")])
+
+    def bootstrap_accounts(self) -> StartupInfo:
+        info = StartupInfo(endpoint=self.settings.endpoint)
+        if self.settings.auth == "open":
+            self.credentials.ensure_account(self.settings.account_id)
+            return info
+        creds_file = self.settings.data_dir / "credentials"
+        if not self.credentials.accounts():
+            account, cred = self.credentials.create_account()
+            info.created_account = account
+            self._write_client_files(cred)
+        elif not creds_file.exists():
+            info.notes.append(f"{creds_file} is missing; the root keys are in the store")
+        info.credentials_file = creds_file
+        return info
+
+    def _write_client_files(self, cred: Credential) -> None:
+        data = self.settings.data_dir
+        write_credentials_file(data / "credentials", cred)
+        write_config_file(data / "config", self.settings.region, self.settings.endpoint)
+
+    async def start(self) -> StartupInfo:
+        info = self.bootstrap_accounts()
+        dispatcher = self.build_dispatcher()
+        self._http = HttpServer(dispatcher)
+        await self._http.listen(self.settings.host, self.settings.port)
+        return info
+
+    async def stop(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        self.store.close()

@@ -1,0 +1,34 @@
+"""The `lambent` command: `serve`, and for people without the aws CLI, `deploy`, `invoke`,
+`ls` and `logs`, which talk to a server through the same public API as any client."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lambent.cli import serve
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lambent", description="A self-hosted AWS Lambda.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve.add_parser(sub)
+    try:
+        from lambent.cli import commands
+    except ImportError:  # pragma: no cover - during bootstrap of the package
+        commands = None  # type: ignore[assignment]
+    if commands is not None:
+        commands.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

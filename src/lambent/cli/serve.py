@@ -1,0 +1,111 @@
+"""`lambent serve`: the all-in-one server in the foreground until SIGTERM or Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from lambent.settings import EnvironmentSettings, Settings
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the all-in-one server")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=9000)
+    p.add_argument("--data-dir", type=Path, default=Path(".lambent"))
+    p.add_argument("--auth", choices=["sigv4", "open"], default="sigv4")
+    p.add_argument("--account-id", default="000000000000")
+    p.add_argument("--region", default="us-east-1")
+    p.add_argument(
+        "--allow-open-on-public-host",
+        action="store_true",
+        help="let --auth open bind a non-loopback address (anyone who can reach it is root)",
+    )
+    p.add_argument("--sandbox", choices=["auto", "namespaces", "process"], default="auto")
+    p.add_argument("--keep-alive", type=float, default=600.0, help="idle environment seconds")
+    p.add_argument("--log-level", default="INFO")
+    p.set_defaults(func=run)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    account = str(args.account_id)
+    if not (account.isdigit() and len(account) == 12):
+        raise SystemExit(f"lambent serve: --account-id must be 12 digits, got {account!r}")
+    if args.auth == "open" and not _is_loopback(args.host) and not args.allow_open_on_public_host:
+        raise SystemExit(
+            f"lambent serve: refusing --auth open on non-loopback host {args.host}; "
+            "anyone who can reach it could act as the account. "
+            "Add --allow-open-on-public-host if that is really what you want."
+        )
+    return Settings(
+        data_dir=args.data_dir.resolve(),
+        host=args.host,
+        port=args.port,
+        auth=args.auth,
+        account_id=account,
+        region=args.region,
+        allow_public_open=bool(args.allow_open_on_public_host),
+        environments=EnvironmentSettings(sandbox=args.sandbox, keep_alive_s=args.keep_alive),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(
+        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    settings = settings_from(args)
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover - uvloop is a dependency
+        pass
+    return asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> int:
+    from lambent.app import App
+
+    app = App(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    info = await app.start()
+    if info.created_account:
+        print(f"created account {info.created_account} with a root access key", flush=True)
+    if info.credentials_file is not None:
+        print(
+            f"credentials: {info.credentials_file} (aws CLI format; use "
+            f"AWS_SHARED_CREDENTIALS_FILE={info.credentials_file} "
+            f"AWS_CONFIG_FILE={info.credentials_file.parent / 'config'})",
+            flush=True,
+        )
+    for note in info.notes:
+        print(f"note: {note}", flush=True)
+    print(
+        f"lambent ready at {settings.endpoint} (auth {settings.auth}, region {settings.region}, "
+        f"data {settings.data_dir})",
+        flush=True,
+    )
+    await stop.wait()
+    print("lambent: stopping", flush=True)
+    await app.stop()
+    print("lambent: stopped", flush=True)
+    return 0

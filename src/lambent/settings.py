@@ -1,0 +1,93 @@
+"""One typed settings object, built once by the CLI and passed to everything that needs it.
+
+Nothing in Lambent reads the process environment at import time; a component that needs a
+knob takes it from here, so tests build a Settings with exactly the values they want.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+AuthMode = Literal["sigv4", "open"]
+SandboxKind = Literal["auto", "namespaces", "process"]
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Account and function limits, with AWS's defaults."""
+
+    account_concurrency: int = 1000
+    unreserved_minimum: int = 100
+    burst_per_function: int = 1000
+    burst_window_s: float = 10.0
+    code_size_zipped: int = 50 * 1024 * 1024
+    code_size_unzipped: int = 250 * 1024 * 1024
+    total_code_size: int = 75 * 1024 * 1024 * 1024
+    sync_payload: int = 6 * 1024 * 1024
+    async_payload: int = 1024 * 1024
+    response_payload: int = 6 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class EnvironmentSettings:
+    """How execution environments live and die."""
+
+    keep_alive_s: float = 600.0
+    max_lifetime_s: float = 4 * 3600.0
+    init_timeout_s: float = 10.0
+    shutdown_grace_s: float = 2.0
+    sandbox: SandboxKind = "auto"
+    # Pre-created network slots kept ready, as Lambda pre-creates its own.
+    network_slots_ready: int = 8
+    # Idle-environment reaper cadence.
+    reap_interval_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class AsyncSettings:
+    """Async invocation: delays are AWS's, the base is configurable so tests run in seconds."""
+
+    retry_base_s: float = 60.0
+    throttle_backoff_base_s: float = 1.0
+    throttle_backoff_max_s: float = 300.0
+    pollers: int = 4
+    claim_timeout_s: float = 960.0
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    """Bounded log retention, so the data dir does not grow without limit."""
+
+    default_retention_days: int = 30
+    max_events_per_group: int = 200_000
+    flush_interval_s: float = 0.05
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str = "127.0.0.1"
+    port: int = 9000
+    auth: AuthMode = "sigv4"
+    account_id: str = "000000000000"
+    region: str = "us-east-1"
+    allow_public_open: bool = False
+    # The URL clients use to reach us; defaults to http://host:port.
+    public_url: str | None = None
+    limits: LimitSettings = field(default_factory=LimitSettings)
+    environments: EnvironmentSettings = field(default_factory=EnvironmentSettings)
+    async_: AsyncSettings = field(default_factory=AsyncSettings)
+    logs: LogSettings = field(default_factory=LogSettings)
+
+    @property
+    def endpoint(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = self.host if self.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
+    def replace(self, **changes: object) -> Settings:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
