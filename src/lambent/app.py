@@ -18,8 +18,10 @@ from lambent.auth.credentials import (
 )
 from lambent.blobs.store import BlobStore
 from lambent.clock import Clock, SystemClock
+from lambent.functions.catalog import StoreCatalog
 from lambent.http.messages import Request, Response
 from lambent.http.server import HttpServer
+from lambent.logs.store import LogStore
 from lambent.settings import Settings
 from lambent.store.sqlite import SqliteStore
 
@@ -47,6 +49,8 @@ class App:
             settings.auth, self.credentials, self.clock, settings.account_id
         )
         self.models = Models.load()
+        self.catalog = StoreCatalog(self.store, settings, self.clock)
+        self.logs = LogStore(data / "logs.db", settings.logs, self.clock)
         self.handlers: list[ServiceHandlers] = []
         self._http: HttpServer | None = None
         self._stopping = asyncio.Event()
@@ -97,4 +101,5 @@ class App:
     async def stop(self) -> None:
         if self._http is not None:
             await self._http.close()
+        self.logs.close()
         self.store.close()

@@ -165,9 +165,10 @@ class Dispatcher:
         if entry is None:
             raise NotImplementedOperation(service, op.name)
         method, is_async = entry
+        result = method(ctx, params)
         if is_async:
-            return await method(ctx, params)  # type: ignore[misc]
-        return method(ctx, params)  # type: ignore[return-value]
+            result = await result  # type: ignore[misc]
+        return result  # type: ignore[return-value]
 
     def _serialize(
         self, service_name: str, op: OperationModel, result: HandlerResult, request_id: str

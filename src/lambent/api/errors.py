@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.model import NoShapeFoundError
-from botocore.model import ServiceModel, StructureShape
+from botocore.model import NoShapeFoundError, ServiceModel, StructureShape
 
 from lambent.api.protocols import query
 from lambent.errors import ServiceError
@@ -60,14 +59,19 @@ def error_response(
     if protocol == "json":
         body: dict[str, Any] = {"__type": code, "message": err.message}
         body.update(err.fields)
-        ctype = f"application/x-amz-json-{service.metadata.get('jsonVersion', '1.1')}"
+        version = service.metadata.get("jsonVersion", "1.1") if service else "1.1"
+        ctype = f"application/x-amz-json-{version}"
         headers.append(("Content-Type", ctype))
         return Response(err.status, json.dumps(body).encode(), headers)
     headers.append(("Content-Type", "application/json"))
-    return Response(err.status, json.dumps(rest_json_error_body(service, code, err)).encode(), headers)
+    return Response(
+        err.status, json.dumps(rest_json_error_body(service, code, err)).encode(), headers
+    )
 
 
-def rest_json_error_body(service: ServiceModel | None, code: str, err: ServiceError) -> dict[str, Any]:
+def rest_json_error_body(
+    service: ServiceModel | None, code: str, err: ServiceError
+) -> dict[str, Any]:
     kind = "User" if err.sender_fault else "Service"
     shape = None
     if service is not None:

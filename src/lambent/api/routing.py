@@ -43,7 +43,9 @@ def compile_route(op: OperationModel) -> Route:
         literal_chars += len(literal)
         regex.append(re.escape(literal))
         labels.append(m.group(1))
-        regex.append(f"(?P<g{len(labels) - 1}>.+)" if m.group(2) else f"(?P<g{len(labels) - 1}>[^/]+)")
+        regex.append(
+            f"(?P<g{len(labels) - 1}>.+)" if m.group(2) else f"(?P<g{len(labels) - 1}>[^/]+)"
+        )
         pos = m.end()
     tail = path[pos:]
     literal_chars += len(tail)

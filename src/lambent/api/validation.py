@@ -1,7 +1,7 @@
 """Validation against the model's constraints, with AWS's message format.
 
-    1 validation error detected: Value '20000' at 'memorySize' failed to satisfy
-    constraint: Member must have value less than or equal to 10240
+1 validation error detected: Value '20000' at 'memorySize' failed to satisfy
+constraint: Member must have value less than or equal to 10240
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lambent.api import iam, lambda_, logs, sts
 from lambent.api.dispatch import ServiceHandlers
 from lambent.http.messages import Handler
 
@@ -12,8 +13,15 @@ if TYPE_CHECKING:
 
 
 def build_handlers(app: App) -> list[ServiceHandlers]:
-    return []
+    return [
+        *lambda_.handlers(app),
+        *iam.handlers(app),
+        *sts.handlers(app),
+        *logs.handlers(app),
+    ]
 
 
 def extra_routes(app: App) -> dict[str, Handler]:
-    return {}
+    from lambent.api.lambda_ import routes as lambda_routes
+
+    return dict(lambda_routes.extra_routes(app))

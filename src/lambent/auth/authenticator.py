@@ -84,7 +84,11 @@ class Authenticator:
         if not ok:
             raise InvalidSignature(BAD_SIGNATURE)
         return Caller(
-            cred.account_id, cred.principal_arn, cred.user_id, cred.access_key, auth.region,
+            cred.account_id,
+            cred.principal_arn,
+            cred.user_id,
+            cred.access_key,
+            auth.region,
             auth.service,
         )
 
@@ -97,8 +101,12 @@ class Authenticator:
             if cred is not None:
                 # Keys Lambent issued (AssumeRole, CreateAccessKey) keep their identity.
                 return Caller(
-                    cred.account_id, cred.principal_arn, cred.user_id, access_key,
-                    auth.region if auth else None, auth.service if auth else None,
+                    cred.account_id,
+                    cred.principal_arn,
+                    cred.user_id,
+                    access_key,
+                    auth.region if auth else None,
+                    auth.service if auth else None,
                 )
         return Caller(
             account,

@@ -71,7 +71,7 @@ class CredentialStore:
                 secret=doc["secret"],
                 account_id=doc["account_id"],
                 principal_arn=doc["principal_arn"],
-                user_id=doc.get("user_id", doc["account_id"]),
+                user_id=str(doc.get("user_id") or doc["account_id"]),
                 session_token=doc.get("session_token"),
                 expires_at=doc.get("expires_at"),
                 status=doc.get("status", "Active"),

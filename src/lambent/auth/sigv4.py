@@ -181,7 +181,11 @@ def verify(
         method, raw_path, raw_query, headers, auth.signed_headers, payload_hash
     )
     expected = signature(
-        secret, auth.date, auth.region, auth.service, string_to_sign(amz_date, auth.scope, canonical)
+        secret,
+        auth.date,
+        auth.region,
+        auth.service,
+        string_to_sign(amz_date, auth.scope, canonical),
     )
     return hmac.compare_digest(expected, auth.signature)
 
@@ -213,7 +217,9 @@ def sign_headers(
     if session_token:
         out["x-amz-security-token"] = session_token
     payload_hash = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
-    signed = tuple(sorted(k for k in out if k in ("host", "content-type") or k.startswith("x-amz-")))
+    signed = tuple(
+        sorted(k for k in out if k in ("host", "content-type") or k.startswith("x-amz-"))
+    )
     canonical = canonical_request(method, url_path, query, out, signed, payload_hash)
     scope = f"{date}/{region}/{service}/aws4_request"
     sig = signature(secret, date, region, service, string_to_sign(amz_date, scope, canonical))

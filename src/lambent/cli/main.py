@@ -6,19 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lambent.cli import serve
+from lambent.cli import commands, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lambent", description="A self-hosted AWS Lambda.")
     sub = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(sub)
-    try:
-        from lambent.cli import commands
-    except ImportError:  # pragma: no cover - during bootstrap of the package
-        commands = None  # type: ignore[assignment]
-    if commands is not None:
-        commands.add_parsers(sub)
+    commands.add_parsers(sub)
     return parser
 
 

@@ -15,8 +15,8 @@ import logging
 import socket
 import time
 from collections.abc import Callable
-from typing import cast
 from email.utils import formatdate
+from typing import cast
 
 import httptools
 
@@ -179,7 +179,7 @@ class HttpProtocol(asyncio.Protocol):
                     b'{"Type":"Service","message":"Internal error"}',
                     [("Content-Type", "application/json")],
                 )
-            if self._closed:
+            if self._is_closed():  # the client may have gone while we worked
                 return
             if resp.stream is not None:
                 await self._write_stream(resp, keep_alive)

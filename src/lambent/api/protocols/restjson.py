@@ -90,8 +90,7 @@ def _json_body(body: bytes, error: ErrorFactory) -> Any:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise error(
-            "Could not parse request body into json: Could not parse payload into json: "
-            f"{exc}"
+            f"Could not parse request body into json: Could not parse payload into json: {exc}"
         ) from exc
     if not isinstance(doc, dict):
         raise error(

@@ -95,9 +95,7 @@ def from_json(shape: Shape, value: Any, where: str, error: ErrorFactory) -> Any:
         assert isinstance(shape, MapShape)
         if not isinstance(value, dict):
             raise error(_type_message(where, "map", value))
-        return {
-            str(k): from_json(shape.value, v, f"{where}.{k}", error) for k, v in value.items()
-        }
+        return {str(k): from_json(shape.value, v, f"{where}.{k}", error) for k, v in value.items()}
     return _scalar_from_json(shape, value, where, error)
 
 

@@ -1,0 +1,163 @@
+"""Test support: a real `lambent serve` process and real boto3 clients pointed at it."""
+
+from __future__ import annotations
+
+import configparser
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class ServerProcess:
+    """A running `lambent serve`; `output` holds what it printed so far."""
+
+    proc: subprocess.Popen[str]
+    port: int
+    data_dir: Path
+    auth: str
+    account_id: str
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def credentials(self) -> tuple[str, str]:
+        if self.auth == "open":
+            return ("testing", "testing")
+        cp = configparser.ConfigParser()
+        cp.read(self.data_dir / "credentials")
+        return (cp["default"]["aws_access_key_id"], cp["default"]["aws_secret_access_key"])
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        key, secret = kwargs.pop("keys", None) or self.credentials()
+        factory: Any = boto3.client
+        return factory(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=kwargs.pop("region_name", "us-east-1"),
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=kwargs.pop("session_token", None),
+            config=Config(
+                retries={"max_attempts": 0, "mode": "standard"},
+                read_timeout=kwargs.pop("read_timeout", 120),
+                connect_timeout=5,
+            ),
+            **kwargs,
+        )
+
+    def stop(self, sig: int = 15, timeout: float = 30) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            rest = self.proc.stdout.read()
+            if rest:
+                self.output.extend(rest.splitlines())
+        return int(self.proc.returncode)
+
+
+def start_server(
+    data_dir: Path,
+    *,
+    auth: str = "sigv4",
+    account_id: str = "123456789012",
+    extra_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    ready_timeout: float = 60.0,
+) -> ServerProcess:
+    port = port or free_port()
+    args = [
+        sys.executable,
+        "-m",
+        "lambent",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data-dir",
+        str(data_dir),
+        "--auth",
+        auth,
+        "--account-id",
+        account_id,
+        *(extra_args or []),
+    ]
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=str(REPO),
+    )
+    server = ServerProcess(proc, port, data_dir, auth, account_id)
+    deadline = time.monotonic() + ready_timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            if proc.poll() is not None:
+                raise RuntimeError("lambent serve exited:\n" + "\n".join(server.output))
+            continue
+        server.output.append(line.rstrip("\n"))
+        if "ready" in line:
+            _drain_in_background(server)
+            return server
+    proc.kill()
+    raise RuntimeError("lambent serve did not become ready:\n" + "\n".join(server.output))
+
+
+def _drain_in_background(server: ServerProcess) -> None:
+    import threading
+
+    def pump() -> None:
+        assert server.proc.stdout is not None
+        for line in server.proc.stdout:
+            server.output.append(line.rstrip("\n"))
+
+    threading.Thread(target=pump, daemon=True).start()
+
+
+@contextlib.contextmanager
+def running_server(data_dir: Path, **kwargs: Any) -> Iterator[ServerProcess]:
+    server = start_server(data_dir, **kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as err:
+        return int(err.code), err.read()
