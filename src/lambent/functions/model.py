@@ -78,8 +78,13 @@ class Resolved:
 
 
 class FunctionListener(Protocol):
+    """The data plane's ear on the control plane (environment pools, SnapStart templates)."""
+
     def function_changed(self, account_id: str, function_name: str, version: str) -> None:
         """A version's code or configuration changed, or it was deleted ("*" = all)."""
+
+    def version_published(self, account_id: str, function_name: str, version: str) -> None:
+        """A version was published (SnapStart: the data plane now makes its snapshot)."""
 
 
 class FunctionCatalog(Protocol):
