@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lambent.api.dispatch import ServiceHandlers
+from lambent.api.sts.identity import IdentityHandlers
 
 if TYPE_CHECKING:
     from lambent.app import App
 
 
 def handlers(app: App) -> list[ServiceHandlers]:
-    return []
+    return [IdentityHandlers()]

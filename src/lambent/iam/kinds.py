@@ -1,0 +1,21 @@
+"""Store document kinds for IAM entities (account = the owning account id).
+
+- iam_role: key RoleName, doc = the IAM `Role` output shape (others read it: the Lambda
+  control plane checks execution roles by this kind and key).
+- iam_role_attachment: key "ROLE\\nPOLICY_ARN", parent RoleName, doc {PolicyName, PolicyArn}.
+- iam_role_policy: key "ROLE\\nPOLICY_NAME", parent RoleName, doc {PolicyName, PolicyDocument}.
+- iam_policy: key PolicyName, doc {"policy": Policy shape, "document": raw JSON text}.
+- iam_user: key UserName, doc = the IAM `User` output shape.
+"""
+
+from __future__ import annotations
+
+ROLE = "iam_role"
+ROLE_ATTACHMENT = "iam_role_attachment"
+ROLE_POLICY = "iam_role_policy"
+POLICY = "iam_policy"
+USER = "iam_user"
+
+
+def child_key(parent: str, name: str) -> str:
+    return f"{parent}\n{name}"

@@ -1,0 +1,124 @@
+"""IAM roles through real boto3 against a real `lambent serve` (SigV4)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from tests.support import ServerProcess
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def unvalidated(server: ServerProcess, service: str) -> Any:
+    """A client that sends what it is given, so the server's own validation answers."""
+    key, secret = server.credentials()
+    factory: Any = boto3.client
+    return factory(
+        service,
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+        config=Config(parameter_validation=False, retries={"max_attempts": 0}),
+    )
+
+
+def account_of(server: ServerProcess) -> str:
+    return str(server.client("sts").get_caller_identity()["Account"])
+
+
+def _code(err: pytest.ExceptionInfo[ClientError]) -> str:
+    return str(err.value.response["Error"]["Code"])
+
+
+def test_create_and_get_role(server: ServerProcess) -> None:
+    iam: Any = server.client("iam")
+    created = iam.create_role(
+        RoleName="exec-role",
+        Path="/service-role/",
+        AssumeRolePolicyDocument=TRUST,
+        Description="runs functions",
+        Tags=[{"Key": "team", "Value": "a"}],
+    )["Role"]
+    account = account_of(server)
+    assert created["Arn"] == f"arn:aws:iam::{account}:role/service-role/exec-role"
+    assert created["RoleId"].startswith("AROA") and len(created["RoleId"]) == 21
+    assert created["AssumeRolePolicyDocument"] == json.loads(TRUST)
+    assert created["MaxSessionDuration"] == 3600
+
+    got = iam.get_role(RoleName="exec-role")["Role"]
+    assert got["RoleId"] == created["RoleId"]
+    assert got["Path"] == "/service-role/"
+    assert got["Description"] == "runs functions"
+    assert got["Tags"] == [{"Key": "team", "Value": "a"}]
+    assert got["CreateDate"] == created["CreateDate"]
+
+
+def test_role_names_are_case_insensitive(server: ServerProcess) -> None:
+    iam: Any = server.client("iam")
+    iam.create_role(RoleName="CaseRole", AssumeRolePolicyDocument=TRUST)
+    with pytest.raises(ClientError) as err:
+        iam.create_role(RoleName="caserole", AssumeRolePolicyDocument=TRUST)
+    assert _code(err) == "EntityAlreadyExists"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
+    assert iam.get_role(RoleName="CASEROLE")["Role"]["RoleName"] == "CaseRole"
+
+
+def test_get_missing_role(server: ServerProcess) -> None:
+    iam: Any = server.client("iam")
+    with pytest.raises(ClientError) as err:
+        iam.get_role(RoleName="nope")
+    assert _code(err) == "NoSuchEntity"
+    assert err.value.response["Error"]["Message"] == "The role with name nope cannot be found."
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+
+
+def test_malformed_trust_policy_is_rejected(server: ServerProcess) -> None:
+    iam: Any = server.client("iam")
+    with pytest.raises(ClientError) as err:
+        iam.create_role(RoleName="bad", AssumeRolePolicyDocument="some policy")
+    assert _code(err) == "MalformedPolicyDocument"
+    raw = unvalidated(server, "iam")
+    with pytest.raises(ClientError) as err:
+        raw.create_role(RoleName="bad", AssumeRolePolicyDocument=TRUST, MaxSessionDuration=60)
+    assert _code(err) == "ValidationError"
+    assert "maxSessionDuration" in err.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as err:
+        iam.get_role(RoleName="bad")
+    assert _code(err) == "NoSuchEntity"
+
+
+def test_open_mode_accepts_placeholder_trust_policy(open_server: ServerProcess) -> None:
+    iam: Any = open_server.client("iam")
+    arn = iam.create_role(
+        RoleName="my-role", AssumeRolePolicyDocument="some policy", Path="/my-path/"
+    )["Role"]["Arn"]
+    assert arn == "arn:aws:iam::123456789012:role/my-path/my-role"
+    assert iam.get_role(RoleName="my-role")["Role"]["AssumeRolePolicyDocument"] == "some policy"
+
+
+def test_caller_identity(server: ServerProcess, open_server: ServerProcess) -> None:
+    ident = server.client("sts").get_caller_identity()
+    assert ident["Account"].isdigit() and len(ident["Account"]) == 12
+    assert ident["Arn"] == f"arn:aws:iam::{ident['Account']}:root"
+    assert ident["UserId"] == ident["Account"]
+    opened = open_server.client("sts").get_caller_identity()
+    assert opened["Account"] == "123456789012"
+    assert opened["Arn"] == "arn:aws:iam::123456789012:root"
