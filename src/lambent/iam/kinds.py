@@ -6,6 +6,7 @@
 - iam_role_policy: key "ROLE\\nPOLICY_NAME", parent RoleName, doc {PolicyName, PolicyDocument}.
 - iam_policy: key PolicyName, doc {"policy": Policy shape, "document": raw JSON text}.
 - iam_user: key UserName, doc = the IAM `User` output shape.
+- iam_user_attachment / iam_user_policy: as for roles, parent UserName.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ ROLE_ATTACHMENT = "iam_role_attachment"
 ROLE_POLICY = "iam_role_policy"
 POLICY = "iam_policy"
 USER = "iam_user"
+USER_ATTACHMENT = "iam_user_attachment"
+USER_POLICY = "iam_user_policy"
 
 
 def child_key(parent: str, name: str) -> str:

@@ -66,3 +66,11 @@ def parse_iam_arn(arn: str, resource_type: str) -> IamArn:
         raise IamInvalidInput(f"ARN {arn} is not valid.")
     path, _, name = rest.rpartition("/")
     return IamArn(account, kind, f"/{path}/" if path else "/", name)
+
+
+def user_name_of(principal_arn: str) -> str | None:
+    """The IAM user a principal ARN names, or None (root, role sessions, services)."""
+    prefix, sep, rest = principal_arn.partition(":user/")
+    if not sep or not prefix.startswith("arn:aws:iam::"):
+        return None
+    return rest.rsplit("/", 1)[-1]

@@ -5,11 +5,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lambent.api.dispatch import ServiceHandlers
+from lambent.api.iam import roles_for
 from lambent.api.sts.identity import IdentityHandlers
+from lambent.api.sts.sessions import SessionHandlers
+from lambent.iam.sessions import SessionIssuer
 
 if TYPE_CHECKING:
     from lambent.app import App
 
 
 def handlers(app: App) -> list[ServiceHandlers]:
-    return [IdentityHandlers()]
+    issuer = SessionIssuer(roles_for(app), app.credentials, app.clock)
+    # Start-up sweep: keys that expired while the server was down go now.
+    issuer.purge_expired(force=True)
+    return [IdentityHandlers(), SessionHandlers(issuer)]

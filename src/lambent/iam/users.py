@@ -1,0 +1,100 @@
+"""IAM users: the principals long-term access keys belong to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambent.auth.credentials import ACCOUNT_KIND, GLOBAL, KEY_KIND
+from lambent.clock import Clock
+from lambent.errors import IamDeleteConflict, IamEntityAlreadyExists, IamNoSuchEntity
+from lambent.iam import kinds, names, paging
+from lambent.store.interface import Doc, Store
+
+_LISTED = ("Path", "UserName", "UserId", "Arn", "CreateDate", "PasswordLastUsed")
+
+
+def not_found(name: str) -> IamNoSuchEntity:
+    return IamNoSuchEntity(f"The user with name {name} cannot be found.")
+
+
+def user_keys(store: Store, account: str, user_name: str | None) -> list[Doc]:
+    """Long-term keys of one user (None: the account root), each with its AccessKeyId."""
+    out: list[Doc] = []
+    for row in store.list(KEY_KIND, GLOBAL, parent=account):
+        doc = row.doc
+        if doc.get("session_token") is not None or doc.get("user_name") != user_name:
+            continue
+        if user_name is None and doc.get("principal_arn") != names.root_arn(account):
+            continue
+        out.append({**doc, "AccessKeyId": row.key})
+    return out
+
+
+class Users:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+
+    def root(self, account: str) -> Doc:
+        """GetUser as the account root: the account's own identity, no UserName."""
+        doc = self._store.get(ACCOUNT_KIND, GLOBAL, account) or {}
+        return {
+            "UserId": account,
+            "Arn": names.root_arn(account),
+            "CreateDate": float(int(doc.get("created") or 0)),
+        }
+
+    def find(self, account: str, name: str) -> Doc | None:
+        doc = self._store.get(kinds.USER, account, name)
+        if doc is not None:
+            return doc
+        folded = name.casefold()
+        for row in self._store.list(kinds.USER, account):
+            if row.key.casefold() == folded:
+                return row.doc
+        return None
+
+    def get(self, account: str, name: str) -> Doc:
+        doc = self.find(account, name)
+        if doc is None:
+            raise not_found(name)
+        return doc
+
+    def create(self, account: str, params: dict[str, Any]) -> Doc:
+        name = str(params["UserName"])
+        path = str(params.get("Path") or "/")
+        user: Doc = {
+            "Path": path,
+            "UserName": name,
+            "UserId": names.user_id(),
+            "Arn": names.iam_arn(account, "user", path, name),
+            "CreateDate": float(int(self._clock.time())),
+        }
+        if params.get("Tags"):
+            user["Tags"] = list(params["Tags"])
+        with self._store.transaction():
+            if self.find(account, name) is not None:
+                raise IamEntityAlreadyExists(f"User with name {name} already exists.")
+            self._store.put(kinds.USER, account, name, user)
+        return user
+
+    def list(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
+        prefix = str(params.get("PathPrefix") or "/")
+        users = [
+            row.doc
+            for row in self._store.list(kinds.USER, account)
+            if str(row.doc.get("Path", "/")).startswith(prefix)
+        ]
+        chunk, extra = paging.page(users, lambda u: str(u["UserName"]), params)
+        return {"Users": [{k: u[k] for k in _LISTED if k in u} for u in chunk], **extra}
+
+    def delete(self, account: str, name: str) -> None:
+        with self._store.transaction():
+            key = str(self.get(account, name)["UserName"])
+            if user_keys(self._store, account, key):
+                raise IamDeleteConflict("Cannot delete entity, must delete access keys first.")
+            if self._store.list(kinds.USER_ATTACHMENT, account, parent=key, limit=1):
+                raise IamDeleteConflict("Cannot delete entity, must detach all policies first.")
+            if self._store.list(kinds.USER_POLICY, account, parent=key, limit=1):
+                raise IamDeleteConflict("Cannot delete entity, must delete policies first.")
+            self._store.delete(kinds.USER, account, key)
