@@ -27,8 +27,12 @@ lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 
+# The guest code runs inside environments as top-level `lambent_guest`, so it is
+# checked on its own, with the guest directory as its package base.
 typecheck: install
 	$(BIN)/mypy
+	cd src/lambent/guest && MYPYPATH=. ../../../$(BIN)/mypy --config-file /dev/null --strict \
+	    --warn-unreachable --python-version 3.11 --explicit-package-bases lambent_guest $$(ls *.py 2>/dev/null)
 
 unit: install
 	$(BIN)/pytest tests/unit -q

@@ -18,10 +18,13 @@ from lambent.auth.credentials import (
 )
 from lambent.blobs.store import BlobStore
 from lambent.clock import Clock, SystemClock
+from lambent.environments.manager import EnvironmentManager
 from lambent.functions.catalog import StoreCatalog
 from lambent.http.messages import Request, Response
 from lambent.http.server import HttpServer
+from lambent.invoke.service import InvokeService
 from lambent.logs.store import LogStore
+from lambent.sandbox.select import choose as choose_sandbox
 from lambent.settings import Settings
 from lambent.store.sqlite import SqliteStore
 
@@ -51,6 +54,12 @@ class App:
         self.models = Models.load()
         self.catalog = StoreCatalog(self.store, settings, self.clock)
         self.logs = LogStore(data / "logs.db", settings.logs, self.clock)
+        self.sandbox = choose_sandbox(settings)
+        self.environments = EnvironmentManager(
+            settings, self.clock, self.sandbox, self.blobs, self.logs
+        )
+        self.catalog.subscribe(self.environments)
+        self.invoker = InvokeService(settings, self.clock, self.catalog, self.environments)
         self.handlers: list[ServiceHandlers] = []
         self._http: HttpServer | None = None
         self._stopping = asyncio.Event()
@@ -93,6 +102,11 @@ class App:
 
     async def start(self) -> StartupInfo:
         info = self.bootstrap_accounts()
+        await self.environments.start()
+        info.notes.append(
+            f"sandbox: {self.sandbox.name}"
+            + ("" if self.sandbox.isolated else " (no isolation between functions)")
+        )
         dispatcher = self.build_dispatcher()
         self._http = HttpServer(dispatcher)
         await self._http.listen(self.settings.host, self.settings.port)
@@ -101,5 +115,6 @@ class App:
     async def stop(self) -> None:
         if self._http is not None:
             await self._http.close()
+        await self.environments.close()
         self.logs.close()
         self.store.close()

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
 
 
 def build_handlers(app: App) -> list[ServiceHandlers]:
+    from lambent.invoke.api import InvokeHandlers
+
     return [
+        InvokeHandlers(app.invoker),
         *lambda_.handlers(app),
         *iam.handlers(app),
         *sts.handlers(app),

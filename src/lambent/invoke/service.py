@@ -1,0 +1,145 @@
+"""The synchronous invoke path: resolve, route, lease an environment, run, answer.
+
+    resolve qualifier (cached) -> alias weights -> state check -> size check
+      -> [admission lease] -> environment lease -> invocation
+
+The leases nest as context managers so every exit path (answer, error, timeout, client
+gone) gives back what it took.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
+from typing import Any
+
+from lambent.clock import Clock
+from lambent.environments.invocation import InvocationRequest, InvocationResult
+from lambent.environments.manager import EnvironmentManager
+from lambent.environments.pool import PoolRetired
+from lambent.errors import InvalidRequestContent, RequestTooLarge, ResourceConflict
+from lambent.functions.model import FunctionCatalog, FunctionVersion, Resolved
+from lambent.settings import Settings
+
+MAX_CLIENT_CONTEXT = 3583
+
+Admission = Callable[[FunctionVersion, Resolved], AbstractAsyncContextManager[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class InvokeCall:
+    account_id: str
+    function: str
+    qualifier: str | None
+    payload: bytes
+    request_id: str
+    log_tail: bool = False
+    client_context_b64: str | None = None
+    trace_id: str | None = None
+
+
+def trace_id(now: float) -> str:
+    """An X-Ray trace header like Lambda's: Root=1-<epoch hex>-<96 random bits>."""
+    return f"Root=1-{int(now):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
+
+
+def decode_client_context(encoded: str | None) -> str | None:
+    """The runtime gets the client context as JSON text; the caller sends it base64."""
+    if not encoded:
+        return None
+    if len(encoded) > MAX_CLIENT_CONTEXT:
+        raise InvalidRequestContent(
+            f"Client context must be less than {MAX_CLIENT_CONTEXT} bytes when base64 encoded."
+        )
+    try:
+        text = base64.b64decode(encoded, validate=True).decode()
+        json.loads(text)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidRequestContent(
+            "Client context must be a valid Base64-encoded JSON object."
+        ) from exc
+    return text
+
+
+class InvokeService:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        catalog: FunctionCatalog,
+        environments: EnvironmentManager,
+        admission: Admission | None = None,
+    ) -> None:
+        self._settings = settings
+        self._clock = clock
+        self._catalog = catalog
+        self._environments = environments
+        self._admission = admission
+        self._random = random.Random()
+
+    def resolve(self, account_id: str, function: str, qualifier: str | None) -> Resolved:
+        return self._catalog.resolve(account_id, function, qualifier)
+
+    def route(self, resolved: Resolved) -> FunctionVersion:
+        """Pick the version an alias sends this invocation to, by its weights."""
+        if resolved.additional_weights:
+            roll = self._random.random()
+            acc = 0.0
+            for version, weight in resolved.additional_weights.items():
+                acc += weight
+                if roll < acc:
+                    v = resolved.version
+                    return self._catalog.version(v.account_id, v.function_name, version)
+        return resolved.version
+
+    def check_ready(self, version: FunctionVersion) -> None:
+        if version.state != "Active":
+            raise ResourceConflict(
+                "The operation cannot be performed at this time. The function is currently in "
+                f"the following state: {version.state}"
+            )
+
+    def check_size(self, payload: bytes, limit: int) -> None:
+        if len(payload) > limit:
+            raise RequestTooLarge(
+                f"Request must be smaller than {limit} bytes for the InvokeFunction operation"
+            )
+
+    async def invoke(self, call: InvokeCall) -> InvocationResult:
+        """A RequestResponse invocation. Raises domain errors for throttles and bad input."""
+        self.check_size(call.payload, self._settings.limits.sync_payload)
+        client_context = decode_client_context(call.client_context_b64)
+        for attempt in range(3):
+            resolved = self.resolve(call.account_id, call.function, call.qualifier)
+            version = self.route(resolved)
+            self.check_ready(version)
+            req = InvocationRequest(
+                request_id=call.request_id,
+                payload=call.payload,
+                invoked_arn=resolved.invoked_arn,
+                client_context=client_context,
+                trace_id=call.trace_id or trace_id(time.time()),
+                want_tail=call.log_tail,
+            )
+            try:
+                return await self.run(version, resolved, req)
+            except PoolRetired:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def run(
+        self, version: FunctionVersion, resolved: Resolved, req: InvocationRequest
+    ) -> InvocationResult:
+        lease: AbstractAsyncContextManager[Any] = (
+            self._admission(version, resolved) if self._admission else nullcontext()
+        )
+        async with lease, self._environments.lease(version) as (env, _created):
+            return await env.run(req)

@@ -1,0 +1,204 @@
+"""The `process` backend: one plain child process per environment, and no isolation.
+
+It exists for machines without root or namespaces, and as the "fresh process" baseline
+the benchmarks compare the template fork against. It claims nothing it does not do: the
+function runs as the server's user, sees the host filesystem and network, and its limits
+are not enforced (`isolated = False`).
+
+Paths: argv and environment values use the in-sandbox paths (/var/task, /opt,
+/var/runtime); this backend rewrites them to the real directories.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+from lambent.sandbox.interface import (
+    EnvironmentSpec,
+    ExitStatus,
+    SnapStartReport,
+    TemplateSpec,
+)
+
+
+def merge_layers(layer_dirs: tuple[Path, ...], work: Path) -> Path | None:
+    """A directory with the layers' files merged in order (later layers win)."""
+    if not layer_dirs:
+        return None
+    if len(layer_dirs) == 1:
+        return layer_dirs[0]
+    target = Path(tempfile.mkdtemp(prefix="opt-", dir=work))
+    for layer in layer_dirs:
+        shutil.copytree(layer, target, symlinks=True, dirs_exist_ok=True)
+    return target
+
+
+class ProcessEnvironment:
+    restored = False
+    telemetry_fd: int | None = None
+
+    def __init__(
+        self, env_id: str, proc: subprocess.Popen[bytes], sock: socket.socket, output_fd: int
+    ) -> None:
+        self.env_id = env_id
+        self._proc = proc
+        self.pid = proc.pid
+        self.runtime_api_socket = sock
+        host, port = sock.getsockname()[:2]
+        self.runtime_api_address = f"{host}:{port}"
+        self.output_fd = output_fd
+        self._exit: asyncio.Future[ExitStatus] = asyncio.get_running_loop().create_future()
+        self._frozen = False
+        self._poller: asyncio.Task[None] | None = None
+        self._watch()
+
+    def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            pidfd = os.pidfd_open(self.pid)
+        except OSError:
+            self._poller = loop.create_task(self._poll_exit())
+            return
+
+        def on_exit() -> None:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+            self._reap()
+
+        loop.add_reader(pidfd, on_exit)
+
+    async def _poll_exit(self) -> None:  # pragma: no cover - kernels without pidfd
+        while self._proc.poll() is None:
+            await asyncio.sleep(0.05)
+        self._reap()
+
+    def _reap(self) -> None:
+        code = self._proc.wait()
+        status = ExitStatus(code=None, signal=-code) if code < 0 else ExitStatus(code, None)
+        if not self._exit.done():
+            self._exit.set_result(status)
+
+    async def wait(self) -> ExitStatus:
+        return await asyncio.shield(self._exit)
+
+    def freeze(self) -> None:
+        if not self._frozen and not self._exit.done():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGSTOP)
+            self._frozen = True
+
+    def thaw(self) -> None:
+        if self._frozen:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGCONT)
+            self._frozen = False
+
+    def memory_peak_bytes(self) -> int | None:
+        try:
+            with open(f"/proc/{self.pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            return None
+        return None
+
+    def memory_limit_hit(self) -> bool:
+        return False
+
+    async def destroy(self, grace_s: float) -> ExitStatus:
+        self.thaw()
+        if not self._exit.done():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._exit), grace_s)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.pid, signal.SIGKILL)
+        status = await self.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)  # stragglers of the group
+        self.runtime_api_socket.close()
+        with contextlib.suppress(OSError):
+            os.close(self.output_fd)
+        return status
+
+
+class ProcessTemplate:
+    snapstart_report: SnapStartReport | None = None
+
+    def __init__(self, spec: TemplateSpec, work: Path) -> None:
+        self.spec = spec
+        self._work = work
+        self._opt = merge_layers(spec.layer_dirs, work)
+        self._map = {
+            "/var/task": str(spec.code_dir),
+            "/var/runtime": str(spec.guest_dir),
+            "/opt": str(self._opt) if self._opt else str(work / "no-layers"),
+        }
+
+    def _host_path(self, value: str) -> str:
+        for inside, outside in self._map.items():
+            value = value.replace(inside, outside)
+        return value
+
+    async def spawn(self, env: EnvironmentSpec) -> ProcessEnvironment:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(64)
+        sock.setblocking(False)
+        host, port = sock.getsockname()[:2]
+        variables = {**self.spec.base_env, **env.env}
+        variables["AWS_LAMBDA_RUNTIME_API"] = f"{host}:{port}"
+        variables = {k: self._host_path(v) for k, v in variables.items()}
+        argv = [self._host_path(a) for a in self.spec.launch.argv]
+        read_fd, write_fd = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,
+                env=variables,
+                cwd=str(self.spec.code_dir),
+                start_new_session=True,
+                close_fds=True,
+            )
+        except OSError:
+            os.close(read_fd)
+            os.close(write_fd)
+            sock.close()
+            raise
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        return ProcessEnvironment(env.env_id, proc, sock, read_fd)
+
+    async def close(self) -> None:
+        if self._opt is not None and self._opt.parent == self._work:
+            shutil.rmtree(self._opt, ignore_errors=True)
+
+
+class ProcessSandbox:
+    name = "process"
+    isolated = False
+
+    def __init__(self, work: Path) -> None:
+        self._work = work
+
+    async def start(self) -> None:
+        self._work.mkdir(parents=True, exist_ok=True)
+
+    async def template(self, spec: TemplateSpec) -> ProcessTemplate:
+        return ProcessTemplate(spec, self._work)
+
+    async def close(self) -> None:
+        shutil.rmtree(self._work, ignore_errors=True)
