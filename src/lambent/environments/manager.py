@@ -48,6 +48,7 @@ class EnvironmentManager:
         blobs: BlobStore,
         sink: LogSink,
         credentials_for: CredentialsFor | None = None,
+        before_create: Callable[[FunctionVersion], None] | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -55,6 +56,8 @@ class EnvironmentManager:
         self._blobs = blobs
         self._sink = sink
         self._credentials_for = credentials_for
+        # Checked before each new environment (the scaling limit); may raise a throttle.
+        self._before_create = before_create
         self._pools: dict[str, VersionPool] = {}
         self._retired: list[VersionPool] = []
         self._templates = _Templates({}, {})
@@ -90,6 +93,8 @@ class EnvironmentManager:
 
     async def _new_environment(self, pool: VersionPool) -> Environment:
         version = pool.version
+        if self._before_create is not None:
+            self._before_create(version)
         template = await self._template(version)
         env_id = uuid.uuid4().hex
         day = dt.datetime.fromtimestamp(self._clock.time(), tz=dt.UTC).strftime("%Y/%m/%d")

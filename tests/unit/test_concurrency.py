@@ -1,0 +1,90 @@
+"""Admission and the scaling limit: pure logic, virtual time."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambent.clock import ManualClock
+from lambent.concurrency.admission import Admission
+from lambent.concurrency.burst import BurstLimiter
+from lambent.errors import TooManyRequests
+
+
+def admission(limit: int, reserved: dict[str, int]) -> Admission:
+    return Admission(
+        limit,
+        lambda account, fn: reserved.get(fn),
+        lambda account: sum(reserved.values()),
+    )
+
+
+def test_account_quota_throttles_past_the_limit_and_recovers() -> None:
+    adm = admission(3, {})
+    leases = [adm.take("a", "f") for _ in range(3)]
+    with pytest.raises(TooManyRequests) as err:
+        adm.take("a", "g")
+    assert err.value.reason == "ConcurrentInvocationLimitExceeded"
+    assert err.value.status == 429
+    adm.give(leases.pop())
+    adm.take("a", "g")
+    assert adm.in_use("a") == 3
+
+
+def test_accounts_do_not_share_quota() -> None:
+    adm = admission(1, {})
+    adm.take("a", "f")
+    adm.take("b", "f")
+    with pytest.raises(TooManyRequests):
+        adm.take("a", "f")
+
+
+def test_reserved_function_has_its_own_ceiling_and_reason() -> None:
+    adm = admission(10, {"r": 1})
+    adm.take("a", "r")
+    with pytest.raises(TooManyRequests) as err:
+        adm.take("a", "r")
+    assert err.value.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_reserved_zero_throttles_every_invoke() -> None:
+    adm = admission(10, {"off": 0})
+    with pytest.raises(TooManyRequests) as err:
+        adm.take("a", "off")
+    assert err.value.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def test_reservations_are_carved_out_of_the_unreserved_pool() -> None:
+    adm = admission(5, {"r": 3})
+    adm.take("a", "u")
+    adm.take("a", "u")
+    with pytest.raises(TooManyRequests) as err:
+        adm.take("a", "u")  # 5 - 3 reserved = 2 unreserved
+    assert err.value.reason == "ConcurrentInvocationLimitExceeded"
+    for _ in range(3):
+        adm.take("a", "r")  # the reservation is still all there
+    assert adm.in_use("a") == 5
+
+
+def test_give_returns_everything() -> None:
+    adm = admission(4, {"r": 2})
+    leases = [adm.take("a", "r"), adm.take("a", "u"), adm.take("a", "u")]
+    for lease in leases:
+        adm.give(lease)
+    assert adm.in_use() == 0
+    assert adm.function_in_use("a", "r") == 0
+
+
+def test_burst_bucket_refills_with_time() -> None:
+    clock = ManualClock()
+    burst = BurstLimiter(clock, capacity=10, window_s=10.0)
+    for _ in range(10):
+        burst.take("a", "f")
+    with pytest.raises(TooManyRequests) as err:
+        burst.take("a", "f")
+    assert err.value.reason == "FunctionInvocationRateLimitExceeded"
+    clock.advance(0.5)  # 1 token per second
+    with pytest.raises(TooManyRequests):
+        burst.take("a", "f")
+    clock.advance(0.5)
+    burst.take("a", "f")
+    burst.take("a", "other")  # per function
