@@ -5,10 +5,43 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lambent.api.dispatch import ServiceHandlers
+from lambent.api.lambda_.aliases import AliasHandlers
+from lambent.api.lambda_.concurrency import ConcurrencyHandlers, InvokeConfigHandlers
+from lambent.api.lambda_.functions import FunctionHandlers
+from lambent.api.lambda_.layers import LayerHandlers
+from lambent.api.lambda_.permissions import PolicyHandlers
+from lambent.functions.code_url import CodeUrlSigner
+from lambent.functions.lifecycle import Provisioner
+from lambent.functions.runtimes import SUPPORTED_RUNTIMES
+from lambent.functions.service import ControlPlane, FunctionService, shas_of
+from lambent.functions.uploads import ZipUploads
+from lambent.layers.repository import LayerRepository
+from lambent.layers.service import LayerService
 
 if TYPE_CHECKING:
     from lambent.app import App
 
 
+def control_plane(app: App) -> ControlPlane:
+    catalog = app.catalog
+    uploads = ZipUploads(app.blobs, app.settings.limits.code_size_zipped)
+    signer = CodeUrlSigner(catalog.repo, app.clock, app.settings.endpoint)
+    provisioner = Provisioner(catalog, app.blobs.extracted)
+    catalog.attach_provisioner(provisioner)
+    layers = LayerService(LayerRepository(app.store), uploads, signer, app.clock)
+    cp = ControlPlane(catalog, uploads, provisioner, layers, signer, SUPPORTED_RUNTIMES)
+    provisioner.recover(shas_of)
+    return cp
+
+
 def handlers(app: App) -> list[ServiceHandlers]:
-    return []
+    cp = control_plane(app)
+    layer_repo = LayerRepository(app.store)
+    return [
+        FunctionHandlers(FunctionService(cp), layer_repo),
+        AliasHandlers(cp.catalog),
+        LayerHandlers(cp.layers),
+        PolicyHandlers(cp.catalog),
+        ConcurrencyHandlers(cp.catalog, layer_repo),
+        InvokeConfigHandlers(cp.catalog),
+    ]

@@ -1,14 +1,42 @@
-"""Non-AWS routes the Lambda API needs, e.g. the `Code.Location` download URL."""
+"""Non-AWS routes the Lambda API needs: the `Code.Location` download URL."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lambent.http.messages import Handler
+from lambent.functions.code_url import PREFIX, CodeUrlSigner
+from lambent.http.messages import Handler, Request, Response
 
 if TYPE_CHECKING:
     from lambent.app import App
 
 
 def extra_routes(app: App) -> dict[str, Handler]:
-    return {}
+    signer = CodeUrlSigner(app.catalog.repo, app.clock, app.settings.endpoint)
+
+    async def download(req: Request) -> Response:
+        if req.method not in ("GET", "HEAD"):
+            return _xml_error(405, "MethodNotAllowed", "The specified method is not allowed.")
+        found = signer.verify(req.raw_path[len(PREFIX) :])
+        if found is None:
+            return _xml_error(403, "AccessDenied", "Request has expired or is not valid.")
+        sha, filename = found
+        if not app.blobs.exists(sha):
+            return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
+        body = app.blobs.read(sha) if req.method == "GET" else b""
+        headers = [
+            ("Content-Type", "application/zip"),
+            ("Content-Disposition", f'attachment; filename="{filename}"'),
+        ]
+        return Response(200, body, headers)
+
+    return {PREFIX: download}
+
+
+def _xml_error(status: int, code: str, message: str) -> Response:
+    """Errors the way S3 answers a presigned URL it refuses."""
+    body = (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+        f"<Message>{message}</Message></Error>"
+    ).encode()
+    return Response(status, body, [("Content-Type", "application/xml")])

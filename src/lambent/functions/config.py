@@ -1,0 +1,247 @@
+"""Checking a function's settings the way Lambda does, and writing its FunctionConfiguration.
+
+The service model already enforced types, enums, patterns and the model's ranges before a
+handler runs. What is left here are the rules the model does not carry (Lambda's own
+limits, which are tighter than the model's for memory and timeout), with AWS's messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from lambent.errors import InvalidParameterValue, ValidationError
+from lambent.functions import runtimes
+
+DEFAULT_TIMEOUT = 3
+DEFAULT_MEMORY = 128
+DEFAULT_EPHEMERAL = 512
+MAX_MEMORY = 10240
+MAX_TIMEOUT = 900
+MAX_ENV_BYTES = 4096
+MAX_LAYERS = 5
+MAX_NAME = 64
+MAX_TAGS = 50
+SNAPSTART_RUNTIMES = frozenset({"python3.12", "python3.13", "python3.14", "java11", "java17"})
+
+
+def timestamp(epoch: float) -> str:
+    """AWS's LastModified format: 2024-01-01T00:00:00.000+0000."""
+    moment = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def _one_error(value: Any, path: str, constraint: str) -> ValidationError:
+    return ValidationError(
+        f"1 validation error detected: Value '{value}' at '{path}' failed to satisfy "
+        f"constraint: {constraint}"
+    )
+
+
+def check_name(name: str) -> None:
+    if len(name) > MAX_NAME:
+        raise _one_error(
+            name, "functionName", f"Member must have length less than or equal to {MAX_NAME}"
+        )
+
+
+def check_limits(params: dict[str, Any]) -> None:
+    """Lambda's limits that are tighter than the service model's."""
+    memory = params.get("MemorySize")
+    if memory is not None and memory > MAX_MEMORY:
+        raise _one_error(
+            memory, "memorySize", f"Member must have value less than or equal to {MAX_MEMORY}"
+        )
+    timeout = params.get("Timeout")
+    if timeout is not None and timeout > MAX_TIMEOUT:
+        raise _one_error(
+            timeout, "timeout", f"Member must have value less than or equal to {MAX_TIMEOUT}"
+        )
+    architectures = params.get("Architectures")
+    if architectures is not None and len(architectures) != 1:
+        raise _one_error(
+            f"[{', '.join(architectures)}]",
+            "architectures",
+            "Member must have length less than or equal to 1",
+        )
+    env = params.get("Environment")
+    if env is not None:
+        check_environment(env.get("Variables") or {})
+
+
+def check_environment(variables: dict[str, str]) -> None:
+    measured = json.dumps(variables, separators=(",", ":"), ensure_ascii=False)
+    if len(measured.encode()) > MAX_ENV_BYTES:
+        raise InvalidParameterValue(
+            "Lambda was unable to configure your environment variables because the "
+            "environment variables you have provided exceeded the 4KB limit. "
+            f"String measured: {measured}"
+        )
+
+
+def check_runtime_and_handler(
+    runtime: str | None, handler: str | None, supported: frozenset[str]
+) -> None:
+    if not runtime or (not handler and not runtimes.is_custom(runtime)):
+        raise InvalidParameterValue(
+            "Runtime and Handler are mandatory parameters for functions created with "
+            "deployment packages."
+        )
+    runtimes.check_runtime(runtime, supported)
+
+
+def check_snapstart(snapstart: dict[str, Any] | None, runtime: str) -> None:
+    applies = bool(snapstart) and (snapstart or {}).get("ApplyOn") == "PublishedVersions"
+    if applies and runtime not in SNAPSTART_RUNTIMES:
+        raise InvalidParameterValue(f"{runtime} is not supported for SnapStart enabled functions.")
+
+
+def check_tags(tags: dict[str, str]) -> None:
+    if len(tags) > MAX_TAGS:
+        raise InvalidParameterValue("Number of tags exceeds resource tag limit.")
+    for key in tags:
+        if key.lower().startswith("aws:"):
+            raise InvalidParameterValue(
+                "An error occurred and the request cannot be processed. "
+                "Tag keys cannot start with 'aws:'."
+            )
+
+
+def check_package(params: dict[str, Any]) -> None:
+    if params.get("PackageType") == "Image" or params.get("Code", {}).get("ImageUri"):
+        raise InvalidParameterValue(
+            "Lambent supports .zip file archive deployment packages only; PackageType Image "
+            "is not supported."
+        )
+
+
+def base_configuration(
+    *,
+    name: str,
+    arn: str,
+    params: dict[str, Any],
+    region: str,
+    now: float,
+    revision_id: str,
+) -> dict[str, Any]:
+    """$LATEST's FunctionConfiguration for a CreateFunction request (without code fields)."""
+    cfg: dict[str, Any] = {
+        "FunctionName": name,
+        "FunctionArn": arn,
+        "Runtime": params.get("Runtime"),
+        "Role": params["Role"],
+        "Handler": params.get("Handler"),
+        "Description": params.get("Description", ""),
+        "Timeout": params.get("Timeout", DEFAULT_TIMEOUT),
+        "MemorySize": params.get("MemorySize", DEFAULT_MEMORY),
+        "LastModified": timestamp(now),
+        "Version": "$LATEST",
+        "TracingConfig": {"Mode": (params.get("TracingConfig") or {}).get("Mode", "PassThrough")},
+        "RevisionId": revision_id,
+        "PackageType": "Zip",
+        "Architectures": list(params.get("Architectures") or ["x86_64"]),
+        "EphemeralStorage": {
+            "Size": (params.get("EphemeralStorage") or {}).get("Size", DEFAULT_EPHEMERAL)
+        },
+        "SnapStart": snapstart_response(params.get("SnapStart"), published=False),
+        "RuntimeVersionConfig": runtime_version(region, str(params.get("Runtime"))),
+        "LoggingConfig": logging_config(params.get("LoggingConfig"), name),
+    }
+    if cfg["Handler"] is None:
+        del cfg["Handler"]
+    _optional(cfg, params)
+    return cfg
+
+
+def _optional(cfg: dict[str, Any], params: dict[str, Any]) -> None:
+    env = params.get("Environment")
+    if env is not None:
+        cfg["Environment"] = {"Variables": dict(env.get("Variables") or {})}
+    if params.get("KMSKeyArn"):
+        cfg["KMSKeyArn"] = params["KMSKeyArn"]
+    if params.get("DeadLetterConfig") is not None:
+        cfg["DeadLetterConfig"] = dict(params["DeadLetterConfig"])
+    vpc = params.get("VpcConfig")
+    if vpc is not None:
+        cfg["VpcConfig"] = {
+            "SubnetIds": list(vpc.get("SubnetIds") or []),
+            "SecurityGroupIds": list(vpc.get("SecurityGroupIds") or []),
+            "VpcId": "",
+        }
+    if params.get("FileSystemConfigs"):
+        cfg["FileSystemConfigs"] = list(params["FileSystemConfigs"])
+
+
+def apply_update(cfg: dict[str, Any], params: dict[str, Any], region: str) -> None:
+    """UpdateFunctionConfiguration: each given member replaces the stored one."""
+    for key in ("Role", "Handler", "Description", "Timeout", "MemorySize", "Runtime"):
+        if key in params:
+            cfg[key] = params[key]
+    if "Runtime" in params:
+        cfg["RuntimeVersionConfig"] = runtime_version(region, str(params["Runtime"]))
+    if "TracingConfig" in params:
+        cfg["TracingConfig"] = {"Mode": params["TracingConfig"].get("Mode", "PassThrough")}
+    if "EphemeralStorage" in params:
+        cfg["EphemeralStorage"] = {"Size": params["EphemeralStorage"]["Size"]}
+    if "SnapStart" in params:
+        cfg["SnapStart"] = snapstart_response(params["SnapStart"], published=False)
+    if "LoggingConfig" in params:
+        merged = {**cfg.get("LoggingConfig", {}), **params["LoggingConfig"]}
+        cfg["LoggingConfig"] = logging_config(merged, str(cfg["FunctionName"]))
+    for key in ("Environment", "KMSKeyArn", "DeadLetterConfig", "VpcConfig", "FileSystemConfigs"):
+        if key in params:
+            cfg.pop(key, None)
+    _optional(cfg, params)
+
+
+def snapstart_response(snapstart: dict[str, Any] | None, *, published: bool) -> dict[str, str]:
+    apply_on = (snapstart or {}).get("ApplyOn", "None")
+    on = published and apply_on == "PublishedVersions"
+    return {"ApplyOn": apply_on, "OptimizationStatus": "On" if on else "Off"}
+
+
+def logging_config(given: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    given = dict(given or {})
+    out: dict[str, Any] = {
+        "LogFormat": given.get("LogFormat", "Text"),
+        "LogGroup": given.get("LogGroup", f"/aws/lambda/{name}"),
+    }
+    if out["LogFormat"] == "JSON":
+        out["ApplicationLogLevel"] = given.get("ApplicationLogLevel", "INFO")
+        out["SystemLogLevel"] = given.get("SystemLogLevel", "INFO")
+    return out
+
+
+def runtime_version(region: str, runtime: str) -> dict[str, str]:
+    """A stable runtime version ARN per runtime (Lambda's is the runtime image's digest)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"lambent:{runtime}".encode()).hexdigest()
+    return {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:{digest}"}
+
+
+# Fields that do not make a configuration different for PublishVersion's "nothing changed".
+VOLATILE = frozenset(
+    {
+        "FunctionArn",
+        "LastModified",
+        "RevisionId",
+        "Version",
+        "State",
+        "StateReason",
+        "StateReasonCode",
+        "LastUpdateStatus",
+        "LastUpdateStatusReason",
+        "LastUpdateStatusReasonCode",
+        "Description",
+        "SnapStart",
+        "_SnapshotPending",
+    }
+)
+
+
+def fingerprint(cfg: dict[str, Any]) -> str:
+    stable = {k: v for k, v in cfg.items() if k not in VOLATILE}
+    stable["_apply_on"] = cfg.get("SnapStart", {}).get("ApplyOn")
+    return json.dumps(stable, sort_keys=True, separators=(",", ":"))

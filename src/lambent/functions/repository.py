@@ -1,0 +1,127 @@
+"""Where the control plane keeps functions in the store, and the shape of each document.
+
+Kinds (account = the owning account id; children carry the function name as parent):
+
+- lambda_function, key NAME: {"region", "created", "next_version", "tags", "reserved",
+  "latest": VersionDoc, "last_published": {"version", "fingerprint", "code"} | None}
+- lambda_version, key "NAME:00000007": VersionDoc of a published version
+- lambda_alias, key "NAME:ALIAS": AliasConfiguration (+ "_function" for lookups)
+- lambda_policy, key "NAME:QUALIFIER" ("" = unqualified): {"Version", "Id", "Statement"}
+- lambda_event_invoke, key "NAME:QUALIFIER": FunctionEventInvokeConfig (+ "_epoch")
+- lambda_provisioned, key "NAME:QUALIFIER": the provisioned concurrency config
+- lambda_secret, account "", key NAME: secrets the control plane signs with
+
+A VersionDoc is {"config": FunctionConfiguration, "code": {"sha256_hex", "size"},
+"layers": [{"arn", "sha256_hex", "size"}]}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+from lambent.functions.model import LATEST
+from lambent.store.interface import Doc, Row, Store
+
+FUNCTION = "lambda_function"
+VERSION = "lambda_version"
+ALIAS = "lambda_alias"
+POLICY = "lambda_policy"
+EVENT_INVOKE = "lambda_event_invoke"
+PROVISIONED = "lambda_provisioned"
+SECRET = "lambda_secret"
+
+CHILD_KINDS = (VERSION, ALIAS, POLICY, EVENT_INVOKE, PROVISIONED)
+
+
+def version_key(name: str, version: str | int) -> str:
+    return f"{name}:{int(version):08d}"
+
+
+def child_key(name: str, qualifier: str) -> str:
+    return f"{name}:{qualifier}"
+
+
+class FunctionRepository:
+    """Typed access to the documents above; callers hold `transaction()` for read-modify-write."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def transaction(self) -> AbstractContextManager[None]:
+        return self.store.transaction()
+
+    # functions -----------------------------------------------------------------------
+    def function(self, account: str, name: str) -> Doc | None:
+        return self.store.get(FUNCTION, account, name)
+
+    def put_function(self, account: str, name: str, doc: Doc) -> None:
+        self.store.put(FUNCTION, account, name, doc)
+
+    def insert_function(self, account: str, name: str, doc: Doc) -> bool:
+        return self.store.insert(FUNCTION, account, name, doc)
+
+    def functions(
+        self, account: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[Row]:
+        return self.store.list(FUNCTION, account, after=after, limit=limit)
+
+    def all_functions(self) -> Iterator[tuple[str, Row]]:
+        return self.store.scan(FUNCTION)
+
+    def delete_function(self, account: str, name: str) -> None:
+        for kind in CHILD_KINDS:
+            self.store.delete_children(kind, account, name)
+        self.store.delete(FUNCTION, account, name)
+
+    # versions ------------------------------------------------------------------------
+    def version(self, account: str, name: str, version: str) -> Doc | None:
+        if version == LATEST:
+            fn = self.function(account, name)
+            return None if fn is None else dict(fn["latest"])
+        if not version.isdigit():
+            return None
+        return self.store.get(VERSION, account, version_key(name, version))
+
+    def put_version(self, account: str, name: str, version: str, doc: Doc) -> None:
+        self.store.put(VERSION, account, version_key(name, version), doc, parent=name)
+
+    def delete_version(self, account: str, name: str, version: str) -> bool:
+        return self.store.delete(VERSION, account, version_key(name, version))
+
+    def versions(self, account: str, name: str) -> list[Doc]:
+        return [row.doc for row in self.store.list(VERSION, account, parent=name)]
+
+    # aliases, policies, invoke configs, provisioned concurrency ----------------------
+    def child(self, kind: str, account: str, name: str, qualifier: str) -> Doc | None:
+        return self.store.get(kind, account, child_key(name, qualifier))
+
+    def put_child(self, kind: str, account: str, name: str, qualifier: str, doc: Doc) -> None:
+        self.store.put(kind, account, child_key(name, qualifier), doc, parent=name)
+
+    def insert_child(self, kind: str, account: str, name: str, qualifier: str, doc: Doc) -> bool:
+        return self.store.insert(kind, account, child_key(name, qualifier), doc, parent=name)
+
+    def delete_child(self, kind: str, account: str, name: str, qualifier: str) -> bool:
+        return self.store.delete(kind, account, child_key(name, qualifier))
+
+    def children(self, kind: str, account: str, name: str) -> list[Row]:
+        """(qualifier, doc) rows of one function, the key stripped to the qualifier."""
+        prefix = len(name) + 1
+        return [Row(r.key[prefix:], r.doc) for r in self.store.list(kind, account, parent=name)]
+
+    def scan(self, kind: str) -> Iterator[tuple[str, Row]]:
+        return self.store.scan(kind)
+
+    # secrets -------------------------------------------------------------------------
+    def secret(self, name: str) -> Doc | None:
+        return self.store.get(SECRET, "", name)
+
+    def insert_secret(self, name: str, doc: Doc) -> bool:
+        return self.store.insert(SECRET, "", name, doc)
+
+
+def latest_config(fn: Doc) -> dict[str, Any]:
+    config: dict[str, Any] = fn["latest"]["config"]
+    return config

@@ -1,0 +1,36 @@
+"""Which runtimes Lambent runs.
+
+The service model lists every runtime AWS has ever had; the model's enum rejects names it
+does not know with a ValidationException. Of the names it knows, Lambent accepts only the
+ones it can really start; the rest get the InvalidParameterValueException AWS gives a
+runtime it no longer supports, so clients see the same failure mode either way.
+"""
+
+from __future__ import annotations
+
+from lambent.errors import InvalidParameterValue
+
+SUPPORTED_RUNTIMES: frozenset[str] = frozenset(
+    {
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "nodejs20.x",
+        "nodejs22.x",
+        "provided.al2023",
+    }
+)
+
+
+def is_custom(runtime: str) -> bool:
+    """OS-only runtimes run a `bootstrap` executable; they need no handler."""
+    return runtime.startswith("provided")
+
+
+def check_runtime(runtime: str, supported: frozenset[str] = SUPPORTED_RUNTIMES) -> None:
+    if runtime not in supported:
+        raise InvalidParameterValue(
+            f"The runtime parameter of {runtime} is no longer supported for creating or "
+            "updating AWS Lambda functions. We recommend you use a supported runtime while "
+            "creating or updating functions."
+        )

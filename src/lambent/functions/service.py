@@ -1,0 +1,379 @@
+"""Create, read, update and delete functions, with Lambda's rules and messages."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from lambent.errors import AccessDenied, InvalidParameterValue, ResourceConflict
+from lambent.functions import arns, config, lookup, states, versions
+from lambent.functions.catalog import StoreCatalog, not_found, public_config
+from lambent.functions.code_url import CodeUrlSigner
+from lambent.functions.lifecycle import Provisioner
+from lambent.functions.lookup import Scope, Target
+from lambent.functions.model import LATEST
+from lambent.functions.repository import (
+    ALIAS,
+    EVENT_INVOKE,
+    POLICY,
+    PROVISIONED,
+    FunctionRepository,
+)
+from lambent.functions.uploads import ZipUploads
+from lambent.layers.service import S3_MISSING, LayerService, ResolvedLayer
+from lambent.store.interface import Doc
+
+ROLE_KIND = "iam_role"
+
+
+@dataclass
+class ControlPlane:
+    """Everything the function operations need, built once per server."""
+
+    catalog: StoreCatalog
+    uploads: ZipUploads
+    provisioner: Provisioner
+    layers: LayerService
+    signer: CodeUrlSigner
+    runtimes: frozenset[str]
+
+    @property
+    def repo(self) -> FunctionRepository:
+        return self.catalog.repo
+
+    def now(self) -> float:
+        return self.catalog.clock.time()
+
+
+def render(cfg: Doc, *, qualified: bool, arn: str | None = None) -> Doc:
+    out = public_config(cfg)
+    if arn is not None:
+        out["FunctionArn"] = arn
+    elif qualified and cfg.get("Version") == LATEST:
+        out["FunctionArn"] = f"{cfg['FunctionArn']}:{LATEST}"
+    return out
+
+
+def shas_of(doc: Doc) -> list[str]:
+    return [str(doc["code"]["sha256_hex"])] + [
+        str(ly["sha256_hex"]) for ly in doc.get("layers") or []
+    ]
+
+
+class FunctionService:
+    def __init__(self, cp: ControlPlane) -> None:
+        self.cp = cp
+
+    # checks --------------------------------------------------------------------------
+    def _check_role(self, scope: Scope, role_arn: str) -> None:
+        account, name = arns.role_parts(role_arn)
+        if account != scope.account:
+            raise AccessDenied("Cross-account pass role is not allowed.")
+        if self.cp.repo.store.get(ROLE_KIND, account, name) is None:
+            raise InvalidParameterValue(
+                "The role defined for the function cannot be assumed by Lambda."
+            )
+
+    def _zip(self, code: dict[str, Any], operation: str) -> bytes:
+        data = code.get("ZipFile")
+        if data is None:
+            if code.get("S3Bucket"):
+                raise InvalidParameterValue(S3_MISSING)
+            if code.get("ImageUri"):
+                raise InvalidParameterValue(
+                    "Please don't provide ImageUri when updating a function with packageType Zip."
+                )
+            raise InvalidParameterValue("Please provide a source for function code.")
+        return bytes(data)
+
+    def _layers(self, scope: Scope, arns_: list[str]) -> list[ResolvedLayer]:
+        return self.cp.layers.resolve(scope, arns_) if arns_ else []
+
+    # create --------------------------------------------------------------------------
+    def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        ref = arns.parse_function(params["FunctionName"])
+        name = ref.name
+        config.check_name(name)
+        config.check_package(params)
+        config.check_limits(params)
+        runtime = params.get("Runtime")
+        config.check_runtime_and_handler(runtime, params.get("Handler"), self.cp.runtimes)
+        config.check_snapstart(params.get("SnapStart"), str(runtime))
+        self._check_role(scope, params["Role"])
+        tags = dict(params.get("Tags") or {})
+        config.check_tags(tags)
+        layers = self._layers(scope, list(params.get("Layers") or []))
+        data = self._zip(params.get("Code") or {}, "CreateFunction")
+        if self.cp.repo.function(scope.account, name) is not None:
+            raise ResourceConflict(f"Function already exist: {name}")
+        blob = self.cp.uploads.store(data, "CreateFunction")
+        now = self.cp.now()
+        cfg = config.base_configuration(
+            name=name,
+            arn=scope.arn(name),
+            params=params,
+            region=scope.region,
+            now=now,
+            revision_id=str(uuid.uuid4()),
+        )
+        cfg["CodeSha256"] = blob.code_sha256
+        cfg["CodeSize"] = blob.size
+        if layers:
+            cfg["Layers"] = [{"Arn": ly.arn, "CodeSize": ly.size} for ly in layers]
+        states.apply(cfg, states.PENDING)
+        latest = {
+            "config": cfg,
+            "code": {"sha256_hex": blob.sha256_hex, "size": blob.size},
+            "layers": [ly.as_doc() for ly in layers],
+        }
+        fn: Doc = {
+            "region": scope.region,
+            "created": now,
+            "next_version": 1,
+            "tags": tags,
+            "reserved": None,
+            "latest": latest,
+            "last_published": None,
+        }
+        published: Doc | None = None
+        with self.cp.repo.transaction():
+            if params.get("Publish"):
+                published, _ = versions.publish(
+                    self.cp.repo, scope.account, name, fn, description=None, now=now
+                )
+            if not self.cp.repo.insert_function(scope.account, name, fn):
+                raise ResourceConflict(f"Function already exist: {name}")
+        self.cp.catalog.changed(scope.account, name, None)
+        self.cp.provisioner.start(scope.account, name, shas_of(latest))
+        if published is not None:
+            self.cp.catalog.published(scope.account, name, str(published["config"]["Version"]))
+            return render(published["config"], qualified=False, arn=scope.arn(name))
+        out = render(cfg, qualified=False)
+        out.pop("LastUpdateStatus", None)
+        return out
+
+    # read ----------------------------------------------------------------------------
+    def version_doc(self, scope: Scope, target: Target) -> tuple[Doc, str | None]:
+        """The version a qualifier names (an alias resolved), and the ARN to show for it."""
+        q = target.qualifier
+        if q is None:
+            return target.fn["latest"], None
+        if q == LATEST:
+            return target.fn["latest"], scope.arn(target.name, LATEST)
+        if q.isdigit():
+            doc = self.cp.repo.version(scope.account, target.name, q)
+            if doc is None:
+                raise not_found(scope.region, scope.account, target.name, q)
+            return doc, scope.arn(target.name, q)
+        alias = self.cp.repo.child(ALIAS, scope.account, target.name, q)
+        if alias is None:
+            raise not_found(scope.region, scope.account, target.name, q)
+        doc = self.cp.repo.version(scope.account, target.name, str(alias["FunctionVersion"]))
+        if doc is None:
+            raise not_found(scope.region, scope.account, target.name, q)
+        return doc, scope.arn(target.name, q)
+
+    def get_configuration(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
+        target = lookup.find(self.cp.catalog, scope, function, qualifier)
+        doc, arn = self.version_doc(scope, target)
+        return render(doc["config"], qualified=arn is not None, arn=arn)
+
+    def get(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
+        target = lookup.find(self.cp.catalog, scope, function, qualifier)
+        doc, arn = self.version_doc(scope, target)
+        out: Doc = {
+            "Configuration": render(doc["config"], qualified=arn is not None, arn=arn),
+            "Code": {
+                "RepositoryType": "S3",
+                "Location": self.cp.signer.url(
+                    str(doc["code"]["sha256_hex"]), f"{target.name}.zip"
+                ),
+            },
+        }
+        if target.fn.get("tags"):
+            out["Tags"] = dict(target.fn["tags"])
+        if target.fn.get("reserved") is not None:
+            out["Concurrency"] = {"ReservedConcurrentExecutions": target.fn["reserved"]}
+        return out
+
+    # update --------------------------------------------------------------------------
+    def _begin_update(self, scope: Scope, name: str, revision: str | None) -> Doc:
+        fn = self.cp.repo.function(scope.account, name)
+        if fn is None or fn["region"] != scope.region:
+            raise not_found(scope.region, scope.account, name)
+        cfg = fn["latest"]["config"]
+        states.check_mutable(states.from_config(cfg), scope.arn(name))
+        versions.check_revision(revision, str(cfg["RevisionId"]))
+        return fn
+
+    def _finish_update(self, scope: Scope, name: str, fn: Doc, publish: bool) -> Doc | None:
+        cfg = fn["latest"]["config"]
+        cfg["LastModified"] = config.timestamp(self.cp.now())
+        cfg["RevisionId"] = str(uuid.uuid4())
+        states.apply(cfg, states.transition(states.from_config(cfg), states.Event.UPDATE_STARTED))
+        published = None
+        if publish:
+            published, _ = versions.publish(
+                self.cp.repo, scope.account, name, fn, description=None, now=self.cp.now()
+            )
+        self.cp.repo.put_function(scope.account, name, fn)
+        return published
+
+    def update_code(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
+        data = self._zip(params, "UpdateFunctionCode")
+        config.check_limits({"Architectures": params.get("Architectures")})
+        blob = self.cp.uploads.store(data, "UpdateFunctionCode")
+        self.cp.provisioner.wait(scope.account, target.name)
+        with self.cp.repo.transaction():
+            fn = self._begin_update(scope, target.name, params.get("RevisionId"))
+            latest = fn["latest"]
+            cfg = latest["config"]
+            cfg["CodeSha256"] = blob.code_sha256
+            cfg["CodeSize"] = blob.size
+            if params.get("Architectures"):
+                cfg["Architectures"] = list(params["Architectures"])
+            latest["code"] = {"sha256_hex": blob.sha256_hex, "size": blob.size}
+            if params.get("DryRun"):
+                return render(cfg, qualified=False)
+            published = self._finish_update(scope, target.name, fn, bool(params.get("Publish")))
+        return self._after_update(scope, target.name, fn, published)
+
+    def _after_update(self, scope: Scope, name: str, fn: Doc, published: Doc | None) -> Doc:
+        self.cp.catalog.changed(scope.account, name, LATEST)
+        self.cp.provisioner.start(scope.account, name, shas_of(fn["latest"]))
+        if published is not None:
+            self.cp.catalog.published(scope.account, name, str(published["config"]["Version"]))
+            return render(published["config"], qualified=True)
+        return render(fn["latest"]["config"], qualified=False)
+
+    def update_configuration(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
+        config.check_limits(params)
+        if "Runtime" in params:
+            config.check_runtime_and_handler(
+                params["Runtime"], params.get("Handler", "-"), self.cp.runtimes
+            )
+        if "Role" in params:
+            self._check_role(scope, params["Role"])
+        layers = self._layers(scope, list(params.get("Layers") or []))
+        self.cp.provisioner.wait(scope.account, target.name)
+        with self.cp.repo.transaction():
+            fn = self._begin_update(scope, target.name, params.get("RevisionId"))
+            latest = fn["latest"]
+            cfg = latest["config"]
+            config.check_snapstart(
+                params.get("SnapStart") or cfg.get("SnapStart"),
+                str(params.get("Runtime") or cfg.get("Runtime")),
+            )
+            config.apply_update(cfg, params, scope.region)
+            if "Layers" in params:
+                latest["layers"] = [ly.as_doc() for ly in layers]
+                cfg.pop("Layers", None)
+                if layers:
+                    cfg["Layers"] = [{"Arn": ly.arn, "CodeSize": ly.size} for ly in layers]
+            self._finish_update(scope, target.name, fn, False)
+        return self._after_update(scope, target.name, fn, None)
+
+    # delete --------------------------------------------------------------------------
+    def delete(self, scope: Scope, function: str, qualifier: str | None) -> None:
+        target = lookup.find(self.cp.catalog, scope, function, qualifier)
+        q = target.qualifier
+        if q == LATEST:
+            raise InvalidParameterValue(
+                "$LATEST version cannot be deleted without deleting the function."
+            )
+        repo = self.cp.repo
+        if q is None:
+            with repo.transaction():
+                repo.delete_function(scope.account, target.name)
+            self.cp.catalog.changed(scope.account, target.name, "*")
+            return
+        if not q.isdigit():
+            raise InvalidParameterValue(
+                f"Deletion of an alias ({q}) through DeleteFunction is not supported. "
+                "Use DeleteAlias."
+            )
+        with repo.transaction():
+            if repo.version(scope.account, target.name, q) is None:
+                raise not_found(scope.region, scope.account, target.name, q)
+            users = [
+                row.key
+                for row in repo.children(ALIAS, scope.account, target.name)
+                if str(row.doc["FunctionVersion"]) == q
+                or q in ((row.doc.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})
+            ]
+            if users:
+                raise ResourceConflict(
+                    "Unable to delete version because the following aliases reference it: "
+                    f"[{', '.join(users)}]"
+                )
+            repo.delete_version(scope.account, target.name, q)
+            for kind in (PROVISIONED, EVENT_INVOKE, POLICY):
+                repo.delete_child(kind, scope.account, target.name, q)
+        self.cp.catalog.changed(scope.account, target.name, q)
+
+    # list ----------------------------------------------------------------------------
+    def list_functions(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        from lambent.functions import pagination
+
+        every = params.get("FunctionVersion") == "ALL"
+        items: list[tuple[str, Doc]] = []
+        for row in self.cp.repo.functions(scope.account):
+            if row.doc["region"] != scope.region:
+                continue
+            items.append((f"{row.key}:", render(row.doc["latest"]["config"], qualified=every)))
+            if every:
+                for doc in self.cp.repo.versions(scope.account, row.key):
+                    key = f"{row.key}:{int(doc['config']['Version']):08d}"
+                    items.append((key, render(doc["config"], qualified=True)))
+        chunk, marker = pagination.page(
+            items, lambda it: it[0], params.get("Marker"), params.get("MaxItems")
+        )
+        out: Doc = {"Functions": [cfg for _, cfg in chunk]}
+        if marker:
+            out["NextMarker"] = marker
+        return out
+
+    def list_versions(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        from lambent.functions import pagination
+
+        target = lookup.find(self.cp.catalog, scope, params["FunctionName"])
+        items = [("0", render(target.fn["latest"]["config"], qualified=True))]
+        for doc in self.cp.repo.versions(scope.account, target.name):
+            items.append(
+                (f"{int(doc['config']['Version']):08d}", render(doc["config"], qualified=True))
+            )
+        chunk, marker = pagination.page(
+            items, lambda it: it[0], params.get("Marker"), params.get("MaxItems")
+        )
+        out: Doc = {"Versions": [cfg for _, cfg in chunk]}
+        if marker:
+            out["NextMarker"] = marker
+        return out
+
+    def publish_version(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
+        self.cp.provisioner.wait(scope.account, target.name)
+        with self.cp.repo.transaction():
+            fn = self._begin_update(scope, target.name, params.get("RevisionId"))
+            versions.check_code_sha(
+                params.get("CodeSha256"), str(fn["latest"]["config"]["CodeSha256"])
+            )
+            doc, created = versions.publish(
+                self.cp.repo,
+                scope.account,
+                target.name,
+                fn,
+                description=params.get("Description"),
+                now=self.cp.now(),
+            )
+            if created:
+                self.cp.repo.put_function(scope.account, target.name, fn)
+        if created:
+            self.cp.catalog.changed(scope.account, target.name, None)
+            self.cp.provisioner.start(scope.account, target.name, shas_of(doc))
+            self.cp.catalog.published(scope.account, target.name, str(doc["config"]["Version"]))
+        return render(copy.deepcopy(doc["config"]), qualified=True)

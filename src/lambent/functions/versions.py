@@ -1,0 +1,77 @@
+"""Published versions: immutable snapshots of $LATEST, numbered 1, 2, ... and never reused."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from lambent.errors import InvalidParameterValue, PreconditionFailed
+from lambent.functions import arns, config, states
+from lambent.functions.repository import FunctionRepository
+from lambent.store.interface import Doc
+
+STALE_REVISION = (
+    "The Revision Id provided does not match the latest Revision Id. "
+    "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
+)
+
+
+def check_revision(given: str | None, current: str) -> None:
+    if given and given != current:
+        raise PreconditionFailed(STALE_REVISION)
+
+
+def check_code_sha(given: str | None, current: str) -> None:
+    if given and given != current:
+        raise InvalidParameterValue(
+            f"CodeSHA256 ({given}) is different from current CodeSHA256 in $LATEST "
+            f"({current}). Please try again with the CodeSHA256 in $LATEST."
+        )
+
+
+def publish(
+    repo: FunctionRepository,
+    account: str,
+    name: str,
+    fn: Doc,
+    *,
+    description: str | None,
+    now: float,
+) -> tuple[Doc, bool]:
+    """Publish $LATEST of `fn` (the caller holds the transaction and saves `fn`).
+
+    Returns (version document, created). Lambda publishes nothing when neither code nor
+    configuration changed since the last published version; it returns that version.
+    """
+    latest = fn["latest"]
+    cfg = latest["config"]
+    mark = config.fingerprint(cfg) + str(latest["code"]["sha256_hex"])
+    last = fn.get("last_published")
+    if last and last.get("mark") == mark:
+        existing = repo.version(account, name, str(last["version"]))
+        if existing is not None:
+            return existing, False
+    number = int(fn.get("next_version", 1))
+    fn["next_version"] = number + 1
+    doc: dict[str, Any] = copy.deepcopy(latest)
+    vcfg = doc["config"]
+    vcfg["Version"] = str(number)
+    vcfg["FunctionArn"] = arns.function_arn(str(fn["region"]), account, name, str(number))
+    vcfg["RevisionId"] = str(uuid.uuid4())
+    vcfg["LastModified"] = config.timestamp(now)
+    if description is not None:
+        vcfg["Description"] = description
+    snapstart = vcfg.get("SnapStart") or {}
+    vcfg["SnapStart"] = config.snapstart_response(snapstart, published=True)
+    pending = (
+        states.PENDING_SNAPSHOT
+        if vcfg["SnapStart"]["OptimizationStatus"] == "On"
+        else states.PENDING
+    )
+    states.apply(vcfg, pending)
+    repo.put_version(account, name, str(number), doc)
+    fn["last_published"] = {"version": str(number), "mark": mark}
+    # Publishing bumps $LATEST's revision, as Lambda does.
+    cfg["RevisionId"] = str(uuid.uuid4())
+    return doc, True

@@ -1,0 +1,1 @@
+"""Lambda layers: versioned zips a function mounts at /opt."""

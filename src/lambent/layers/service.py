@@ -1,0 +1,216 @@
+"""PublishLayerVersion and friends, with Lambda's numbering, filters and messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lambent.clock import Clock
+from lambent.errors import InvalidParameterValue, ResourceNotFound
+from lambent.functions import arns, config, pagination
+from lambent.functions.code_url import CodeUrlSigner
+from lambent.functions.lookup import Scope
+from lambent.functions.uploads import ZipUploads
+from lambent.layers.repository import LayerRepository
+from lambent.store.interface import Doc
+
+NOT_FOUND = "The resource you requested does not exist."
+S3_MISSING = (
+    "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: "
+    "The specified bucket does not exist"
+)
+
+
+@dataclass(frozen=True)
+class ResolvedLayer:
+    """A layer version a function references: what FunctionVersion.layers needs."""
+
+    arn: str
+    sha256_hex: str
+    size: int
+
+    def as_doc(self) -> dict[str, Any]:
+        return {"arn": self.arn, "sha256_hex": self.sha256_hex, "size": self.size}
+
+
+class LayerService:
+    def __init__(
+        self, repo: LayerRepository, uploads: ZipUploads, signer: CodeUrlSigner, clock: Clock
+    ) -> None:
+        self._repo = repo
+        self._uploads = uploads
+        self._signer = signer
+        self._clock = clock
+
+    def _where(self, scope: Scope, layer_name: str) -> tuple[str, str, str]:
+        ref = arns.parse_layer(layer_name)
+        return ref.account or scope.account, ref.region or scope.region, ref.name
+
+    def publish(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        account, region, name = self._where(scope, params["LayerName"])
+        content = params.get("Content") or {}
+        if content.get("ZipFile") is None:
+            if content.get("S3Bucket"):
+                raise InvalidParameterValue(S3_MISSING)
+            raise InvalidParameterValue("Missing Content")
+        if account != scope.account or region != scope.region:
+            raise ResourceNotFound(NOT_FOUND)
+        blob = self._uploads.store(content["ZipFile"], "PublishLayerVersion")
+        with self._repo.store.transaction():
+            layer = self._repo.layer(account, name)
+            if layer is None or layer["region"] != region:
+                if layer is not None:
+                    raise ResourceNotFound(NOT_FOUND)
+                layer = {"region": region, "arn": arns.layer_arn(region, account, name), "next": 1}
+            number = int(layer["next"])
+            layer["next"] = number + 1
+            self._repo.put_layer(account, name, layer)
+            doc: Doc = {
+                "Content": {"CodeSha256": blob.code_sha256, "CodeSize": blob.size},
+                "LayerArn": layer["arn"],
+                "LayerVersionArn": arns.layer_version_arn(region, account, name, number),
+                "Description": params.get("Description", ""),
+                "CreatedDate": config.timestamp(self._clock.time()),
+                "Version": number,
+                "_sha256_hex": blob.sha256_hex,
+            }
+            for key in ("CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"):
+                if params.get(key) is not None:
+                    doc[key] = params[key]
+            self._repo.put_version(account, name, number, doc)
+        return self._out(doc, name)
+
+    def _out(self, doc: Doc, name: str) -> Doc:
+        out = {k: v for k, v in doc.items() if not k.startswith("_")}
+        out["Content"] = {
+            **doc["Content"],
+            "Location": self._signer.url(str(doc["_sha256_hex"]), f"{name}.zip"),
+        }
+        return out
+
+    def _version(self, scope: Scope, layer_name: str, number: int) -> tuple[str, Doc]:
+        if number < 1:
+            raise InvalidParameterValue("Layer Version Cannot be less than 1")
+        account, region, name = self._where(scope, layer_name)
+        doc = self._repo.version(account, name, number) if account == scope.account else None
+        if doc is None or arns.parse_layer(str(doc["LayerArn"])).region != region:
+            raise ResourceNotFound(NOT_FOUND)
+        return name, doc
+
+    def get(self, scope: Scope, layer_name: str, number: int) -> Doc:
+        name, doc = self._version(scope, layer_name, number)
+        return self._out(doc, name)
+
+    def get_by_arn(self, scope: Scope, arn: str) -> Doc:
+        ref = arns.parse_layer(arn)
+        if ref.version is None:
+            raise ResourceNotFound(NOT_FOUND)
+        return self.get(scope, arn.rsplit(":", 1)[0], ref.version)
+
+    def delete(self, scope: Scope, layer_name: str, number: int) -> None:
+        """Idempotent, as Lambda's: deleting a missing version succeeds."""
+        if number < 1:
+            raise InvalidParameterValue("Layer Version Cannot be less than 1")
+        account, region, name = self._where(scope, layer_name)
+        layer = self._repo.layer(account, name) if account == scope.account else None
+        if layer is not None and layer["region"] == region:
+            self._repo.delete_version(account, name, number)
+
+    def list_versions(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        account, region, name = self._where(scope, params["LayerName"])
+        layer = self._repo.layer(account, name) if account == scope.account else None
+        items: list[Doc] = []
+        if layer is not None and layer["region"] == region:
+            items = [
+                doc
+                for doc in self._repo.versions(account, name)
+                if _matches(
+                    doc, params.get("CompatibleRuntime"), params.get("CompatibleArchitecture")
+                )
+            ]
+        items.sort(key=lambda d: -int(d["Version"]))
+        chunk, marker = pagination.page(
+            items,
+            lambda d: f"{10**9 - int(d['Version']):010d}",
+            params.get("Marker"),
+            params.get("MaxItems"),
+        )
+        out: Doc = {"LayerVersions": [_list_item(d) for d in chunk]}
+        if marker:
+            out["NextMarker"] = marker
+        return out
+
+    def list_layers(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        runtime = params.get("CompatibleRuntime")
+        arch = params.get("CompatibleArchitecture")
+        found: list[Doc] = []
+        for name, layer in self._repo.layers(scope.account):
+            if layer["region"] != scope.region:
+                continue
+            matching = [
+                d for d in self._repo.versions(scope.account, name) if _matches(d, runtime, arch)
+            ]
+            if matching:
+                latest = max(matching, key=lambda d: int(d["Version"]))
+                found.append(
+                    {
+                        "LayerName": name,
+                        "LayerArn": layer["arn"],
+                        "LatestMatchingVersion": _list_item(latest),
+                    }
+                )
+        chunk, marker = pagination.page(
+            found, lambda d: str(d["LayerName"]), params.get("Marker"), params.get("MaxItems")
+        )
+        out: Doc = {"Layers": chunk}
+        if marker:
+            out["NextMarker"] = marker
+        return out
+
+    def resolve(self, scope: Scope, layer_arns: list[str]) -> list[ResolvedLayer]:
+        """The layers a function references, checked as CreateFunction checks them."""
+        if len(layer_arns) > config.MAX_LAYERS:
+            raise InvalidParameterValue(f"Cannot reference more than {config.MAX_LAYERS} layers.")
+        seen: dict[str, str] = {}
+        out: list[ResolvedLayer] = []
+        for arn in layer_arns:
+            ref = arns.parse_layer(arn)
+            base = arn.rsplit(":", 1)[0]
+            if base in seen:
+                raise InvalidParameterValue(
+                    "Two different versions of the same layer are not allowed to be referenced "
+                    f"in the same function. {seen[base]} and {arn} are versions of the same layer."
+                )
+            seen[base] = arn
+            if ref.region is not None and ref.region != scope.region:
+                raise InvalidParameterValue(
+                    "Layers are not in the same region as the function. "
+                    f"Layers are expected to be in region {scope.region}."
+                )
+            doc = None
+            if ref.version is not None and ref.account == scope.account:
+                doc = self._repo.version(scope.account, ref.name, ref.version)
+            if doc is None:
+                raise InvalidParameterValue(f"Layer version {arn} does not exist.")
+            out.append(ResolvedLayer(arn, str(doc["_sha256_hex"]), int(doc["Content"]["CodeSize"])))
+        return out
+
+
+def _matches(doc: Doc, runtime: str | None, arch: str | None) -> bool:
+    if runtime and runtime not in (doc.get("CompatibleRuntimes") or []):
+        return False
+    return not (arch and arch not in (doc.get("CompatibleArchitectures") or []))
+
+
+def _list_item(doc: Doc) -> Doc:
+    item: Doc = {
+        "LayerVersionArn": doc["LayerVersionArn"],
+        "Version": doc["Version"],
+        "CreatedDate": doc["CreatedDate"],
+    }
+    if doc.get("Description"):
+        item["Description"] = doc["Description"]
+    for key in ("CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"):
+        if doc.get(key) is not None:
+            item[key] = doc[key]
+    return item
