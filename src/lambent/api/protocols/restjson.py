@@ -154,7 +154,7 @@ def serialize_response(op: OperationModel, result: dict[str, Any] | None) -> Res
             body = _payload_out(member, value)
             if member.type_name == "structure":
                 headers.append(("Content-Type", JSON_TYPE))
-    if payload_name is None:
+    if payload_name is None and status != 204:  # a 204 carries no body
         doc = to_json(shape, result)
         body = json.dumps(doc, separators=(",", ":")).encode()
         headers.append(("Content-Type", JSON_TYPE))
