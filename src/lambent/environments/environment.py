@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from lambent.clock import Clock
 from lambent.environments import platform_lines as lines
+from lambent.environments.incarnation import Incarnation, body_error_type, spawn
 from lambent.environments.invocation import (
     InvocationRequest,
     InvocationResult,
@@ -23,12 +24,10 @@ from lambent.environments.invocation import (
     error_payload,
 )
 from lambent.environments.lifecycle import EnvEvent, EnvState, transition
-from lambent.environments.output import OutputCapture
 from lambent.functions.model import FunctionVersion
-from lambent.http.server import HttpServer
 from lambent.logs.sink import LogEvent, LogSink
-from lambent.runtime_api.server import Invocation, Kind, Outcome, RuntimeApi
-from lambent.sandbox.interface import EnvironmentSpec, ExitStatus, SandboxedProcess, Template
+from lambent.runtime_api.server import Invocation, Kind, Outcome
+from lambent.sandbox.interface import EnvironmentSpec, Template
 
 log = logging.getLogger(__name__)
 
@@ -56,20 +55,6 @@ class _InitResult:
     error_type: str | None = None
     body: bytes = b""
     timed_out: bool = False
-
-
-class Incarnation:
-    """One runtime process of an environment, with its Runtime API and output pipe."""
-
-    def __init__(
-        self, proc: SandboxedProcess, api: RuntimeApi, http: HttpServer, output: OutputCapture
-    ) -> None:
-        self.proc = proc
-        self.api = api
-        self.http = http
-        self.output = output
-        self.exit_status: ExitStatus | None = None
-        self.watcher: asyncio.Task[None] | None = None
 
 
 class Environment:
@@ -194,14 +179,7 @@ class Environment:
             ephemeral_mb=self.version.ephemeral_mb,
             env=self._variables,
         )
-        proc = await self._template.spawn(spec)
-        api = RuntimeApi(self.env_id, on_idle=self._parked)
-        http = HttpServer(api.handle, max_body=32 * 1024 * 1024, cancel_on_disconnect=True)
-        # Serve a duplicate: closing our server must not close the sandbox's socket, which a
-        # network slot may keep for the next environment.
-        await http.serve_socket(proc.runtime_api_socket.dup())
-        output = OutputCapture(proc.output_fd, self._log)
-        inc = Incarnation(proc, api, http, output)
+        inc = await spawn(self._template, spec, on_idle=self._parked, on_lines=self._log)
         self._inc = inc
         inc.watcher = asyncio.get_running_loop().create_task(self._watch(inc))
         return inc
@@ -329,7 +307,7 @@ class Environment:
             return await self._finish(req, timing, outcome.body, None)
         if outcome.kind is Kind.ERROR:
             # A function error is a completed invocation: no Status on the REPORT line.
-            error_type = outcome.error_type or _body_error_type(outcome.body)
+            error_type = outcome.error_type or body_error_type(outcome.body)
             return await self._finish(req, timing, outcome.body, error_type)
         if outcome.kind is Kind.TOO_LARGE:
             payload = error_payload("Function.ResponseSizeTooLarge", RESPONSE_TOO_LARGE)
@@ -423,16 +401,7 @@ class Environment:
     async def _reset(self) -> None:
         inc, self._inc = self._inc, None
         if inc is not None:
-            await self._teardown(inc)
-
-    async def _teardown(self, inc: Incarnation) -> None:
-        try:
-            await inc.proc.destroy(self._config.shutdown_grace_s)
-        except Exception:
-            log.exception("destroying environment %s failed", self.env_id)
-        inc.output.close()
-        await inc.http.close()
-        inc.api.exited()
+            await inc.teardown(self._config.shutdown_grace_s)
 
     def retire(self) -> None:
         """Stop taking invocations; a busy environment finishes its invocation first."""
@@ -453,15 +422,3 @@ class Environment:
     async def closed(self) -> None:
         if self._destroying is not None:
             await asyncio.shield(self._destroying)
-
-
-def _body_error_type(body: bytes) -> str:
-    import json
-
-    try:
-        doc = json.loads(body)
-    except ValueError:
-        return "Unhandled"
-    if isinstance(doc, dict) and isinstance(doc.get("errorType"), str):
-        return str(doc["errorType"])
-    return "Unhandled"

@@ -1,0 +1,163 @@
+"""Warm invoke overhead and throughput, end to end over HTTP, with a same-run baseline.
+
+    python -m bench.warm_invoke [--requests 2000] [--sandbox auto|process|namespaces]
+
+1. Starts a real `lambent serve` on a temp data dir and creates a no-op Python function.
+2. Baseline: the same handler called in-process in this run (what the function itself
+   costs, so `overhead = end-to-end - baseline`).
+3. Warm invokes at concurrency 1, 10 and 100 through the signed load generator:
+   requests/s and latency percentiles.
+4. First-invoke latency after a create (cold start seen by a client), over fresh functions.
+
+Prints a JSON document; `bench.run_all` collects it into bench/results/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from bench.loadgen import LoadResult, percentile, run_load, target_for
+from tests.support import ServerProcess, start_server
+
+HANDLER = "def handler(event, context):\n    return event\n"
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def code_zip(source: str = HANDLER) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", source)
+    return buf.getvalue()
+
+
+def baseline_ns(iterations: int = 200_000) -> float:
+    """Median per-call cost of the handler called directly, in nanoseconds."""
+    scope: dict[str, Any] = {}
+    exec(HANDLER, scope)
+    handler = scope["handler"]
+    event: dict[str, Any] = {}
+    samples = []
+    for _ in range(5):
+        began = time.perf_counter_ns()
+        for _ in range(iterations):
+            handler(event, None)
+        samples.append((time.perf_counter_ns() - began) / iterations)
+    return statistics.median(samples)
+
+
+def create_function(server: ServerProcess, name: str, role_arn: str) -> None:
+    lam = server.client("lambda")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role_arn,
+        Handler="app.handler",
+        Code={"ZipFile": code_zip()},
+        MemorySize=128,
+        Timeout=30,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+
+
+def role(server: ServerProcess) -> str:
+    iam = server.client("iam")
+    return str(
+        iam.create_role(RoleName="bench-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    )
+
+
+def first_invokes(server: ServerProcess, role_arn: str, count: int) -> dict[str, float]:
+    lam = server.client("lambda")
+    times = []
+    for n in range(count):
+        name = f"cold-{n}"
+        create_function(server, name, role_arn)
+        began = time.perf_counter()
+        lam.invoke(FunctionName=name, Payload=b"{}")
+        times.append((time.perf_counter() - began) * 1000)
+    ms = sorted(times)
+    return {
+        "count": count,
+        "p50_ms": round(percentile(ms, 50), 2),
+        "p95_ms": round(percentile(ms, 95), 2),
+        "max_ms": round(ms[-1], 2),
+    }
+
+
+async def warm_runs(server: ServerProcess, requests: int) -> list[LoadResult]:
+    key, secret = server.credentials()
+    target = target_for(server.endpoint, "noop", key, secret)
+    await run_load(target, b"{}", 1, 300)  # warm-up
+    out = []
+    for concurrency, scale in ((1, 1), (10, 5), (100, 10)):
+        out.append(await run_load(target, b"{}", concurrency, requests * scale))
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--cold", type=int, default=20)
+    p.add_argument("--sandbox", default="auto")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(
+            Path(tmp), extra_args=["--sandbox", args.sandbox, "--log-level", "WARNING"]
+        )
+        try:
+            arn = role(server)
+            create_function(server, "noop", arn)
+            base = baseline_ns()
+            try:
+                import uvloop
+
+                uvloop.install()
+            except ImportError:
+                pass
+            results = asyncio.run(warm_runs(server, args.requests))
+            cold = first_invokes(server, arn, args.cold)
+        finally:
+            server.stop()
+    base_ms = base / 1e6
+    doc = {
+        "benchmark": "warm_invoke",
+        "sandbox": args.sandbox,
+        "baseline_in_process_ns": round(base, 1),
+        "warm": [
+            {
+                **asdict(r),
+                "overhead_p50_ms": round(r.p50_ms - base_ms, 3),
+                "overhead_p99_ms": round(r.p99_ms - base_ms, 3),
+            }
+            for r in results
+        ],
+        "first_invoke_after_create": cold,
+    }
+    json.dump(doc, sys.stdout, indent=2)
+    print()
+
+
+if __name__ == "__main__":
+    main()
