@@ -27,8 +27,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.loadgen import LoadResult, percentile, run_load, target_for
 from tests.support import ServerProcess, start_server
+
+from bench.loadgen import LoadResult, percentile, run_load, target_for
 
 HANDLER = "def handler(event, context):\n    return event\n"
 TRUST = json.dumps(
