@@ -63,6 +63,7 @@ class ServerProcess:
                 retries={"max_attempts": 0, "mode": "standard"},
                 read_timeout=kwargs.pop("read_timeout", 120),
                 connect_timeout=5,
+                max_pool_connections=kwargs.pop("max_pool_connections", 10),
             ),
             **kwargs,
         )

@@ -18,10 +18,16 @@ from lambent.auth.credentials import (
 )
 from lambent.blobs.store import BlobStore
 from lambent.clock import Clock, SystemClock
+from lambent.concurrency.admission import Admission
+from lambent.concurrency.burst import BurstLimiter
 from lambent.environments.manager import EnvironmentManager
+from lambent.errors import ServiceError
 from lambent.functions.catalog import StoreCatalog
+from lambent.functions.model import FunctionVersion
 from lambent.http.messages import Request, Response
 from lambent.http.server import HttpServer
+from lambent.iam.roles import Roles
+from lambent.iam.sessions import SessionIssuer
 from lambent.invoke.service import InvokeService
 from lambent.logs.store import LogStore
 from lambent.sandbox.select import choose as choose_sandbox
@@ -54,15 +60,49 @@ class App:
         self.models = Models.load()
         self.catalog = StoreCatalog(self.store, settings, self.clock)
         self.logs = LogStore(data / "logs.db", settings.logs, self.clock)
+        self.sessions = SessionIssuer(Roles(self.store, self.clock), self.credentials, self.clock)
+        limits = settings.limits
+        self.admission = Admission(
+            limits.account_concurrency,
+            self.catalog.reserved_concurrency,
+            self.catalog.reserved_total,
+        )
+        self.burst = BurstLimiter(self.clock, limits.burst_per_function, limits.burst_window_s)
         self.sandbox = choose_sandbox(settings)
         self.environments = EnvironmentManager(
-            settings, self.clock, self.sandbox, self.blobs, self.logs
+            settings,
+            self.clock,
+            self.sandbox,
+            self.blobs,
+            self.logs,
+            credentials_for=self._execution_credentials,
+            before_create=self._scaling_limit,
         )
         self.catalog.subscribe(self.environments)
-        self.invoker = InvokeService(settings, self.clock, self.catalog, self.environments)
+        self.invoker = InvokeService(
+            settings, self.clock, self.catalog, self.environments, self.admission.lease
+        )
         self.handlers: list[ServiceHandlers] = []
         self._http: HttpServer | None = None
         self._stopping = asyncio.Event()
+
+    def _execution_credentials(self, version: FunctionVersion, env_id: str) -> dict[str, str]:
+        """The execution role's temporary credentials, for the function's SDK."""
+        lifetime = (
+            self.settings.environments.max_lifetime_s + self.settings.environments.keep_alive_s
+        )
+        try:
+            issued = self.sessions.execution_credentials(
+                version.role, version.function_name, valid_for_s=lifetime
+            )
+        except ServiceError as exc:
+            log.warning("no credentials for %s: %s", version.function_arn, exc.message)
+            return {}
+        return issued.environment()
+
+    def _scaling_limit(self, version: FunctionVersion) -> None:
+        reserved = self.catalog.reserved_concurrency(version.account_id, version.function_name)
+        self.burst.take(version.account_id, version.function_name, reserved=reserved is not None)
 
     def build_dispatcher(self) -> Dispatcher:
         from lambent.api.wiring import build_handlers, extra_routes

@@ -60,6 +60,7 @@ class StoreCatalog:
         self._cache: dict[tuple[str, str], dict[tuple[str, ...], Any]] = {}
         # Bumped on every invalidation, so a load that raced a write is not cached.
         self._generation = 0
+        self._reserved_totals: dict[str, tuple[int, int]] = {}
         self._provisioned_all: list[Doc] | None = None
         self._provisioner: _Pending | None = None
 
@@ -189,6 +190,24 @@ class StoreCatalog:
         if fn is None or fn.get("reserved") is None:
             return None
         return int(fn["reserved"])
+
+    def reserved_total(self, account: str) -> int:
+        """Sum of reserved concurrency in the account (admission's unreserved pool).
+
+        Cached against the catalog's write generation: any function write may change it."""
+        with self._lock:
+            cached = self._reserved_totals.get(account)
+            generation = self._generation
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        total = sum(
+            int(row.doc["reserved"])
+            for row in self.repo.functions(account)
+            if row.doc.get("reserved") is not None
+        )
+        with self._lock:
+            self._reserved_totals[account] = (generation, total)
+        return total
 
     def event_invoke_config(self, account: str, name: str, qualifier: str | None) -> Doc | None:
         q = qualifier or LATEST
