@@ -76,8 +76,8 @@ class LogEvents:
             sid = w.stream_id(gid, params["logStreamName"])
             if sid is None:
                 raise not_found(STREAM_MISSING)
-            days = next((d for g, d in w.groups_for_sweep() if g == gid), None)
-            info, accepted = _rejections(events, now_ms, retention.effective_days(days, default))
+            days = retention.effective_days(w.retention_days(gid), default)
+            info, accepted = _rejections(events, now_ms, days)
             w.insert(gid, sid, accepted, now_ms)
             w.trim(gid)
         out: dict[str, Any] = {"nextSequenceToken": tokens.event_id((now_ms, 0))}

@@ -171,6 +171,11 @@ class LogWriter:
         rows = self._conn.execute("SELECT id, retention_days FROM log_groups").fetchall()
         return [(int(gid), None if days is None else int(days)) for gid, days in rows]
 
+    def retention_days(self, gid: int) -> int | None:
+        row = self._conn.execute("SELECT retention_days FROM log_groups WHERE id=?", (gid,))
+        found = row.fetchone()
+        return None if found is None or found[0] is None else int(found[0])
+
     def set_retention(self, gid: int, days: int | None) -> None:
         self._conn.execute("UPDATE log_groups SET retention_days=? WHERE id=?", (days, gid))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lambent.api.dispatch import ServiceHandlers
-from lambent.api.iam import roles_for
 from lambent.api.sts.identity import IdentityHandlers
 from lambent.api.sts.sessions import SessionHandlers
 from lambent.iam.sessions import SessionIssuer
@@ -15,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def handlers(app: App) -> list[ServiceHandlers]:
-    issuer = SessionIssuer(roles_for(app), app.credentials, app.clock)
+    # One issuer per server, shared with the invoke path (execution-role credentials).
+    issuer: SessionIssuer = app.sessions
     # Start-up sweep: keys that expired while the server was down go now.
     issuer.purge_expired(force=True)
     return [IdentityHandlers(), SessionHandlers(issuer)]
