@@ -122,3 +122,28 @@ def test_caller_identity(server: ServerProcess, open_server: ServerProcess) -> N
     opened = open_server.client("sts").get_caller_identity()
     assert opened["Account"] == "123456789012"
     assert opened["Arn"] == "arn:aws:iam::123456789012:root"
+
+
+def test_role_tags_and_instance_profiles(server: ServerProcess) -> None:
+    iam: Any = server.client("iam")
+    iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=TRUST)
+    assert "Tags" not in iam.get_role(RoleName="tagged")["Role"]
+    iam.tag_role(RoleName="tagged", Tags=[{"Key": "Team", "Value": "a"}, {"Key": "x", "Value": ""}])
+    iam.tag_role(RoleName="tagged", Tags=[{"Key": "team", "Value": "b"}])  # keys ignore case
+    assert iam.list_role_tags(RoleName="tagged")["Tags"] == [
+        {"Key": "x", "Value": ""},
+        {"Key": "team", "Value": "b"},
+    ]
+    iam.untag_role(RoleName="tagged", TagKeys=["X", "TEAM"])
+    assert iam.list_role_tags(RoleName="tagged")["Tags"] == []
+    assert "Tags" not in iam.get_role(RoleName="tagged")["Role"]
+    too_many = [{"Key": f"k{i}", "Value": "v"} for i in range(50)]
+    iam.tag_role(RoleName="tagged", Tags=too_many)
+    with pytest.raises(ClientError) as err:
+        iam.tag_role(RoleName="tagged", Tags=[{"Key": "one-more", "Value": "v"}])
+    assert _code(err) == "LimitExceeded"
+    profiles = iam.list_instance_profiles_for_role(RoleName="tagged")
+    assert profiles["InstanceProfiles"] == []
+    with pytest.raises(ClientError) as err:
+        iam.list_instance_profiles_for_role(RoleName="untagged")
+    assert _code(err) == "NoSuchEntity"

@@ -100,7 +100,11 @@ class Roles:
     def update(self, account: str, name: str, changes: dict[str, Any]) -> Doc:
         with self._store.transaction():
             role = self.get(account, name)
-            role.update(changes)
+            for key, value in changes.items():
+                if value is None:
+                    role.pop(key, None)  # IAM omits members it has no value for
+                else:
+                    role[key] = value
             self._store.put(kinds.ROLE, account, str(role["RoleName"]), role)
         return role
 

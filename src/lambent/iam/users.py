@@ -78,6 +78,17 @@ class Users:
             self._store.put(kinds.USER, account, name, user)
         return user
 
+    def update(self, account: str, name: str, changes: dict[str, Any]) -> Doc:
+        with self._store.transaction():
+            user = self.get(account, name)
+            for key, value in changes.items():
+                if value is None:
+                    user.pop(key, None)  # IAM omits members it has no value for
+                else:
+                    user[key] = value
+            self._store.put(kinds.USER, account, str(user["UserName"]), user)
+        return user
+
     def list(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
         prefix = str(params.get("PathPrefix") or "/")
         users = [

@@ -6,6 +6,7 @@ from typing import Any
 
 from lambent.api.context import RequestContext
 from lambent.api.dispatch import ServiceHandlers
+from lambent.iam import tags
 from lambent.iam.roles import Roles
 
 
@@ -46,3 +47,24 @@ class RoleHandlers(ServiceHandlers):
         self._roles.update_trust_policy(
             ctx.account_id, params["RoleName"], params["PolicyDocument"]
         )
+
+    def tag_role(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        role = self._roles.get(ctx.account_id, params["RoleName"])
+        updated = tags.merged(role.get("Tags", []), params["Tags"], "TagsPerRole")
+        self._roles.update(ctx.account_id, params["RoleName"], {"Tags": updated or None})
+
+    def untag_role(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        role = self._roles.get(ctx.account_id, params["RoleName"])
+        updated = tags.without(role.get("Tags", []), params["TagKeys"])
+        self._roles.update(ctx.account_id, params["RoleName"], {"Tags": updated or None})
+
+    def list_role_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        role = self._roles.get(ctx.account_id, params["RoleName"])
+        return tags.listed(role.get("Tags", []), params)
+
+    def list_instance_profiles_for_role(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Lambent has no instance profiles; tools (Terraform) ask before deleting a role."""
+        self._roles.get(ctx.account_id, params["RoleName"])
+        return {"InstanceProfiles": [], "IsTruncated": False}

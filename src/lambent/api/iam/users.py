@@ -11,7 +11,7 @@ from typing import Any
 from lambent.api.context import RequestContext
 from lambent.api.dispatch import ServiceHandlers
 from lambent.errors import ValidationError
-from lambent.iam import names
+from lambent.iam import names, tags
 from lambent.iam.access_keys import AccessKeys
 from lambent.iam.users import Users
 
@@ -64,3 +64,17 @@ class UserHandlers(ServiceHandlers):
         self._keys.set_status(
             ctx.account_id, _subject(ctx, params), params["AccessKeyId"], params["Status"]
         )
+
+    def tag_user(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        user = self._users.get(ctx.account_id, params["UserName"])
+        updated = tags.merged(user.get("Tags", []), params["Tags"], "TagsPerUser")
+        self._users.update(ctx.account_id, params["UserName"], {"Tags": updated or None})
+
+    def untag_user(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        user = self._users.get(ctx.account_id, params["UserName"])
+        updated = tags.without(user.get("Tags", []), params["TagKeys"])
+        self._users.update(ctx.account_id, params["UserName"], {"Tags": updated or None})
+
+    def list_user_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        user = self._users.get(ctx.account_id, params["UserName"])
+        return tags.listed(user.get("Tags", []), params)
