@@ -1,0 +1,108 @@
+"""End to end: a function's prints reach CloudWatch Logs, and its execution-role
+credentials sign requests back into Lambent as the assumed role."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from lambent.auth import sigv4
+from tests.support import ServerProcess
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+# The function signs with Lambent's own SigV4 module (stdlib only), bundled in the zip,
+# since the runtime has no boto3.
+APP = """
+import os, urllib.request, sigv4
+
+def handler(event, context):
+    print("hello from", context.function_name)
+    print("ERROR something to find")
+    body = b"Action=GetCallerIdentity&Version=2011-06-15"
+    errors = []
+    for endpoint in event["endpoints"]:
+        host = endpoint.split("//", 1)[1]
+        headers = sigv4.sign_headers(
+            method="POST", url_path="/", query="",
+            headers={"host": host, "content-type": "application/x-www-form-urlencoded"},
+            body=body, access_key=os.environ["AWS_ACCESS_KEY_ID"],
+            secret=os.environ["AWS_SECRET_ACCESS_KEY"], region="us-east-1", service="sts",
+            session_token=os.environ["AWS_SESSION_TOKEN"],
+        )
+        req = urllib.request.Request(endpoint + "/", data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                return {"identity": resp.read().decode()}
+        except Exception as exc:
+            errors.append(f"{endpoint}: {exc!r}")
+    return {"errors": errors}
+"""
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", APP)
+        zf.writestr("sigv4.py", Path(sigv4.__file__).read_text(encoding="utf-8"))
+    return buf.getvalue()
+
+
+def test_function_logs_and_execution_role_identity(server: ServerProcess) -> None:
+    iam: Any = server.client("iam")
+    lam: Any = server.client("lambda")
+    logs: Any = server.client("logs")
+    role = iam.create_role(RoleName="logs-e2e", AssumeRolePolicyDocument=TRUST)["Role"]
+    account = role["Arn"].split(":")[4]
+    lam.create_function(
+        FunctionName="logs-e2e",
+        Runtime="python3.11",
+        Role=role["Arn"],
+        Handler="app.handler",
+        Code={"ZipFile": _zip()},
+        Timeout=20,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="logs-e2e")
+    endpoints = [server.endpoint, f"http://host.lambent.internal:{server.port}"]
+    resp = lam.invoke(FunctionName="logs-e2e", Payload=json.dumps({"endpoints": endpoints}))
+    result = json.loads(resp["Payload"].read())
+    assert "identity" in result, result
+    assert (
+        f"<Arn>arn:aws:sts::{account}:assumed-role/logs-e2e/logs-e2e</Arn>" in (result["identity"])
+    )
+    assert f"<UserId>{role['RoleId']}:logs-e2e</UserId>" in result["identity"]
+
+    group = "/aws/lambda/logs-e2e"
+    deadline = time.monotonic() + 10  # the log store flushes every 50 ms
+    found: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not found:
+        try:
+            found = logs.filter_log_events(logGroupName=group, filterPattern="ERROR")["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            found = []
+        if not found:
+            time.sleep(0.05)
+    assert [e["message"].rstrip("\n").split("\t")[-1] for e in found] == ["ERROR something to find"]
+    stream = found[0]["logStreamName"]
+    assert stream.count("/") == 3 and "[$LATEST]" in stream
+    described = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    assert stream in [s["logStreamName"] for s in described]
+    lines = logs.get_log_events(logGroupName=group, logStreamName=stream, startFromHead=True)
+    messages = [e["message"] for e in lines["events"]]
+    assert any(m.startswith("START RequestId:") for m in messages), messages
+    assert any("hello from logs-e2e" in m for m in messages), messages
