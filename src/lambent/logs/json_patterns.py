@@ -190,6 +190,9 @@ def compile_json(pattern: str) -> Matcher:
     predicate = _Parser(_tokens(text[1:-1])).parse()
 
     def match(message: str) -> bool:
+        head = message.lstrip()[:1]
+        if head not in ("{", "["):
+            return False  # cheap: most plain-text lines never reach the JSON parser
         try:
             doc = json.loads(message)
         except ValueError:

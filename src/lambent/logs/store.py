@@ -58,11 +58,13 @@ class LogStore:
         self._clock = clock
         self._sweep_interval = sweep_interval_s
         self._max_queued = max_queued_events
+        self._path = path
         write_conn = schema.connect(path)
         schema.create(write_conn)
-        self._conns = [write_conn, schema.connect(path)]
+        self._conns = [write_conn]
         self._writer = LogWriter(write_conn, settings.max_events_per_group)
-        self._reader = LogReader(self._conns[1])
+        # Readers are pooled: a long FilterLogEvents scan must not hold up other reads.
+        self._idle_readers: list[LogReader] = []
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._queue_lock = threading.Lock()
@@ -176,8 +178,21 @@ class LogStore:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[LogReader]:
+        """A reader on its own connection (WAL: sees the last committed batch)."""
         with self._read_lock:
-            yield self._reader
+            if self._closed:
+                raise RuntimeError("log store is closed")
+            if self._idle_readers:
+                reader = self._idle_readers.pop()
+            else:
+                conn = schema.connect(self._path)
+                self._conns.append(conn)
+                reader = LogReader(conn)
+        try:
+            yield reader
+        finally:
+            with self._read_lock:
+                self._idle_readers.append(reader)
 
     @property
     def clock(self) -> Clock:
