@@ -170,10 +170,12 @@ class FunctionService:
         alias = self.cp.repo.child(ALIAS, scope.account, target.name, q)
         if alias is None:
             raise not_found(scope.region, scope.account, target.name, q)
-        doc = self.cp.repo.version(scope.account, target.name, str(alias["FunctionVersion"]))
+        version = str(alias["FunctionVersion"])
+        doc = self.cp.repo.version(scope.account, target.name, version)
         if doc is None:
             raise not_found(scope.region, scope.account, target.name, q)
-        return doc, scope.arn(target.name, q)
+        # Through an alias Lambda shows the configuration of the version it points at.
+        return doc, scope.arn(target.name, version)
 
     def get_configuration(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
         target = lookup.find(self.cp.catalog, scope, function, qualifier)
