@@ -10,6 +10,7 @@ revision check or a notification channel here.)
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
@@ -38,6 +39,10 @@ T = TypeVar("T")
 _MISSING = object()
 
 
+def _call_now(fn: Callable[[], None]) -> None:
+    fn()
+
+
 class _Pending(Protocol):
     def pending(self, account: str, name: str) -> concurrent.futures.Future[None] | None: ...
 
@@ -63,6 +68,7 @@ class StoreCatalog:
         self._reserved_totals: dict[str, tuple[int, int]] = {}
         self._provisioned_all: list[Doc] | None = None
         self._provisioner: _Pending | None = None
+        self._post: Callable[[Callable[[], None]], None] = _call_now
 
     @property
     def settings(self) -> Settings:
@@ -93,17 +99,22 @@ class StoreCatalog:
             self._cache.pop((account, name), None)
             self._provisioned_all = None
 
+    def set_notifier(self, post: Callable[[Callable[[], None]], None]) -> None:
+        """How listener calls are delivered, e.g. `loop.call_soon_threadsafe`: code
+        extraction settles on worker threads, and listeners live on the event loop."""
+        self._post = post
+
     def changed(self, account: str, name: str, version: str | None) -> None:
         """After a write: forget cached answers; `version` set means tell the data plane."""
         self.invalidate(account, name)
         if version is not None:
             for listener in list(self._listeners):
-                listener.function_changed(account, name, version)
+                self._post(functools.partial(listener.function_changed, account, name, version))
 
     def published(self, account: str, name: str, version: str) -> None:
         self.invalidate(account, name)
         for listener in list(self._listeners):
-            listener.version_published(account, name, version)
+            self._post(functools.partial(listener.version_published, account, name, version))
 
     def subscribe(self, listener: FunctionListener) -> None:
         self._listeners.append(listener)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lambent.api.dispatch import ServiceHandlers
@@ -24,6 +27,14 @@ if TYPE_CHECKING:
 
 def control_plane(app: App) -> ControlPlane:
     catalog = app.catalog
+    # Built outside the server's loop (tools, tests), listeners are called directly.
+    with contextlib.suppress(RuntimeError):
+        loop = asyncio.get_running_loop()
+
+        def post(call: Callable[[], None]) -> None:
+            loop.call_soon_threadsafe(call)
+
+        catalog.set_notifier(post)
     uploads = ZipUploads(app.blobs, app.settings.limits.code_size_zipped)
     signer = CodeUrlSigner(catalog.repo, app.clock, app.settings.endpoint)
     provisioner = Provisioner(catalog, app.blobs.extracted)
