@@ -253,3 +253,13 @@ def test_code_url_refuses_tampering(lam: Any, role: str) -> None:
     status, body = http_get(location[:-3] + "AAA")
     assert status == 403
     assert b"<Code>AccessDenied</Code>" in body
+
+
+def test_list_all_versions(lam: Any, role: str) -> None:
+    create(lam, role, "allv", Publish=True)
+    every = [f for f in lam.list_functions(FunctionVersion="ALL")["Functions"]]
+    mine = sorted(f["FunctionArn"].rsplit(":", 1)[1] for f in every if f["FunctionName"] == "allv")
+    assert mine == ["$LATEST", "1"]
+    plain = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == "allv"]
+    assert len(plain) == 1
+    assert plain[0]["FunctionArn"].endswith(":function:allv")
