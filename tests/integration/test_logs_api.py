@@ -196,3 +196,24 @@ def test_put_log_events_rejections(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as err:
         _put(logs, "/nope", stream, [(now, "x")])
     assert _code(err) == "ResourceNotFoundException"
+
+
+def test_group_identifier_by_arn(server: ServerProcess) -> None:
+    logs: Any = server.client("logs")
+    logs.create_log_group(logGroupName="/by/arn")
+    logs.create_log_stream(logGroupName="/by/arn", logStreamName="s")
+    _put(logs, "/by/arn", "s", [(_now_ms(), "via arn")])
+    arn = logs.describe_log_groups(logGroupNamePrefix="/by/arn")["logGroups"][0]["logGroupArn"]
+    got = logs.get_log_events(logGroupIdentifier=arn, logStreamName="s")["events"]
+    assert [e["message"] for e in got] == ["via arn"]
+    streams = logs.describe_log_streams(logGroupIdentifier=arn)["logStreams"]
+    assert [s["logStreamName"] for s in streams] == ["s"]
+    found = logs.filter_log_events(logGroupIdentifier="/by/arn")["events"]
+    assert [e["message"] for e in found] == ["via arn"]
+    elsewhere = arn.replace(arn.split(":")[4], "999999999999")
+    with pytest.raises(ClientError) as err:
+        logs.get_log_events(logGroupIdentifier=elsewhere, logStreamName="s")
+    assert _code(err) == "ResourceNotFoundException"
+    with pytest.raises(ClientError) as err:
+        logs.get_log_events(logStreamName="s")
+    assert _code(err) == "InvalidParameterException"
