@@ -1,0 +1,215 @@
+"""What a freshly forked child does to become an isolated execution environment.
+
+Order matters and each step says why:
+  1. network: join the slot's netns while still root in the initial user namespace (a netns
+     owned by that namespace cannot be entered from inside a new one);
+  2. cgroups: write to the cgroup.procs fds the host opened, so every byte allocated from
+     here on is charged to the environment;
+  3. mount, ipc and uts namespaces; own /proc (we are PID 1 of a new pid ns) and /tmp;
+  4. rlimits, stdio, then the identity: uid 993 (sbx_user1051) in a user namespace of its
+     own mapped to one unprivileged host uid; every capability dropped; no_new_privs;
+     the seccomp filter last, since it forbids the calls above;
+  5. report to the host over the environment's control socket, close everything else, and
+     run the runtime (the loaded Python bootstrap, or execve of node / a custom bootstrap).
+Any failure exits 127 after telling the host why.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import resource
+import signal
+import socket
+import sys
+from typing import Any, NoReturn
+
+from . import linux, wire
+
+SANDBOX_UID = 993  # sbx_user1051, as on Lambda
+SANDBOX_GID = 990
+RUNTIME_API_ADDRESS = ("127.0.0.1", 9001)
+NOFILE = 1024
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+
+
+def enter_user_namespace(proc_dir: int, host_uid: int, host_gid: int) -> None:
+    """Become uid 993 / gid 990 of a new user namespace, as host uid/gid `host_uid`.
+
+    Dropping to the unprivileged host uid first means the new namespace is owned by it: root
+    inside maps to nobody on the host, and whatever capabilities the creator gets apply to
+    this namespace only.
+    """
+    os.setgroups([])
+    os.setresgid(host_gid, host_gid, host_gid)
+    os.setresuid(host_uid, host_uid, host_uid)
+    linux.prctl(linux.PR_SET_DUMPABLE, 1)  # else /proc/self/*_map stay root-owned
+    linux.unshare(linux.CLONE_NEWUSER)
+    _write_at(proc_dir, "self/setgroups", "deny")
+    _write_at(proc_dir, "self/uid_map", f"{SANDBOX_UID} {host_uid} 1")
+    _write_at(proc_dir, "self/gid_map", f"{SANDBOX_GID} {host_gid} 1")
+
+
+def _write_at(dir_fd: int, path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY, dir_fd=dir_fd)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+class _Fds:
+    """The fds of a spawn request, by the names the host gave them."""
+
+    def __init__(self, names: list[str], fds: list[int]) -> None:
+        self.by_name: dict[str, list[int]] = {}
+        for name, fd in zip(names, fds, strict=True):
+            self.by_name.setdefault(name, []).append(fd)
+
+    def one(self, name: str) -> int | None:
+        values = self.by_name.get(name)
+        return values[0] if values else None
+
+    def all(self, name: str) -> list[int]:
+        return self.by_name.get(name, [])
+
+
+def become_environment(template: Any, message: dict[str, Any], raw_fds: list[int]) -> NoReturn:
+    fds = _Fds(message["fds"], raw_fds)
+    ctl_fd = fds.one("ctl")
+    assert ctl_fd is not None
+    ctl = socket.socket(fileno=ctl_fd)
+    try:
+        _reset_signals(template)
+        extra = _isolate(template, message, fds)
+        wire.send(ctl, {"op": "up"}, [linux.pidfd_open(os.getpid()), *extra])
+        if message.get("await_go"):
+            reply, _ = wire.recv(ctl)
+            if not reply or reply.get("op") != "go":
+                os._exit(127)
+        ctl.close()
+        os.closerange(4 if fds.one("telemetry") is not None else 3, 1 << 20)
+        _run(template, message)
+    except BaseException as err:
+        try:
+            wire.send(ctl, {"op": "error", "error": f"{type(err).__name__}: {err}"})
+        finally:
+            os._exit(127)
+    os._exit(0)
+
+
+def _reset_signals(template: Any) -> None:
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    os.close(template.wake_r)
+    os.close(template.wake_w)
+    os.close(template.pidns_fd)
+    template.control.close()
+
+
+def _isolate(template: Any, message: dict[str, Any], fds: _Fds) -> list[int]:
+    """Steps 1-4; returns fds to hand to the host (socket and netns of a self-made netns)."""
+    extra: list[int] = []
+    userns = bool(template.config["userns"])
+    netns = fds.one("netns")
+    if netns is not None:
+        linux.setns(netns, linux.CLONE_NEWNET)
+        os.close(netns)
+    else:
+        linux.unshare(linux.CLONE_NEWNET)
+    for fd in fds.all("cgroup"):
+        os.write(fd, b"0")
+        os.close(fd)
+    linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS)
+    socket.sethostname(message["hostname"])
+    linux.mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
+    if netns is None:
+        extra = _own_network()
+    tmp = fds.one("tmp")
+    if tmp is not None:
+        linux.move_mount(tmp, "/tmp")
+        os.close(tmp)
+    else:
+        size = int(message["tmp_mb"])
+        linux.mount(
+            "tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, f"size={size}m,mode=1777"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _stdio(fds)
+    if not userns:
+        proc = os.open("/proc", os.O_PATH | os.O_DIRECTORY)
+        enter_user_namespace(proc, int(message["uid"]), int(message["gid"]))
+        os.close(proc)
+    linux.drop_all_capabilities()
+    template.program.install()
+    return extra
+
+
+def _own_network() -> list[int]:
+    """A netns made here (SnapStart): loopback up, the Runtime API socket bound inside."""
+    import fcntl
+    import struct
+
+    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    flags = struct.unpack_from(
+        "=H", fcntl.ioctl(probe, SIOCGIFFLAGS, struct.pack("16sH14x", b"lo", 0)), 16
+    )[0]
+    fcntl.ioctl(probe, SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | 1))
+    probe.close()
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(RUNTIME_API_ADDRESS)
+    listener.listen(128)
+    netns = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+    return [listener.detach(), netns]
+
+
+def _stdio(fds: _Fds) -> None:
+    out = fds.one("output")
+    assert out is not None
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    telemetry = fds.one("telemetry")
+    if telemetry is not None:
+        os.dup2(telemetry, 3)
+        os.close(telemetry)
+
+
+def _run(template: Any, message: dict[str, Any]) -> None:
+    os.chdir("/var/task")
+    env = {str(k): str(v) for k, v in message["env"].items()}
+    argv = [str(a) for a in message["argv"]]
+    if template.config["kind"] != "python":
+        for sig in (signal.SIGPIPE, signal.SIGINT, signal.SIGXFSZ):
+            signal.signal(sig, signal.SIG_DFL)
+        os.execve(argv[0], argv, env)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = argv
+    runtime = template.runtime
+    runtime.refresh_environ(env)
+    try:
+        if template.restored:  # SnapStart: this fork is the restore
+            random.seed()
+            _after_restore()
+        else:
+            runtime.init()
+        runtime.run()
+    except Exception as err:  # the Runtime API went away, or an after-restore hook failed
+        sys.stderr.write(f"LAMBDA_RUNTIME {type(err).__name__}: {err}\n")
+        sys.stderr.flush()
+        os._exit(1)
+
+
+def _after_restore() -> None:
+    try:
+        import snapshot_restore_py  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return
+    snapshot_restore_py.run_after_restore()

@@ -1,0 +1,105 @@
+"""The `namespaces` sandbox: template fork into namespaces, cgroup limits, seccomp, slots."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from lambent.sandbox.interface import TemplateSpec
+from lambent.sandbox.namespaces import cgroups
+from lambent.sandbox.namespaces.config import NamespacesConfig
+from lambent.sandbox.namespaces.environment import Resources
+from lambent.sandbox.namespaces.network import AddressPlan, Network, Slot
+from lambent.sandbox.namespaces.scratch import Scratch, ScratchPool
+from lambent.sandbox.namespaces.template import NamespaceTemplate
+from lambent.sandbox.namespaces.uids import UidPool
+
+
+class NamespacesSandbox:
+    name = "namespaces"
+    isolated = True
+
+    def __init__(self, config: NamespacesConfig) -> None:
+        self.config = config
+        self.staging_dir = config.work / "root"
+        self.uids = UidPool(config.uid_base, config.uid_count)
+        self.cgroups: cgroups.CgroupDriver = cgroups.detect(config.cgroup_root, config.cgroup_name)
+        self.network = Network(
+            AddressPlan(config.network, config.tag),
+            config.network_slots_ready,
+            config.blocked_host_ports,
+        )
+        self.scratch: ScratchPool | None = None
+        if config.tmp_backend == "ext4":
+            self.scratch = ScratchPool(
+                config.work / "tmp", config.scratch_ready, config.scratch_sizes
+            )
+        self._templates: list[NamespaceTemplate] = []
+        self._started = False
+
+    async def start(self) -> None:
+        self.config.work.mkdir(parents=True, exist_ok=True)
+        self.staging_dir.mkdir(exist_ok=True)
+        await asyncio.to_thread(self.cgroups.setup)
+        self.fast_cgroup_moves = cgroups.favor_dynamic_modifications()
+        await asyncio.to_thread(self.network.start)
+        if self.scratch is not None:
+            self.scratch.start()
+        self._started = True
+
+    async def template(self, spec: TemplateSpec) -> NamespaceTemplate:
+        template = NamespaceTemplate(self, spec)
+        self._templates.append(template)
+        try:
+            await template.start()
+        except BaseException:
+            template.kill()
+            self._templates.remove(template)
+            raise
+        return template
+
+    async def take_slot(self, egress: bool) -> Slot:
+        slot = self.network.take_ready(egress)
+        if slot is None:  # the pool ran dry: make one now, off the event loop
+            slot = await asyncio.to_thread(self.network.take, egress)
+        return slot
+
+    async def take_scratch(self, size_mb: int) -> Scratch | None:
+        if self.scratch is None:
+            return None
+        scratch = self.scratch.take_ready(size_mb)
+        if scratch is None:
+            scratch = await asyncio.to_thread(self.scratch.take, size_mb)
+        return scratch
+
+    def release(self, resources: Resources) -> None:
+        """Blocking: called on a worker thread when an environment is gone."""
+        resources.cgroup.remove()
+        if resources.slot is not None:
+            self.network.release(resources.slot)
+            resources.slot = None
+        if resources.scratch is not None:
+            if self.scratch is not None:
+                self.scratch.give_back(resources.scratch)
+            else:
+                resources.scratch.release()
+            resources.scratch = None
+        if resources.uid is not None:
+            self.uids.give_back(resources.uid)
+            resources.uid = None
+
+    async def close(self) -> None:
+        for template in self._templates:
+            template.kill()
+        self._templates.clear()
+        if not self._started:
+            return
+        await asyncio.to_thread(self._teardown)
+
+    def _teardown(self) -> None:
+        self.cgroups.teardown()
+        self.network.close()
+        if self.scratch is not None:
+            self.scratch.close()
+        with contextlib.suppress(OSError):
+            self.staging_dir.rmdir()

@@ -1,0 +1,54 @@
+"""Knobs of the namespaces backend, derived from the one Settings object."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from lambent.sandbox.namespaces.uids import DEFAULT_BASE, DEFAULT_COUNT
+from lambent.settings import Settings
+
+TmpBackend = Literal["ext4", "tmpfs"]
+
+
+def _tag() -> str:
+    return secrets.token_hex(2)
+
+
+@dataclass(frozen=True)
+class NamespacesConfig:
+    work: Path  # state: template root staging dir, /tmp images
+    network_slots_ready: int = 8
+    scratch_ready: int = 4  # ready /tmp images per size in use
+    scratch_sizes: tuple[int, ...] = (512,)  # sizes kept ready from the start
+    tmp_backend: TmpBackend = "ext4"
+    uid_base: int = DEFAULT_BASE
+    uid_count: int = DEFAULT_COUNT
+    # Short tag naming this sandbox's host objects (veths, nft table, cgroups).
+    tag: str = field(default_factory=_tag)
+    subnet: str | None = None  # default: a /16 in 100.64.0.0/10 picked by the tag
+    blocked_host_ports: tuple[int, ...] = ()  # host loopback ports environments may not reach
+    zygote_python: str = "/usr/bin/python3.11"  # the template of node/provided runtimes
+    template_timeout_s: float = 30.0
+    cgroup_root: Path = Path("/sys/fs/cgroup")
+
+    @property
+    def network(self) -> ipaddress.IPv4Network:
+        if self.subnet:
+            return ipaddress.IPv4Network(self.subnet)
+        second = 64 + int(self.tag, 16) % 64
+        return ipaddress.IPv4Network(f"100.{second}.0.0/16")
+
+    @property
+    def cgroup_name(self) -> str:
+        return f"lambent-{self.tag}"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, work: Path) -> NamespacesConfig:
+        return cls(
+            work=work,
+            network_slots_ready=settings.environments.network_slots_ready,
+        )

@@ -1,0 +1,109 @@
+"""The plan of a template's root filesystem (the zygote executes it, see sandbox_root.py).
+
+Only what runtimes need is visible, read-only: /usr and the merged-usr links (/bin, /lib,
+/lib64, /sbin), the runtime's own `host_paths` (a pyenv prefix), a synthetic /etc (no
+shadow, no host users, no host configuration beyond CA certificates, alternatives links and
+the dynamic linker cache), the code at /var/task, the layers merged at /opt (overlayfs,
+later layers win), Lambent's guest code at /var/runtime, and a handful of device nodes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from lambent.sandbox.interface import TemplateSpec
+from lambent.sandbox.namespaces.network import HOST_ADDRESS, HOST_NAME
+
+BASE_PATHS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+ETC_BINDS = ("/etc/ssl", "/etc/ca-certificates", "/etc/alternatives", "/etc/ld.so.cache")
+DEVICES = ("null", "zero", "full", "random", "urandom")
+MOUNTPOINTS = (
+    "/proc",
+    "/tmp",
+    "/var/task",
+    "/var/runtime",
+    "/opt",
+    "/dev",
+    "/etc",
+    "/home/sbx_user1051",
+    "/root",
+)
+
+PASSWD = (
+    "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+    "sbx_user1051:x:993:990::/home/sbx_user1051:/usr/sbin/nologin\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+)
+GROUP = "root:x:0:\nsbx_user1051:x:990:\nnogroup:x:65534:\n"
+NSSWITCH = "passwd: files\ngroup: files\nshadow: files\nhosts: files dns\nservices: files\n"
+
+
+def resolv_conf(host_text: str) -> str:
+    """The host's nameservers; a loopback resolver is reached through the host address."""
+    lines = []
+    for line in host_text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == "nameserver":
+            server = parts[1]
+            if server.startswith("127.") or server == "::1":
+                server = HOST_ADDRESS
+            lines.append(f"nameserver {server}")
+        elif parts and parts[0] in ("search", "options"):
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> dict[str, Any]:
+    symlinks: list[list[str]] = [
+        ["/etc/localtime", "/usr/share/zoneinfo/Etc/UTC"],
+        ["/etc/os-release", "../usr/lib/os-release"],
+        ["/dev/fd", "/proc/self/fd"],
+        ["/dev/stdin", "/proc/self/fd/0"],
+        ["/dev/stdout", "/proc/self/fd/1"],
+        ["/dev/stderr", "/proc/self/fd/2"],
+    ]
+    binds: list[list[str]] = []
+    for path in BASE_PATHS:
+        if os.path.islink(path):
+            symlinks.append([path, os.readlink(path)])
+        elif os.path.isdir(path):
+            binds.append([path, path])
+    for path in spec.launch.host_paths:
+        real = os.path.realpath(path)
+        if not real.startswith(BASE_PATHS):
+            binds.append([real, real])
+    for path in ETC_BINDS:
+        if os.path.exists(path):
+            binds.append([path, path])
+    binds.append([str(spec.code_dir), "/var/task"])
+    binds.append([str(spec.guest_dir), "/var/runtime"])
+    overlay: list[Any] | None = None
+    if len(spec.layer_dirs) == 1:
+        binds.append([str(spec.layer_dirs[0]), "/opt"])
+    elif spec.layer_dirs:
+        # overlayfs lists the top layer first; Lambda's later layers win.
+        overlay = ["/opt", [str(p) for p in reversed(spec.layer_dirs)]]
+    if etc_resolv is None:
+        try:
+            etc_resolv = Path("/etc/resolv.conf").read_text()
+        except OSError:
+            etc_resolv = ""
+    files = [
+        ["/etc/passwd", PASSWD, 0o644],
+        ["/etc/group", GROUP, 0o644],
+        ["/etc/nsswitch.conf", NSSWITCH, 0o644],
+        ["/etc/hostname", "localhost\n", 0o644],
+        ["/etc/hosts", f"127.0.0.1 localhost\n::1 localhost\n{HOST_ADDRESS} {HOST_NAME}\n", 0o644],
+        ["/etc/resolv.conf", resolv_conf(etc_resolv), 0o644],
+    ]
+    return {
+        "staging": str(staging),
+        "dirs": list(MOUNTPOINTS),
+        "symlinks": symlinks,
+        "files": files,
+        "devices": [[f"/dev/{name}", f"/dev/{name}"] for name in DEVICES],
+        "binds": binds,
+        "overlay": overlay,
+    }
