@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lambent.api.dispatch import Dispatcher, ServiceHandlers
 from lambent.api.model import Models
+from lambent.async_invoke.service import AsyncInvocations
 from lambent.auth.authenticator import Authenticator
 from lambent.auth.credentials import (
     Credential,
@@ -82,6 +83,7 @@ class App:
         self.invoker = InvokeService(
             settings, self.clock, self.catalog, self.environments, self.admission.lease
         )
+        self.async_invoke = AsyncInvocations(settings, self.clock, self.invoker, self.catalog)
         self.handlers: list[ServiceHandlers] = []
         self._http: HttpServer | None = None
         self._stopping = asyncio.Event()
@@ -147,6 +149,7 @@ class App:
             f"sandbox: {self.sandbox.name}"
             + ("" if self.sandbox.isolated else " (no isolation between functions)")
         )
+        await self.async_invoke.start()
         dispatcher = self.build_dispatcher()
         self._http = HttpServer(dispatcher)
         await self._http.listen(self.settings.host, self.settings.port)
@@ -155,6 +158,7 @@ class App:
     async def stop(self) -> None:
         if self._http is not None:
             await self._http.close()
+        await self.async_invoke.stop()
         await self.environments.close()
         self.logs.close()
         self.store.close()

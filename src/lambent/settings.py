@@ -7,6 +7,7 @@ knob takes it from here, so tests build a Settings with exactly the values they 
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,9 @@ class EnvironmentSettings:
     max_lifetime_s: float = 4 * 3600.0
     init_timeout_s: float = 10.0
     shutdown_grace_s: float = 2.0
+    # An idle environment is frozen after this long: Lambda freezes at once; a short delay
+    # spares a busy function a freeze and a thaw per invocation.
+    freeze_after_s: float = 0.05
     sandbox: SandboxKind = "auto"
     # Pre-created network slots kept ready, as Lambda pre-creates its own.
     network_slots_ready: int = 8
@@ -46,15 +50,33 @@ class EnvironmentSettings:
     reap_interval_s: float = 5.0
 
 
+RETRY_BASE_ENV = "LAMBENT_ASYNC_RETRY_BASE_S"
+
+
+def _retry_base_s() -> float:
+    """AWS's 60 s, unless LAMBENT_ASYNC_RETRY_BASE_S says otherwise.
+
+    Test-only knob: integration tests start a real `lambent serve` and need the async
+    function-error retries (1 x base, then 2 x base) to take seconds, not minutes. Read
+    when a Settings is built, never at import time.
+    """
+    raw = os.environ.get(RETRY_BASE_ENV)
+    return float(raw) if raw else 60.0
+
+
 @dataclass(frozen=True)
 class AsyncSettings:
     """Async invocation: delays are AWS's, the base is configurable so tests run in seconds."""
 
-    retry_base_s: float = 60.0
+    retry_base_s: float = field(default_factory=_retry_base_s)
     throttle_backoff_base_s: float = 1.0
     throttle_backoff_max_s: float = 300.0
-    pollers: int = 4
+    # Deliveries running at once (each holds a concurrency lease while it runs).
+    pollers: int = 8
+    # A claimed event not settled in this long is handed out again (> the 900 s timeout).
     claim_timeout_s: float = 960.0
+    # On shutdown, running deliveries get this long before they are cut off (and re-queued).
+    stop_grace_s: float = 2.0
 
 
 @dataclass(frozen=True)

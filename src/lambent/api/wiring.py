@@ -16,7 +16,7 @@ def build_handlers(app: App) -> list[ServiceHandlers]:
     from lambent.invoke.api import InvokeHandlers
 
     return [
-        InvokeHandlers(app.invoker),
+        InvokeHandlers(app.invoker, app.async_invoke),
         *lambda_.handlers(app),
         *iam.handlers(app),
         *sts.handlers(app),

@@ -5,19 +5,23 @@ Payload bytes go from the request body to the runtime and back without being dec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lambent.api.context import RequestContext
 from lambent.api.dispatch import ServiceHandlers
 from lambent.errors import InvalidParameterValue
 from lambent.invoke.service import InvokeCall, InvokeService
 
+if TYPE_CHECKING:
+    from lambent.async_invoke.service import AsyncInvocations
+
 
 class InvokeHandlers(ServiceHandlers):
     service = "lambda"
 
-    def __init__(self, invoker: InvokeService) -> None:
+    def __init__(self, invoker: InvokeService, events: AsyncInvocations | None = None) -> None:
         self._invoker = invoker
+        self._events = events
 
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         invocation_type = params.get("InvocationType") or "RequestResponse"
@@ -37,7 +41,9 @@ class InvokeHandlers(ServiceHandlers):
             self._invoker.check_ready(resolved.version)
             return {"StatusCode": 204}
         if invocation_type == "Event":
-            raise InvalidParameterValue("Asynchronous invocation is not enabled on this server.")
+            # 202 once the event is on disk; no FunctionError/ExecutedVersion: nothing ran yet.
+            await self._accept(call)
+            return {"StatusCode": 202}
         result = await self._invoker.invoke(call)
         ctx.response_headers.append(("Content-Type", "application/json"))
         out: dict[str, Any] = {
@@ -50,3 +56,22 @@ class InvokeHandlers(ServiceHandlers):
         if result.log_tail is not None:
             out["LogResult"] = result.log_tail
         return out
+
+    async def invoke_async(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        """The deprecated InvokeAsync operation: an Event invoke of $LATEST (or the ARN's
+        qualifier), answered with Status 202."""
+        call = InvokeCall(
+            account_id=ctx.account_id,
+            function=params["FunctionName"],
+            qualifier=None,
+            payload=params.get("InvokeArgs") or b"",
+            request_id=ctx.request_id,
+            trace_id=ctx.request.headers.get("x-amzn-trace-id"),
+        )
+        await self._accept(call)
+        return {"Status": 202}
+
+    async def _accept(self, call: InvokeCall) -> None:
+        if self._events is None:
+            raise InvalidParameterValue("Asynchronous invocation is not enabled on this server.")
+        await self._events.accept(call)

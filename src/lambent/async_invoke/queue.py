@@ -1,0 +1,57 @@
+"""The durable event queue behind asynchronous invocation: one small interface.
+
+Life of an event: `enqueue` (durable when it returns: the 202 waits for it) -> `claim`
+(leased to one poller until `now + lease_s`) -> `complete` (gone) or `reschedule`
+(back in the queue with new retry state, available again at a given time). A claim that
+is never settled, because the server died mid-invoke, is handed out again: `recover()`
+at start-up releases every claim at once (one server owns the file), and a claim whose
+lease ran out is claimable again anyway (the way several workers sharing a database
+would find work a dead worker left behind).
+
+Times are wall-clock seconds (`Clock.time()`): they outlive the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from lambent.async_invoke.event import EventState, QueuedEvent
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStats:
+    queued: int  # waiting, due now or later
+    claimed: int  # leased to a poller
+    commits: int  # durable transactions so far (group commit shares one among many writes)
+    operations: int  # queue operations so far (reads included)
+
+
+class EventQueue(Protocol):
+    async def enqueue(self, event: QueuedEvent) -> None:
+        """Store the event. It is durable when this returns. An id already queued is kept
+        as it was (a retried acceptance does not duplicate the event)."""
+
+    async def claim(self, now: float, limit: int, lease_s: float) -> list[QueuedEvent]:
+        """Up to `limit` events due at `now` (oldest due first), each leased until
+        `now + lease_s`."""
+
+    async def complete(self, event_id: str) -> None:
+        """The event is finished: delivered, sent on, or dropped."""
+
+    async def reschedule(self, event_id: str, state: EventState, available_at: float) -> None:
+        """Release the claim and store the new retry state; due again at `available_at`."""
+
+    async def release(self, event_ids: Sequence[str]) -> None:
+        """Give claims back unchanged (a poller stopping before it settled them)."""
+
+    async def recover(self) -> int:
+        """At start-up: every claim goes back to the queue. Returns how many."""
+
+    async def next_due(self) -> float | None:
+        """When the next event becomes claimable (a due time or a lease running out)."""
+
+    async def stats(self) -> QueueStats: ...
+
+    async def close(self) -> None: ...

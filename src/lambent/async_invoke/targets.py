@@ -1,0 +1,85 @@
+"""Where records and dead letters go: a small Protocol and a registry keyed by ARN service.
+
+Only Lambda functions are targets today. A queue, topic, event bus or broker target is one
+class with `service` and `send()`, registered in `Targets`; nothing else changes.
+A target that fails or does not exist is logged and the message dropped (AWS counts a
+DestinationDeliveryFailures metric): it must never stop a poller.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
+
+from lambent.async_invoke.records import Message
+from lambent.errors import ServiceError
+
+log = logging.getLogger(__name__)
+
+
+class TargetError(Exception):
+    """The message could not be handed over (missing target, too large, ...)."""
+
+
+class Target(Protocol):
+    service: str  # the ARN's service field: "lambda", "sqs", "sns", "events", ...
+
+    async def send(self, arn: str, message: Message) -> None:
+        """Hand the message over durably, or raise TargetError (or a ServiceError)."""
+
+
+def arn_service(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[2] if len(parts) >= 6 and parts[0] == "arn" else ""
+
+
+class Targets:
+    def __init__(self, targets: Iterable[Target] = ()) -> None:
+        self._by_service: dict[str, Target] = {}
+        for target in targets:
+            self.register(target)
+
+    def register(self, target: Target) -> None:
+        self._by_service[target.service] = target
+
+    async def send(self, arn: str, message: Message) -> bool:
+        """True when the target took the message. Never raises."""
+        target = self._by_service.get(arn_service(arn))
+        if target is None:
+            log.warning(
+                "async %s for %s dropped: no target for %s", message.kind, message.source_arn, arn
+            )
+            return False
+        try:
+            await target.send(arn, message)
+        except (TargetError, ServiceError) as exc:
+            log.warning(
+                "async %s for %s to %s dropped: %s", message.kind, message.source_arn, arn, exc
+            )
+            return False
+        except Exception:
+            log.exception("async %s for %s to %s failed", message.kind, message.source_arn, arn)
+            return False
+        return True
+
+
+# (account, function name or ARN, qualifier, payload) -> the accepted event's id
+AcceptEvent = Callable[[str, str, str | None, bytes], Awaitable[str]]
+
+
+class FunctionTarget:
+    """Another Lambent function, invoked asynchronously as AWS invokes a destination
+    function: the record becomes a new event in that function's queue, with that
+    function's own retry configuration."""
+
+    service = "lambda"
+
+    def __init__(self, accept: AcceptEvent) -> None:
+        self._accept = accept
+
+    async def send(self, arn: str, message: Message) -> None:
+        parts = arn.split(":")
+        if len(parts) < 7 or parts[5] != "function" or not parts[4]:
+            raise TargetError(f"not a function ARN: {arn}")
+        await self._accept(parts[4], arn, None, message.body)
