@@ -39,6 +39,12 @@ class EnvironmentConfig:
     init_timeout_s: float
     shutdown_grace_s: float
     region: str
+    freeze_after_s: float = 0.05
+
+
+def _expire(answer: asyncio.Future[Outcome]) -> None:
+    if not answer.done():
+        answer.set_result(Outcome(Kind.TIMED_OUT))
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,9 @@ class Environment:
         self._on_crash = on_crash
         self._inc: Incarnation | None = None
         self._collector: LogCollector | None = None
+        self._batch: list[LogEvent] | None = None
+        self._freeze_timer: asyncio.TimerHandle | None = None
+        self._frozen = False
         self._pending_init_ms: float | None = None
         self._restored = False
         self._destroying: asyncio.Task[None] | None = None
@@ -110,15 +119,20 @@ class Environment:
 
     # -- logs ------------------------------------------------------------------------------
     def _log(self, text: list[str]) -> None:
+        """Log lines; during an invocation they are batched and written once at its end."""
         now_ms = int(self._clock.time() * 1000)
-        self._sink.emit(
-            self.version.account_id,
-            self.log_group,
-            self.log_stream,
-            [LogEvent(now_ms, t) for t in text],
-        )
+        events = [LogEvent(now_ms, t) for t in text]
+        if self._batch is not None:
+            self._batch.extend(events)
+        else:
+            self._sink.emit(self.version.account_id, self.log_group, self.log_stream, events)
         if self._collector is not None:
             self._collector.add(text)
+
+    def _flush_batch(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch:
+            self._sink.emit(self.version.account_id, self.log_group, self.log_stream, batch)
 
     # -- start (init phase) ----------------------------------------------------------------
     async def start(self) -> bool:
@@ -205,6 +219,7 @@ class Environment:
         self._in_flight = True
         self.invocations += 1
         self._collector = LogCollector(req.want_tail)
+        self._batch = []
         timeout_s = float(self.version.timeout_s)
         began = self._clock.monotonic()
         init_ms, restore_ms = self._pending_init_ms, None
@@ -219,6 +234,7 @@ class Environment:
             return await self._invoke(req, began, timeout_s, init_ms, restore_ms)
         finally:
             self._in_flight = False
+            self._flush_batch()
             self._collector = None
             self.last_used = self._clock.monotonic()
 
@@ -261,7 +277,7 @@ class Environment:
         inc = self._inc
         assert inc is not None
         self._log([lines.start(req.request_id, self.version.version)])
-        inc.proc.thaw()
+        self._unfreeze(inc)
         remaining = timeout_s - (self._clock.monotonic() - began)
         deadline_ms = int((self._clock.time() + remaining) * 1000)
         inv = Invocation(
@@ -274,9 +290,13 @@ class Environment:
             cognito_identity=req.cognito_identity,
         )
         handler_began = self._clock.monotonic()
+        answer = inc.api.deliver(inv)
+        timer = asyncio.get_running_loop().call_later(max(0.001, remaining), _expire, answer)
         try:
-            outcome = await asyncio.wait_for(inc.api.invoke(inv), max(0.001, remaining))
-        except TimeoutError:
+            outcome = await answer
+        finally:
+            timer.cancel()
+        if outcome.kind is Kind.TIMED_OUT:
             duration = self._elapsed_ms(began)
             inc.output.drain()
             self._log([lines.timed_out(req.request_id, timeout_s, self._clock.time())])
@@ -387,18 +407,41 @@ class Environment:
         """The runtime is back in /next after an invocation: freeze and go back to the pool."""
         if self.state is EnvState.BUSY:
             self._event(EnvEvent.RELEASE)
-            if self._inc is not None:
-                self._inc.proc.freeze()
+            self._schedule_freeze()
             self._on_available(self)
         elif self.state is EnvState.DRAINING:
             self._event(EnvEvent.RELEASE)
             self._begin_destroy()
 
+    def _schedule_freeze(self) -> None:
+        """Freeze once idle for `freeze_after_s`: a busy function never pays freeze+thaw."""
+        if self._freeze_timer is None:
+            delay = self._config.freeze_after_s
+            self._freeze_timer = asyncio.get_running_loop().call_later(delay, self.freeze_idle)
+
     def freeze_idle(self) -> None:
-        if self._inc is not None and self.state is EnvState.IDLE:
+        self._freeze_timer = None
+        if self._inc is not None and self.state is EnvState.IDLE and not self._frozen:
             self._inc.proc.freeze()
+            self._frozen = True
+
+    def _unfreeze(self, inc: Incarnation) -> None:
+        if self._freeze_timer is not None:
+            self._freeze_timer.cancel()
+            self._freeze_timer = None
+        if self._frozen:
+            inc.proc.thaw()
+            self._frozen = False
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
 
     async def _reset(self) -> None:
+        if self._freeze_timer is not None:
+            self._freeze_timer.cancel()
+            self._freeze_timer = None
+        self._frozen = False
         inc, self._inc = self._inc, None
         if inc is not None:
             await inc.teardown(self._config.shutdown_grace_s)

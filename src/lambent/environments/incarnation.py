@@ -50,7 +50,9 @@ async def spawn(
 ) -> Incarnation:
     proc = await template.spawn(spec)
     api = RuntimeApi(spec.env_id, on_idle=on_idle)
-    http = HttpServer(api.handle, max_body=RUNTIME_API_MAX_BODY, cancel_on_disconnect=True)
+    http = HttpServer(
+        api.handle, max_body=RUNTIME_API_MAX_BODY, cancel_on_disconnect=True, fast=api.handle_fast
+    )
     # Serve a duplicate: closing our server must not close the sandbox's socket, which a
     # network slot may keep for the next environment.
     await http.serve_socket(proc.runtime_api_socket.dup())

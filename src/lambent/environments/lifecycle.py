@@ -18,6 +18,8 @@ import enum
 
 
 class EnvState(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash is slow
+
     STARTING = "starting"
     IDLE = "idle"
     BUSY = "busy"
@@ -28,6 +30,8 @@ class EnvState(enum.Enum):
 
 
 class EnvEvent(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash is slow
+
     INIT_OK = "init_ok"
     INIT_FAILED = "init_failed"
     ACQUIRE = "acquire"

@@ -68,6 +68,7 @@ class EnvironmentManager:
             init_timeout_s=env.init_timeout_s,
             shutdown_grace_s=env.shutdown_grace_s,
             region=settings.region,
+            freeze_after_s=env.freeze_after_s,
         )
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import socket
 import time
@@ -23,6 +24,9 @@ import httptools
 from lambent.http.messages import REASONS, Handler, Request, Response
 
 log = logging.getLogger(__name__)
+
+# Answers at once (a Response), later (a Future), or defers to the async handler (None).
+FastHandler = Callable[[Request], "Response | asyncio.Future[Response] | None"]
 
 DEFAULT_MAX_BODY = 96 * 1024 * 1024
 
@@ -59,8 +63,10 @@ class HttpProtocol(asyncio.Protocol):
         too_large: Callable[[], Response] | None,
         cancel_on_disconnect: bool,
         on_connection: Callable[[HttpProtocol, bool], None] | None,
+        fast: FastHandler | None = None,
     ) -> None:
         self._handler = handler
+        self._fast = fast
         self._max_body = max_body
         self._too_large = too_large
         self._cancel_on_disconnect = cancel_on_disconnect
@@ -72,6 +78,8 @@ class HttpProtocol(asyncio.Protocol):
         self._body_size = 0
         self._queue: collections.deque[tuple[Request, bool]] = collections.deque()
         self._task: asyncio.Task[None] | None = None
+        self._pending: asyncio.Future[Response] | None = None
+        self._busy = False
         self._closed = False
         self._peer: tuple[str, int] | None = None
         self._pending_header: tuple[bytes, bytes] | None = None
@@ -96,6 +104,8 @@ class HttpProtocol(asyncio.Protocol):
             self._on_connection(self, False)
         if self._cancel_on_disconnect and self._task is not None and not self._task.done():
             self._task.cancel()
+        if self._pending is not None and not self._pending.done():
+            self._pending.cancel()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -158,36 +168,66 @@ class HttpProtocol(asyncio.Protocol):
             disconnected=self._is_closed,
         )
         self._queue.append((req, self._parser.should_keep_alive()))
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._drain())
+        if not self._busy:
+            self._pump()
 
     # internals ---------------------------------------------------------------------------
     def _is_closed(self) -> bool:
         return self._closed
 
-    async def _drain(self) -> None:
-        while self._queue and not self._closed:
+    def _pump(self) -> None:
+        """Answer queued requests in order. The fast handler answers without a task."""
+        while self._queue and not self._closed and not self._busy:
             req, keep_alive = self._queue.popleft()
-            try:
-                resp = await self._handler(req)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("unhandled error serving %s %s", req.method, req.raw_path)
-                resp = Response(
-                    500,
-                    b'{"Type":"Service","message":"Internal error"}',
-                    [("Content-Type", "application/json")],
-                )
-            if self._is_closed():  # the client may have gone while we worked
-                return
-            if resp.stream is not None:
-                await self._write_stream(resp, keep_alive)
-            else:
-                self._write(resp, keep_alive)
+            if self._fast is not None:
+                result = self._fast(req)
+                if isinstance(result, Response):
+                    self._respond(result, keep_alive)
+                    continue
+                if result is not None:
+                    self._busy = True
+                    self._pending = result
+                    result.add_done_callback(functools.partial(self._settled, keep_alive))
+                    return
+            self._busy = True
+            self._task = asyncio.get_running_loop().create_task(self._serve(req, keep_alive))
+
+    def _settled(self, keep_alive: bool, fut: asyncio.Future[Response]) -> None:
+        self._busy = False
+        self._pending = None
+        if fut.cancelled() or self._closed:
+            return
+        exc = fut.exception()
+        if exc is not None:
+            log.error("unhandled error in a deferred response", exc_info=exc)
+            self._respond(_internal_error(), keep_alive)
+        else:
+            self._respond(fut.result(), keep_alive)
+        self._pump()
+
+    async def _serve(self, req: Request, keep_alive: bool) -> None:
+        try:
+            resp = await self._handler(req)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("unhandled error serving %s %s", req.method, req.raw_path)
+            resp = _internal_error()
+        if self._is_closed():  # the client may have gone while we worked
+            return
+        if resp.stream is not None:
+            await self._write_stream(resp, keep_alive)
             if not keep_alive:
                 self._close()
-                return
+        else:
+            self._respond(resp, keep_alive)
+        self._busy = False
+        self._pump()
+
+    def _respond(self, resp: Response, keep_alive: bool) -> None:
+        self._write(resp, keep_alive)
+        if not keep_alive:
+            self._close()
 
     def _head(self, resp: Response, keep_alive: bool, length: int | None) -> list[bytes]:
         reason = REASONS.get(resp.status, "Unknown")
@@ -239,6 +279,14 @@ class _BodyTooLarge(Exception):
     pass
 
 
+def _internal_error() -> Response:
+    return Response(
+        500,
+        b'{"Type":"Service","message":"Internal error"}',
+        [("Content-Type", "application/json")],
+    )
+
+
 class HttpServer:
     """Serves `handler` on one or more listening sockets (TCP or pre-bound)."""
 
@@ -249,8 +297,10 @@ class HttpServer:
         max_body: int = DEFAULT_MAX_BODY,
         too_large: Callable[[], Response] | None = None,
         cancel_on_disconnect: bool = False,
+        fast: FastHandler | None = None,
     ) -> None:
         self._handler = handler
+        self._fast = fast
         self._max_body = max_body
         self._too_large = too_large
         self._cancel = cancel_on_disconnect
@@ -270,6 +320,7 @@ class HttpServer:
             too_large=self._too_large,
             cancel_on_disconnect=self._cancel,
             on_connection=self._track,
+            fast=self._fast,
         )
 
     async def listen(self, host: str, port: int) -> list[tuple[str, int]]:

@@ -42,6 +42,7 @@ class Kind(enum.Enum):
     TOO_LARGE = "too_large"
     INIT_ERROR = "init_error"
     EXITED = "exited"
+    TIMED_OUT = "timed_out"  # set by the environment layer's timer, never by the runtime
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +78,7 @@ class RuntimeApi:
         self.state = RtState.STARTING
         self._max_response = max_response
         self._on_idle = on_idle
-        self._parked: asyncio.Future[Invocation] | None = None
+        self._parked: asyncio.Future[Response] | None = None
         self._current: Invocation | None = None
         self._answer: asyncio.Future[Outcome] | None = None
         self._ready: asyncio.Future[Outcome | None] = asyncio.get_running_loop().create_future()
@@ -87,18 +88,21 @@ class RuntimeApi:
         """None when the runtime reached /next; an INIT_ERROR or EXITED outcome otherwise."""
         return await asyncio.shield(self._ready)
 
-    async def invoke(self, inv: Invocation) -> Outcome:
-        """Hand `inv` to the parked /next and wait for the runtime's answer."""
+    def deliver(self, inv: Invocation) -> asyncio.Future[Outcome]:
+        """Hand `inv` to the parked /next; the future resolves with the runtime's answer."""
         if self.state is not RtState.READY or self._parked is None:
             raise RuntimeGone(f"runtime not ready (state {self.state.value})")
         self.state = transition(self.state, RtEvent.DELIVER).state
         self._current = inv
-        loop = asyncio.get_running_loop()
-        self._answer = loop.create_future()
+        answer: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._answer = answer
         parked, self._parked = self._parked, None
         if not parked.done():
-            parked.set_result(inv)
-        return await self._answer
+            parked.set_result(Response(200, inv.payload, _next_headers(inv)))
+        return answer
+
+    async def invoke(self, inv: Invocation) -> Outcome:
+        return await self.deliver(inv)
 
     def exited(self) -> None:
         """The process is gone: fail whoever is waiting."""
@@ -114,12 +118,18 @@ class RuntimeApi:
 
     # -- the runtime's side (HTTP) ---------------------------------------------------------
     async def handle(self, req: Request) -> Response:
+        answer = self.handle_fast(req)
+        return answer if isinstance(answer, Response) else await answer
+
+    def handle_fast(self, req: Request) -> Response | asyncio.Future[Response]:
+        """Every Runtime API route answers without a task: at once, or when a parked /next
+        receives its invocation."""
         path = req.raw_path
         if not path.startswith(PREFIX):
             return _error(404, "NotFound", f"No route for {req.method} {path}")
         rest = path[len(PREFIX) :]
         if rest == "invocation/next" and req.method == "GET":
-            return await self._next(req)
+            return self._next(req)
         if rest == "init/error" and req.method == "POST":
             return self._init_error(req)
         parts = rest.split("/")
@@ -130,7 +140,7 @@ class RuntimeApi:
                 return self._error(parts[1], req)
         return _error(404, "NotFound", f"No route for {req.method} {path}")
 
-    async def _next(self, req: Request) -> Response:
+    def _next(self, req: Request) -> Response | asyncio.Future[Response]:
         if self._parked is not None and not self._parked.done():
             # A second /next while one is parked: the first client must be gone.
             self._parked.cancel()
@@ -141,17 +151,14 @@ class RuntimeApi:
         first = self.state is RtState.STARTING
         self.state = outcome.state
         self._current = None
-        fut: asyncio.Future[Invocation] = asyncio.get_running_loop().create_future()
+        # The parked future is the response itself: `deliver` completes it with the event.
+        fut: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
         self._parked = fut
         if first and not self._ready.done():
             self._ready.set_result(None)
         elif self._on_idle is not None:
             self._on_idle()
-        try:
-            inv = await fut
-        except asyncio.CancelledError:
-            return _error(403, "InvalidStateTransition", "the runtime is going away")
-        return Response(200, inv.payload, _next_headers(inv))
+        return fut
 
     def _respond(self, request_id: str, req: Request) -> Response:
         if self._current is None or request_id != self._current.request_id:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 
 class RtState(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash is slow
+
     STARTING = "starting"  # process started, init running, no /next yet
     READY = "ready"  # the runtime is parked in /next with nothing to do
     INVOKING = "invoking"  # /next returned an event; waiting for /response or /error
@@ -24,6 +26,8 @@ class RtState(enum.Enum):
 
 
 class RtEvent(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash is slow
+
     NEXT = "next"  # GET /runtime/invocation/next
     DELIVER = "deliver"  # the environment layer hands over an invocation
     RESPONSE = "response"  # POST /runtime/invocation/{id}/response (current id)
@@ -34,6 +38,8 @@ class RtEvent(enum.Enum):
 
 
 class Answer(enum.Enum):
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash is slow
+
     PARK = 0  # hold the request until there is an invocation (only for NEXT)
     ACCEPTED = 202
     INVALID_STATE = 403

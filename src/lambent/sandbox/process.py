@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from lambent.sandbox.interface import (
@@ -58,6 +59,8 @@ class ProcessEnvironment:
         self._exit: asyncio.Future[ExitStatus] = asyncio.get_running_loop().create_future()
         self._frozen = False
         self._poller: asyncio.Task[None] | None = None
+        self._peak: int | None = None
+        self._peak_at = 0.0
         self._watch()
 
     def _watch(self) -> None:
@@ -102,6 +105,14 @@ class ProcessEnvironment:
             self._frozen = False
 
     def memory_peak_bytes(self) -> int | None:
+        """VmHWM of the runtime process, re-read at most every 100 ms (it is a /proc read)."""
+        now = time.monotonic()
+        if self._peak is not None and now - self._peak_at < 0.1:
+            return self._peak
+        self._peak, self._peak_at = self._read_peak(), now
+        return self._peak
+
+    def _read_peak(self) -> int | None:
         try:
             with open(f"/proc/{self.pid}/status") as fh:
                 for line in fh:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
@@ -24,46 +25,97 @@ def _bad_content(message: str) -> InvalidRequestContent:
     return InvalidRequestContent(message)
 
 
+@dataclass(frozen=True, slots=True)
+class _Member:
+    name: str
+    location: str | None
+    wire: str
+    header: str  # lower-cased wire name, as request headers are stored
+    shape: Shape
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """An operation's members and where they live, worked out once per operation."""
+
+    shape: StructureShape | None
+    members: tuple[_Member, ...]
+    payload: str | None
+    body_members: bool
+    query_names: frozenset[str]
+
+
+_PLANS: dict[tuple[str, str, str], _Plan] = {}
+
+
+def _plan(op: OperationModel, output: bool) -> _Plan:
+    key = (op.service_model.service_name, op.name, "out" if output else "in")
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _build_plan(op.output_shape if output else op.input_shape)
+        _PLANS[key] = plan
+    return plan
+
+
+def _build_plan(shape: Shape | None) -> _Plan:
+    if shape is None:
+        return _Plan(None, (), None, False, frozenset())
+    assert isinstance(shape, StructureShape)
+    members = tuple(
+        _Member(
+            name,
+            member.serialization.get("location"),
+            member.serialization.get("name", name),
+            str(member.serialization.get("name", name)).lower(),
+            member,
+        )
+        for name, member in shape.members.items()
+    )
+    payload = shape.serialization.get("payload")
+    return _Plan(
+        shape,
+        members,
+        payload,
+        any(m.location is None and m.name != payload for m in members),
+        frozenset(m.wire for m in members if m.location == "querystring"),
+    )
+
+
 def parse_request(
     op: OperationModel,
     req: Request,
     path_params: dict[str, str],
     error: ErrorFactory = _bad_content,
 ) -> dict[str, Any]:
-    shape = op.input_shape
+    plan = _plan(op, output=False)
+    shape = plan.shape
     if shape is None:
         return {}
-    assert isinstance(shape, StructureShape)
     params: dict[str, Any] = {}
     query: dict[str, list[str]] | None = None
-    payload_name = shape.serialization.get("payload")
-    body_members = False
-    for name, member in shape.members.items():
-        loc = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
+    for m in plan.members:
+        loc = m.location
         if loc == "uri":
-            if wire in path_params:
-                params[name] = scalar_from_text(member, path_params[wire], name, error)
+            if m.wire in path_params:
+                params[m.name] = scalar_from_text(m.shape, path_params[m.wire], m.name, error)
         elif loc == "querystring":
             if query is None:
-                query = _query(req)
-            value = _from_query(member, wire, query, shape, error)
+                query = _query(req) if req.raw_query else {}
+            value = _from_query(m.shape, m.wire, query, plan.query_names, error)
             if value is not None:
-                params[name] = value
+                params[m.name] = value
         elif loc == "header":
-            text = req.headers.get(wire.lower())
+            text = req.headers.get(m.header)
             if text is not None:
-                params[name] = scalar_from_text(member, text, wire, error)
+                params[m.name] = scalar_from_text(m.shape, text, m.wire, error)
         elif loc == "headers":
-            prefix = wire.lower()
+            prefix = m.header
             found = {k[len(prefix) :]: v for k, v in req.headers.items() if k.startswith(prefix)}
             if found:
-                params[name] = found
-        elif name == payload_name:
-            _payload_in(member, name, req.body, params, error)
-        elif loc is None:
-            body_members = True
-    if body_members and payload_name is None and req.body.strip():
+                params[m.name] = found
+        elif m.name == plan.payload:
+            _payload_in(m.shape, m.name, req.body, params, error)
+    if plan.body_members and plan.payload is None and req.body.strip():
         doc = _json_body(req.body, error)
         body = from_json(shape, doc, "", error)
         for key, value in body.items():
@@ -111,15 +163,10 @@ def _from_query(
     member: Shape,
     wire: str,
     query: dict[str, list[str]],
-    parent: StructureShape,
+    named: frozenset[str],
     error: ErrorFactory,
 ) -> Any:
     if isinstance(member, MapShape):
-        named = {
-            m.serialization.get("name")
-            for m in parent.members.values()
-            if m.serialization.get("location") == "querystring"
-        }
         return {k: v[-1] for k, v in query.items() if k not in named} or None
     values = query.get(wire)
     if not values:
@@ -132,29 +179,27 @@ def _from_query(
 def serialize_response(op: OperationModel, result: dict[str, Any] | None) -> Response:
     status = int(op.http.get("responseCode", 200))
     headers: list[tuple[str, str]] = []
-    shape = op.output_shape
+    plan = _plan(op, output=True)
+    shape = plan.shape
     if shape is None or result is None:
         return Response(status, b"", headers)
-    assert isinstance(shape, StructureShape)
-    payload_name = shape.serialization.get("payload")
     body: bytes | None = None
-    for name, member in shape.members.items():
-        value = result.get(name)
+    for m in plan.members:
+        value = result.get(m.name)
         if value is None:
             continue
-        loc = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
+        loc = m.location
         if loc == "statusCode":
             status = int(value)
         elif loc == "header":
-            headers.append((wire, header_text(member, value)))
+            headers.append((m.wire, header_text(m.shape, value)))
         elif loc == "headers":
-            headers.extend((f"{wire}{k}", str(v)) for k, v in value.items())
-        elif name == payload_name:
-            body = _payload_out(member, value)
-            if member.type_name == "structure":
+            headers.extend((f"{m.wire}{k}", str(v)) for k, v in value.items())
+        elif m.name == plan.payload:
+            body = _payload_out(m.shape, value)
+            if m.shape.type_name == "structure":
                 headers.append(("Content-Type", JSON_TYPE))
-    if payload_name is None and status != 204:  # a 204 carries no body
+    if plan.payload is None and status != 204:  # a 204 carries no body
         doc = to_json(shape, result)
         body = json.dumps(doc, separators=(",", ":")).encode()
         headers.append(("Content-Type", JSON_TYPE))
