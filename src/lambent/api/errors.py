@@ -24,6 +24,7 @@ _RENAMES: dict[str, dict[str, str]] = {
         "ResourceNotFoundException": "NoSuchEntity",
         "InvalidSignatureException": "SignatureDoesNotMatch",
         "UnrecognizedClientException": "InvalidClientTokenId",
+        "ExpiredTokenException": "ExpiredToken",
         "MalformedInput": "MalformedInput",
         "AccessDeniedException": "AccessDenied",
     },
@@ -31,6 +32,7 @@ _RENAMES: dict[str, dict[str, str]] = {
         "ValidationException": "ValidationError",
         "InvalidSignatureException": "SignatureDoesNotMatch",
         "UnrecognizedClientException": "InvalidClientTokenId",
+        "ExpiredTokenException": "ExpiredToken",
         "AccessDeniedException": "AccessDenied",
     },
     "logs": {

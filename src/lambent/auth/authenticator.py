@@ -59,7 +59,8 @@ class Authenticator:
             if exc.kind == "missing":
                 raise MissingAuthentication(exc.message) from exc
             raise InvalidSignature(exc.message) from exc
-        cred = self._credentials.lookup(auth.access_key)
+        # Expired session keys are found too, so the caller hears ExpiredTokenException.
+        cred = self._credentials.lookup(auth.access_key, include_expired=True)
         if cred is None or cred.status != "Active":
             raise UnrecognizedClient(BAD_TOKEN)
         if cred.session_token is not None:

@@ -60,7 +60,7 @@ class CredentialStore:
         self._cache: dict[str, Credential] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, access_key: str) -> Credential | None:
+    def lookup(self, access_key: str, *, include_expired: bool = False) -> Credential | None:
         cred = self._cache.get(access_key)
         if cred is None:
             doc = self._store.get(KEY_KIND, GLOBAL, access_key)
@@ -78,7 +78,11 @@ class CredentialStore:
             )
             with self._lock:
                 self._cache[access_key] = cred
-        if cred.expires_at is not None and cred.expires_at < self._clock.time():
+        if (
+            not include_expired
+            and cred.expires_at is not None
+            and cred.expires_at < self._clock.time()
+        ):
             return None
         return cred
 
