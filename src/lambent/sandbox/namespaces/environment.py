@@ -82,6 +82,12 @@ class NamespaceEnvironment:
     def cgroup(self) -> EnvCgroup:
         return self._resources.cgroup
 
+    @property
+    def slot_index(self) -> int | None:
+        """The network slot this environment lives in (its addresses derive from it)."""
+        slot = self._resources.slot
+        return None if slot is None else slot.index
+
     async def wait(self) -> ExitStatus:
         raw = await asyncio.shield(self._raw_exit)
         return exit_status(raw, self.memory_limit_hit())

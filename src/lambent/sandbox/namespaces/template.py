@@ -312,6 +312,7 @@ class NamespaceTemplate:
         loop = asyncio.get_running_loop()
         ctl.setblocking(False)
         ready: asyncio.Future[None] = loop.create_future()
+
         def readable() -> None:
             if not ready.done():
                 ready.set_result(None)

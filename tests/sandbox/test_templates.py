@@ -1,0 +1,122 @@
+"""The template fork and SnapStart (issue 4 §4-§5), with Lambent's own Python bootstrap."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.sandbox.support import Harness, serve_one
+
+pytestmark = pytest.mark.sandbox
+
+APP = """
+import os, random, time
+INIT_PID = os.getpid()
+INIT_UID = os.getuid()
+STARTED = time.time()
+print("init ran", flush=True)
+
+def handler(event, context):
+    with open("/proc/self/status") as fh:
+        caps = [l.split()[1] for l in fh if l.startswith("CapEff")][0]
+    return {"pid": os.getpid(), "uid": os.getuid(), "init_pid": INIT_PID,
+            "init_uid": INIT_UID, "random": random.random(), "caps": caps,
+            "request": context.aws_request_id, "event": event,
+            "tmp": sorted(os.listdir("/tmp"))}
+"""
+
+SNAP_APP = (
+    APP
+    + """
+from snapshot_restore_py import register_before_snapshot, register_after_restore
+RESTORED = []
+
+@register_before_snapshot
+def before():
+    print("before snapshot", flush=True)
+
+@register_after_restore
+def after():
+    RESTORED.append(True)
+
+_plain = handler
+
+def handler(event, context):
+    result = _plain(event, context)
+    result["restored_hooks"] = len(RESTORED)
+    return result
+"""
+)
+
+
+def invoke(sandbox: Harness, env: object, event: object) -> dict[str, object]:
+    inv = sandbox.run(serve_one(env, event))  # type: ignore[arg-type]
+    assert inv.path.endswith("/response"), (inv.path, inv.response)
+    parsed: dict[str, object] = json.loads(inv.response)
+    return parsed
+
+
+def test_template_fork_runs_init_in_every_environment(sandbox: Harness) -> None:
+    tpl = sandbox.template(sandbox.code_dir({"app.py": APP}))
+    assert tpl.snapstart_report is None
+    first, second = sandbox.spawn(tpl), sandbox.spawn(tpl)
+    try:
+        a, b = invoke(sandbox, first, {"n": 1}), invoke(sandbox, second, {"n": 2})
+        for got in (a, b):
+            assert got["pid"] == 1 and got["init_pid"] == 1  # init ran in the environment
+            assert got["uid"] == 993 and got["init_uid"] == 993
+            assert got["caps"] == "0000000000000000"
+        assert a["event"] == {"n": 1} and b["event"] == {"n": 2}
+        assert a["random"] != b["random"]
+        assert not first.restored
+    finally:
+        sandbox.destroy(first)
+        sandbox.destroy(second)
+        sandbox.run(tpl.close())
+
+
+def test_snapstart_forks_after_init_and_reseeds(sandbox: Harness) -> None:
+    tpl = sandbox.template(sandbox.code_dir({"app.py": SNAP_APP}), snapstart=True)
+    report = tpl.snapstart_report
+    assert report is not None and report.ok, report
+    assert b"init ran" in report.output and b"before snapshot" in report.output
+    envs = [sandbox.spawn(tpl) for _ in range(2)]
+    try:
+        results = [invoke(sandbox, env, {"i": i}) for i, env in enumerate(envs)]
+        for env, got in zip(envs, results, strict=True):
+            assert env.restored
+            assert got["uid"] == 993 and got["init_uid"] == 993  # init ran unprivileged too
+            assert got["caps"] == "0000000000000000"
+            assert got["restored_hooks"] == 1
+            assert got["pid"] == 1
+        assert results[0]["random"] != results[1]["random"]  # reseeded after the fork
+    finally:
+        for env in envs:
+            sandbox.destroy(env)
+        sandbox.run(tpl.close())
+
+
+def test_snapstart_init_failure_is_reported(sandbox: Harness) -> None:
+    code = sandbox.code_dir({"app.py": "raise RuntimeError('init exploded')\n"})
+    tpl = sandbox.template(code, snapstart=True)
+    try:
+        report = tpl.snapstart_report
+        assert report is not None
+        assert not report.ok
+        assert report.error_type is not None
+        assert "init exploded" in (report.error_message or "")
+    finally:
+        sandbox.run(tpl.close())
+
+
+def test_template_survives_its_environments_and_close_leaves_them_running(
+    sandbox: Harness,
+) -> None:
+    tpl = sandbox.template(sandbox.code_dir({"app.py": APP}))
+    env = sandbox.spawn(tpl)
+    sandbox.run(tpl.close())
+    try:
+        assert invoke(sandbox, env, {"after": "close"})["event"] == {"after": "close"}
+    finally:
+        sandbox.destroy(env)
