@@ -16,12 +16,15 @@ Any failure exits 127 after telling the host why.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import resource
 import signal
 import socket
 import sys
+import time
+import traceback
 from typing import Any, NoReturn
 
 from . import linux, wire
@@ -82,21 +85,44 @@ def become_environment(template: Any, message: dict[str, Any], raw_fds: list[int
     ctl = socket.socket(fileno=ctl_fd)
     try:
         _reset_signals(template)
-        extra = _isolate(template, message, fds)
-        wire.send(ctl, {"op": "up"}, [linux.pidfd_open(os.getpid()), *extra])
+        timings: dict[str, float] = {}
+        extra = _isolate(template, message, fds, timings)
+        up = {"op": "up", "timings": timings}
+        wire.send(ctl, up, [linux.pidfd_open(os.getpid()), *extra])
         if message.get("await_go"):
             reply, _ = wire.recv(ctl)
             if not reply or reply.get("op") != "go":
                 os._exit(127)
         ctl.close()
         os.closerange(4 if fds.one("telemetry") is not None else 3, 1 << 20)
-        _run(template, message)
     except BaseException as err:
         try:
             wire.send(ctl, {"op": "error", "error": f"{type(err).__name__}: {err}"})
         finally:
             os._exit(127)
-    os._exit(0)
+    _exit_like_python(template, message)
+
+
+def _exit_like_python(template: Any, message: dict[str, Any]) -> NoReturn:
+    """Run the runtime and end the process as the interpreter would: sys.exit(3) is exit
+    status 3, an uncaught exception prints its traceback and is status 1. The fork never
+    returns to the zygote's loop, so it must flush and os._exit itself."""
+    code = 0
+    try:
+        _run(template, message)
+    except SystemExit as exc:
+        if exc.code is None or isinstance(exc.code, int):
+            code = exc.code or 0
+        else:
+            print(exc.code, file=sys.stderr)
+            code = 1
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
 
 
 def _reset_signals(template: Any) -> None:
@@ -108,8 +134,16 @@ def _reset_signals(template: Any) -> None:
     template.control.close()
 
 
-def _isolate(template: Any, message: dict[str, Any], fds: _Fds) -> list[int]:
-    """Steps 1-4; returns fds to hand to the host (socket and netns of a self-made netns)."""
+def _isolate(
+    template: Any, message: dict[str, Any], fds: _Fds, timings: dict[str, float]
+) -> list[int]:
+    """Steps 1-4; returns fds to hand to the host (socket and netns of a self-made netns).
+    `timings` gets the time since the fork at the end of each step (ms), for profiles."""
+    forked = float(message.get("forked_at", 0.0))
+
+    def mark(step: str) -> None:
+        timings[step] = (time.perf_counter() - forked) * 1000.0 if forked else 0.0
+
     extra: list[int] = []
     userns = bool(template.config["userns"])
     netns = fds.one("netns")
@@ -118,9 +152,11 @@ def _isolate(template: Any, message: dict[str, Any], fds: _Fds) -> list[int]:
         os.close(netns)
     else:
         linux.unshare(linux.CLONE_NEWNET)
+    mark("network")
     for fd in fds.all("cgroup"):
         os.write(fd, b"0")
         os.close(fd)
+    mark("cgroups")
     linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS)
     socket.sethostname(message["hostname"])
     linux.mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
@@ -135,6 +171,7 @@ def _isolate(template: Any, message: dict[str, Any], fds: _Fds) -> list[int]:
         linux.mount(
             "tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, f"size={size}m,mode=1777"
         )
+    mark("mounts")
     resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     _stdio(fds)
@@ -142,8 +179,10 @@ def _isolate(template: Any, message: dict[str, Any], fds: _Fds) -> list[int]:
         proc = os.open("/proc", os.O_PATH | os.O_DIRECTORY)
         enter_user_namespace(proc, int(message["uid"]), int(message["gid"]))
         os.close(proc)
+    mark("identity")
     linux.drop_all_capabilities()
     template.program.install()
+    mark("seccomp")
     return extra
 
 
