@@ -18,6 +18,7 @@ from lambent.async_invoke.memory import MemoryQueue
 from lambent.async_invoke.service import AsyncInvocations
 from lambent.clock import ManualClock
 from lambent.environments.invocation import InvocationRequest, InvocationResult
+from lambent.environments.pool import PoolRetired
 from lambent.errors import ResourceNotFound, TooManyRequests
 from lambent.functions.model import LATEST, FunctionVersion, Resolved
 from lambent.invoke.service import InvokeCall
@@ -104,6 +105,8 @@ class World:
     ) -> InvocationResult:
         fn = self.functions[version.function_name]
         step = fn.script.pop(0) if fn.script else "ok"
+        if step == "retired":
+            raise PoolRetired(version.key)
         if step == "throttle":
             raise TooManyRequests(
                 "Rate Exceeded.", reason="ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -336,3 +339,13 @@ def test_recovery_at_start_requeues_claims_left_by_a_dead_server(tmp_path: Path)
         await alive.stop()
 
     asyncio.run(asyncio.wait_for(main(), timeout=30))
+
+
+def test_a_pool_retired_by_an_update_is_retried_at_once(tmp_path: Path) -> None:
+    async def body(world: World, svc: AsyncInvocations, clock: ManualClock) -> None:
+        fn = world.add("updated", "retired", "retired", "ok")
+        await svc.accept(call("updated"))
+        await run_until(clock, lambda: len(fn.runs) == 1, horizon_s=1)
+        assert fn.runs[0].at == 0.0  # no backoff: the new version ran straight away
+
+    scenario(tmp_path, body)

@@ -41,6 +41,7 @@ from lambent.errors import ResourceConflict, ResourceNotFound, ServiceError, Too
 from lambent.functions.model import FunctionVersion, Resolved
 
 log = logging.getLogger(__name__)
+RETIRED_POOL_TRIES = 3
 
 
 class Invoker(Protocol):
@@ -91,18 +92,26 @@ class Delivery:
     # -- the attempt -----------------------------------------------------------------------
     async def _attempt(self, event: QueuedEvent) -> Attempt:
         dest = event.destination
-        try:
-            resolved = self._invoker.resolve(dest.account_id, dest.function_arn, dest.qualifier)
-        except ResourceNotFound:
-            return Attempt(Outcome(OutcomeKind.GONE), AsyncConfig(), dest.qualified_arn)
-        config = async_config(
-            self._catalog.event_invoke_config(dest.account_id, dest.function_name, dest.qualifier),
-            resolved.version.config,
-        )
-        arn = resolved.alias_arn or resolved.version.qualified_arn
-        if expired(event.state, self._clock.time(), config.retry):
-            return Attempt(Outcome(OutcomeKind.EXPIRED), config, arn)
-        return Attempt(await self._run(event, resolved), config, arn)
+        for _ in range(RETIRED_POOL_TRIES):
+            try:
+                resolved = self._invoker.resolve(dest.account_id, dest.function_arn, dest.qualifier)
+            except ResourceNotFound:
+                return Attempt(Outcome(OutcomeKind.GONE), AsyncConfig(), dest.qualified_arn)
+            config = async_config(
+                self._catalog.event_invoke_config(
+                    dest.account_id, dest.function_name, dest.qualifier
+                ),
+                resolved.version.config,
+            )
+            arn = resolved.alias_arn or resolved.version.qualified_arn
+            if expired(event.state, self._clock.time(), config.retry):
+                return Attempt(Outcome(OutcomeKind.EXPIRED), config, arn)
+            try:
+                return Attempt(await self._run(event, resolved), config, arn)
+            except PoolRetired:
+                continue  # the function changed while we waited: resolve it again, now
+        outcome = Outcome(OutcomeKind.SYSTEM_ERROR, detail="environment pool retired")
+        return Attempt(outcome, config, arn)
 
     async def _run(self, event: QueuedEvent, resolved: Resolved) -> Outcome:
         dest = event.destination
@@ -122,7 +131,9 @@ class Delivery:
             return Outcome(OutcomeKind.THROTTLED, detail=exc.reason)
         except ResourceNotFound:
             return Outcome(OutcomeKind.GONE)
-        except (ResourceConflict, PoolRetired) as exc:
+        except PoolRetired:
+            raise
+        except ResourceConflict as exc:
             return Outcome(OutcomeKind.SYSTEM_ERROR, detail=repr(exc))
         except ServiceError as exc:
             log.warning("async event %s: %s", event.event_id, exc)

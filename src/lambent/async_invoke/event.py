@@ -25,7 +25,8 @@ class Response:
 class EventState:
     """Everything the retry policy reads. `attempts` counts attempts that reached the
     function (AWS's approximateInvokeCount); `backoffs` counts consecutive throttles and
-    system errors, the exponent of their backoff."""
+    system errors, the exponent of their backoff. An attempt cut off by a crash or a
+    shutdown is not counted: it was not the function's failure, and it runs again."""
 
     enqueued_at: float
     attempts: int = 0
