@@ -110,7 +110,13 @@ class App:
         from lambent.api.wiring import build_handlers, extra_routes
 
         self.handlers = build_handlers(self)
-        routes = {"/health": self._health, **extra_routes(self)}
+        from lambent.ops import stats
+
+        routes = {
+            "/health": self._health,
+            "/_lambent/stats": stats.handler(self),
+            **extra_routes(self),
+        }
         return Dispatcher(
             self.models,
             self.authenticator,

@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from lambent.settings import EnvironmentSettings, Settings
+from lambent.settings import EnvironmentSettings, LimitSettings, Settings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,6 +28,18 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     p.add_argument("--sandbox", choices=["auto", "namespaces", "process"], default="auto")
     p.add_argument("--keep-alive", type=float, default=600.0, help="idle environment seconds")
+    p.add_argument(
+        "--account-concurrency",
+        type=int,
+        default=1000,
+        help="concurrent executions per account (AWS's default quota is 1000)",
+    )
+    p.add_argument(
+        "--burst-limit",
+        type=int,
+        default=1000,
+        help="new execution environments per function per 10 s",
+    )
     p.add_argument("--log-level", default="INFO")
     p.set_defaults(func=run)
 
@@ -60,6 +72,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         region=args.region,
         allow_public_open=bool(args.allow_open_on_public_host),
         environments=EnvironmentSettings(sandbox=args.sandbox, keep_alive_s=args.keep_alive),
+        limits=LimitSettings(
+            account_concurrency=args.account_concurrency, burst_per_function=args.burst_limit
+        ),
     )
 
 

@@ -1,0 +1,69 @@
+"""`GET /_lambent/stats`: what an operator (or a leak test) needs to see at a glance.
+
+Concurrency leases in use, execution environments by state, and the server's own open
+file descriptors and descendant processes. Answered only to loopback clients: it names
+functions of every account.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from lambent.http.messages import Request, Response
+
+if TYPE_CHECKING:
+    from lambent.app import App
+
+
+def descendants(root: int) -> list[int]:
+    """Every live process below `root`, from /proc (zombies excluded)."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            children[int(fields[1])].append(int(entry))
+    out: list[int] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def snapshot(app: App) -> dict[str, Any]:
+    envs = app.environments.environments()
+    states = collections.Counter(env.state.value for env in envs)
+    functions = collections.Counter(
+        f"{env.version.account_id}/{env.version.function_name}:{env.version.version}"
+        for env in envs
+    )
+    return {
+        "sandbox": app.sandbox.name,
+        "isolated": app.sandbox.isolated,
+        "leases_in_use": app.admission.in_use(),
+        "environments": {"total": len(envs), **dict(states)},
+        "environments_by_function": dict(functions),
+        "server_fds": len(os.listdir("/proc/self/fd")),
+        "descendant_processes": len(descendants(os.getpid())),
+    }
+
+
+def handler(app: App) -> Any:
+    async def stats(req: Request) -> Response:
+        host = req.peer[0] if req.peer else ""
+        if host not in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):
+            return Response(403, b'{"message":"stats are served to loopback clients only"}')
+        body = json.dumps(snapshot(app)).encode()
+        return Response(200, body, [("Content-Type", "application/json")])
+
+    return stats
