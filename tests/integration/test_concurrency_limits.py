@@ -165,6 +165,7 @@ def test_reserved_zero_throttles_everything(server: ServerProcess) -> None:
     with pytest.raises(ClientError) as err:
         lam.invoke(FunctionName="reserved-zero", Payload=b"{}")
     assert err.value.response["Error"]["Code"] == "TooManyRequestsException"
-    assert err.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    response: dict[str, Any] = dict(err.value.response)
+    assert response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     lam.delete_function_concurrency(FunctionName="reserved-zero")
     assert lam.invoke(FunctionName="reserved-zero", Payload=b'{"s": 0}')["StatusCode"] == 200
