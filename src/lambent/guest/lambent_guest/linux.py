@@ -214,12 +214,22 @@ class _CapData(ctypes.Structure):
     ]
 
 
+@functools.cache
+def last_capability() -> int:
+    """The kernel's highest capability number (read once, in the zygote, before forking)."""
+    try:
+        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as fh:
+            return int(fh.read())
+    except OSError:
+        return _CAP_LAST
+
+
 def drop_all_capabilities() -> None:
     """Empty the bounding, ambient, inheritable, permitted and effective sets, in that order.
 
     The bounding set goes first because dropping it needs CAP_SETPCAP, which capset removes.
     """
-    for cap in range(_CAP_LAST + 1):
+    for cap in range(last_capability() + 1):
         try:
             prctl(PR_CAPBSET_DROP, cap)
         except OSError as err:

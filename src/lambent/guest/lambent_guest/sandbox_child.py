@@ -145,6 +145,7 @@ def _isolate(
         timings[step] = (time.perf_counter() - forked) * 1000.0 if forked else 0.0
 
     extra: list[int] = []
+    mark("start")
     userns = bool(template.config["userns"])
     netns = fds.one("netns")
     if netns is not None:

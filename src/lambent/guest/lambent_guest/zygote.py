@@ -38,6 +38,7 @@ def main() -> None:
     reaper = False
     try:
         linux.libc()
+        linux.last_capability()
         host_proc = os.open("/proc", HOST_PROC_FLAGS)
         sandbox_root.build(config["root"])
         if config["userns"]:
@@ -197,6 +198,7 @@ class Template:
         env_id = str(message["id"])
         try:
             linux.unshare(linux.CLONE_NEWPID)
+            message["forked_at"] = time.perf_counter()
             pid = os.fork()
         except OSError as err:
             for fd in fds:

@@ -201,7 +201,7 @@ class CgroupDriver:
 
 
 def _write(path: Path, value: str) -> None:
-    fd = os.open(path, os.O_WRONLY)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
     try:
         os.write(fd, value.encode())
     finally:
@@ -290,15 +290,22 @@ class CgroupV2(CgroupDriver):
         return (self.parent,)
 
     def setup(self) -> None:
-        self.parent.mkdir(exist_ok=True)
+        if not self.parent.exists():
+            self.make_leaf(self.parent)
         # Controllers must be enabled on every ancestor's subtree_control down to our leaves.
+        # (cgroup v2's "no internal processes" rule: the server's own cgroup can only do so
+        # if the server runs in a leaf below it, e.g. systemd with Delegate=yes.)
         with contextlib.suppress(OSError):
             _write(self.parent.parent / "cgroup.subtree_control", "+memory +cpu +pids")
         _write(self.parent / "cgroup.subtree_control", "+memory +cpu +pids")
 
+    def make_leaf(self, path: Path) -> None:
+        """mkdir; the kernel populates the interface files (a test double makes them)."""
+        path.mkdir()
+
     def create(self, env_id: str, memory_mb: int) -> EnvCgroup:
         d = self.parent / env_id
-        d.mkdir()
+        self.make_leaf(d)
         limit = str(memory_mb * 1024 * 1024)
         _write(d / "memory.max", limit)
         with contextlib.suppress(FileNotFoundError):

@@ -77,6 +77,8 @@ class NamespaceEnvironment:
         self._raw_exit = exit_future
         self._frozen = False
         self._released = False
+        # Where spawn() spent its time (ms since it began; child_* since the fork): profiles.
+        self.timings: dict[str, float] = {}
 
     @property
     def cgroup(self) -> EnvCgroup:

@@ -94,6 +94,36 @@ class _Control:
         self.replies.clear()
 
 
+class _ChildFds:
+    """fds for one spawn request, by name; those we opened for it are closed once sent."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.fds: list[int] = []
+        self._owned: list[int] = []
+
+    def add(self, name: str, fd: int, owned: bool) -> None:
+        self.names.append(name)
+        self.fds.append(fd)
+        if owned:
+            self._owned.append(fd)
+
+    def add_channels(self) -> tuple[socket.socket, int]:
+        """The control socket and output pipe; returns the host ends."""
+        ctl_host, ctl_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ctl_host.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        out_r, out_w = os.pipe()
+        self.add("ctl", ctl_child.detach(), owned=True)
+        self.add("output", out_w, owned=True)
+        return ctl_host, out_r
+
+    def close_sent(self) -> None:
+        for fd in self._owned:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._owned.clear()
+
+
 class NamespaceTemplate:
     def __init__(self, sandbox: NamespacesSandbox, spec: TemplateSpec) -> None:
         self.spec = spec
@@ -227,73 +257,45 @@ class NamespaceTemplate:
         control = self._control
         if control is None or control.closed:
             raise TemplateFailed("the template process is not running")
-        sandbox, spec = self._sandbox, self.spec
-        egress = spec.network == "egress"
-        uid = self._uid if self._userns else sandbox.uids.take()
-        assert uid is not None
-        resources = Resources(
-            cgroup=sandbox.cgroups.create(env.env_id, env.memory_mb),
-            slot=None,
-            scratch=None,
-            uid=None if self._userns else uid,
-        )
-        names: list[str] = []
-        fds: list[int] = []
-        keep: list[int] = []  # host ends, closed on failure
+        sandbox = self._sandbox
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        egress = self.spec.network == "egress"
+        uid, resources = self._allocate(env)
+        child = _ChildFds()
+        out_r = -1
+        ctl_host: socket.socket | None = None
         try:
-            resources.scratch = await sandbox.take_scratch(env.ephemeral_mb)
-            if resources.scratch is not None:
-                names.append("tmp")
-                fds.append(resources.scratch.clone_for(uid, uid))
-            if not self._userns:
-                resources.slot = await sandbox.take_slot(egress)
-                names.append("netns")
-                fds.append(resources.slot.netns_fd)
-            for fd in resources.cgroup.open_procs():
-                names.append("cgroup")
-                fds.append(fd)
-            ctl_host, ctl_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            ctl_host.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-            out_r, out_w = os.pipe()
-            keep += [out_r]
-            names += ["ctl", "output"]
-            fds += [ctl_child.fileno(), out_w]
-            message = {
-                "op": "spawn",
-                "id": env.env_id,
-                "fds": names,
-                "env": self._variables(env),
-                "argv": list(spec.launch.argv),
-                "hostname": _hostname(env.env_id),
-                "uid": uid,
-                "gid": uid,
-                "tmp_mb": env.ephemeral_mb,
-                "await_go": self._userns and egress,
-            }
+            await self._collect(resources, child, uid, egress, env.ephemeral_mb)
+            ctl_host, out_r = child.add_channels()
+            message = self._spawn_message(env, child, uid, egress)
             reply_future = asyncio.get_running_loop().create_future()
             control.replies[env.env_id] = reply_future
             exit_future = self._exit_future(env.env_id)
-            control.send(message, fds)
-            ctl_child.close()
-            os.close(out_w)
-            for name, fd in zip(names, fds, strict=True):
-                if name in ("cgroup", "tmp"):
-                    os.close(fd)
+            timings["host_prepare"] = (time.perf_counter() - started) * 1000
+            try:
+                control.send(message, child.fds)
+            finally:
+                child.close_sent()
             reply = await reply_future
+            timings["forked"] = (time.perf_counter() - started) * 1000
             if reply["op"] != "spawned":
                 raise TemplateFailed(f"fork failed: {reply.get('error')}")
-            pid, pidfd, listener = await self._handshake(ctl_host, resources, egress)
+            pid, pidfd, listener = await self._handshake(ctl_host, resources, egress, timings)
             resources.cgroup.limit_cpu(env.memory_mb)
+            timings["ready"] = (time.perf_counter() - started) * 1000
         except BaseException:
-            for fd in keep:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+            child.close_sent()
+            if out_r >= 0:
+                os.close(out_r)
+            if ctl_host is not None:
+                ctl_host.close()
             self._exits.pop(env.env_id, None)
             await asyncio.to_thread(sandbox.release, resources)
             raise
         os.set_blocking(out_r, False)
         listener.setblocking(False)
-        return NamespaceEnvironment(
+        created = NamespaceEnvironment(
             sandbox,
             env.env_id,
             pid,
@@ -304,9 +306,54 @@ class NamespaceTemplate:
             exit_future,
             restored=self.snapstart_report is not None,
         )
+        created.timings = timings
+        return created
+
+    def _allocate(self, env: EnvironmentSpec) -> tuple[int, Resources]:
+        """The environment's host uid and cgroups (nothing else is held on failure)."""
+        sandbox = self._sandbox
+        uid = self._uid if self._userns else sandbox.uids.take()
+        assert uid is not None
+        try:
+            cgroup = sandbox.cgroups.create(env.env_id, env.memory_mb)
+        except BaseException:
+            if not self._userns:
+                sandbox.uids.give_back(uid)
+            raise
+        return uid, Resources(cgroup, None, None, None if self._userns else uid)
+
+    def _spawn_message(
+        self, env: EnvironmentSpec, child: _ChildFds, uid: int, egress: bool
+    ) -> dict[str, Any]:
+        return {
+            "op": "spawn",
+            "id": env.env_id,
+            "fds": child.names,
+            "env": self._variables(env),
+            "argv": list(self.spec.launch.argv),
+            "hostname": _hostname(env.env_id),
+            "uid": uid,
+            "gid": uid,
+            "tmp_mb": env.ephemeral_mb,
+            "await_go": self._userns and egress,
+        }
+
+    async def _collect(
+        self, resources: Resources, child: _ChildFds, uid: int, egress: bool, ephemeral_mb: int
+    ) -> None:
+        """The host objects the child takes over: /tmp, netns, cgroup.procs fds."""
+        sandbox = self._sandbox
+        resources.scratch = await sandbox.take_scratch(ephemeral_mb)
+        if resources.scratch is not None:
+            child.add("tmp", resources.scratch.clone_for(uid, uid), owned=True)
+        if not self._userns:
+            resources.slot = await sandbox.take_slot(egress)
+            child.add("netns", resources.slot.netns_fd, owned=False)
+        for fd in resources.cgroup.open_procs():
+            child.add("cgroup", fd, owned=True)
 
     async def _handshake(
-        self, ctl: socket.socket, resources: Resources, egress: bool
+        self, ctl: socket.socket, resources: Resources, egress: bool, timings: dict[str, float]
     ) -> tuple[int, int, socket.socket]:
         """Wait for the child's "up" (its host pid rides along as SCM_CREDENTIALS)."""
         loop = asyncio.get_running_loop()
@@ -328,6 +375,8 @@ class NamespaceTemplate:
             if message is None or message.get("op") != "up" or pid is None:
                 error = message.get("error") if message else "exited during setup"
                 raise TemplateFailed(f"environment setup failed: {error}")
+            for step, ms in dict(message.get("timings") or {}).items():
+                timings[f"child_{step}"] = float(ms)
             pidfd = fds.pop(0)
             if self._userns:
                 listener = socket.socket(fileno=fds.pop(0))
