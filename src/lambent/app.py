@@ -22,6 +22,8 @@ from lambent.clock import Clock, SystemClock
 from lambent.concurrency.admission import Admission
 from lambent.concurrency.burst import BurstLimiter
 from lambent.environments.manager import EnvironmentManager
+from lambent.environments.provisioned import ProvisionedReconciler
+from lambent.environments.snapstart import SnapStartCoordinator
 from lambent.errors import ServiceError
 from lambent.functions.catalog import StoreCatalog
 from lambent.functions.model import FunctionVersion
@@ -78,8 +80,12 @@ class App:
             self.logs,
             credentials_for=self._execution_credentials,
             before_create=self._scaling_limit,
+            version_exists=self._version_exists,
         )
         self.catalog.subscribe(self.environments)
+        self.snapstart = SnapStartCoordinator(self.environments, self.catalog)
+        self.catalog.subscribe(self.snapstart)
+        self.provisioned = ProvisionedReconciler(self.environments, self.catalog, self.clock)
         self.invoker = InvokeService(
             settings, self.clock, self.catalog, self.environments, self.admission.lease
         )
@@ -101,6 +107,13 @@ class App:
             log.warning("no credentials for %s: %s", version.function_arn, exc.message)
             return {}
         return issued.environment()
+
+    def _version_exists(self, version: FunctionVersion) -> bool:
+        try:
+            self.catalog.version(version.account_id, version.function_name, version.version)
+        except ServiceError:
+            return False
+        return True
 
     def _scaling_limit(self, version: FunctionVersion) -> None:
         reserved = self.catalog.reserved_concurrency(version.account_id, version.function_name)
@@ -151,6 +164,7 @@ class App:
     async def start(self) -> StartupInfo:
         info = self.bootstrap_accounts()
         await self.environments.start()
+        await self.provisioned.start()
         info.notes.append(
             f"sandbox: {self.sandbox.name}"
             + ("" if self.sandbox.isolated else " (no isolation between functions)")
@@ -165,6 +179,8 @@ class App:
         if self._http is not None:
             await self._http.close()
         await self.async_invoke.stop()
+        await self.provisioned.close()
+        await self.snapstart.close()
         await self.environments.close()
         self.logs.close()
         self.store.close()

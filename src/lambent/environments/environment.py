@@ -104,6 +104,8 @@ class Environment:
         self._in_flight = False
         # Set by the pool while the runtime finishes an answered invocation.
         self.returning = False
+        # Provisioned concurrency: made ahead of time, served first, never reaped.
+        self.provisioned = False
 
     # -- state -----------------------------------------------------------------------------
     def _event(self, event: EnvEvent) -> None:
@@ -135,9 +137,14 @@ class Environment:
             self._sink.emit(self.version.account_id, self.log_group, self.log_stream, batch)
 
     # -- start (init phase) ----------------------------------------------------------------
-    async def start(self) -> bool:
+    def prewarmed(self) -> None:
+        """Initialized ahead of any invocation (provisioned): no Init Duration on REPORT."""
+        self._pending_init_ms = None
+
+    async def start(self, init_timeout_s: float | None = None) -> bool:
         """The init phase, capped at the init timeout. False: init failed (now DORMANT)."""
-        result = await self._spawn_and_init(self._config.init_timeout_s, phase="init")
+        budget = init_timeout_s if init_timeout_s is not None else self._config.init_timeout_s
+        result = await self._spawn_and_init(budget, phase="init")
         if result.ok:
             self._pending_init_ms = result.duration_ms
             if self.state is EnvState.STARTING:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from lambent.blobs.store import BlobStore
 from lambent.clock import Clock
 from lambent.environments.environment import Environment, EnvironmentConfig
+from lambent.environments.lifecycle import EnvState
 from lambent.environments.pool import VersionPool
-from lambent.functions.model import FunctionVersion
+from lambent.functions.model import LATEST, FunctionVersion
 from lambent.logs.sink import LogSink
 from lambent.runtimes import environment as runtime_env
 from lambent.runtimes.registry import guest_dir, launch_for
@@ -49,6 +50,7 @@ class EnvironmentManager:
         sink: LogSink,
         credentials_for: CredentialsFor | None = None,
         before_create: Callable[[FunctionVersion], None] | None = None,
+        version_exists: Callable[[FunctionVersion], bool] | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -58,6 +60,7 @@ class EnvironmentManager:
         self._credentials_for = credentials_for
         # Checked before each new environment (the scaling limit); may raise a throttle.
         self._before_create = before_create
+        self._version_exists = version_exists
         self._pools: dict[str, VersionPool] = {}
         self._retired: list[VersionPool] = []
         self._templates = _Templates({}, {})
@@ -92,15 +95,19 @@ class EnvironmentManager:
         async with self.pool(version).lease() as leased:
             yield leased
 
-    async def _new_environment(self, pool: VersionPool) -> Environment:
+    async def _new_environment(
+        self, pool: VersionPool, *, provisioned: bool = False
+    ) -> Environment:
         version = pool.version
-        if self._before_create is not None:
+        if self._before_create is not None and not provisioned:
             self._before_create(version)
         template = await self._template(version)
         env_id = uuid.uuid4().hex
         day = dt.datetime.fromtimestamp(self._clock.time(), tz=dt.UTC).strftime("%Y/%m/%d")
         stream = f"{day}/[{version.version}]{env_id}"
         variables = dict(runtime_env.instance_environment(log_stream_name=stream))
+        if provisioned:
+            variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
         if self._credentials_for is not None:
             variables.update(self._credentials_for(version, env_id))
         env = Environment(
@@ -115,8 +122,35 @@ class EnvironmentManager:
             on_available=pool.available,
             on_crash=pool.crashed,
         )
-        await env.start()
+        env.provisioned = provisioned
+        # Provisioned init may take as long as the function timeout or 130 s (AWS's rule).
+        await env.start(max(130.0, float(version.timeout_s)) if provisioned else None)
         return env
+
+    # -- provisioned concurrency -----------------------------------------------------------
+    def provisioned_count(self, version: FunctionVersion) -> int:
+        pool = self._pools.get(version.key)
+        return len(pool.provisioned()) if pool is not None else 0
+
+    async def provision(self, version: FunctionVersion) -> bool:
+        """One more initialized environment for `version`; False when its init failed."""
+        pool = self.pool(version)
+        env = await self._new_environment(pool, provisioned=True)
+        if env.state is not EnvState.IDLE:
+            env.retire()
+            return False
+        env.prewarmed()
+        pool.add_idle(env)
+        env.freeze_idle()
+        return True
+
+    def set_provisioned_targets(self, wanted: dict[tuple[str, str, str], int]) -> None:
+        for pool in self._pools.values():
+            v = pool.version
+            pool.unprovision(wanted.get((v.account_id, v.function_name, v.version), 0))
+
+    async def template_for(self, version: FunctionVersion) -> Template:
+        return await self._template(version)
 
     async def _template(self, version: FunctionVersion) -> Template:
         made = self._templates.made.get(version.key)
@@ -176,8 +210,16 @@ class EnvironmentManager:
                 v.account_id == account_id
                 and v.function_name == function_name
                 and version in ("*", v.version)
+                and not self._only_state_changed(v, version)
             ):
                 self._retire_pool(key)
+
+    def _only_state_changed(self, v: FunctionVersion, version: str) -> bool:
+        """A published version changes only its State (its code and config are frozen):
+        keep its pool and template (the SnapStart snapshot) unless it was deleted."""
+        if version == "*" or v.version == LATEST or self._version_exists is None:
+            return False
+        return self._version_exists(v)
 
     def version_published(self, account_id: str, function_name: str, version: str) -> None:
         return None

@@ -42,6 +42,7 @@ class VersionPool:
         self._factory = factory
         self._clock = clock
         self._idle: list[Environment] = []  # most recently used last
+        self._provisioned_idle: list[Environment] = []  # served before on-demand ones
         self._dormant: list[Environment] = []
         self._all: set[Environment] = set()
         self._returning = 0
@@ -62,6 +63,10 @@ class VersionPool:
     async def _acquire(self) -> tuple[Environment, bool]:
         if self.retired:
             raise PoolRetired(self.version.key)
+        while self._provisioned_idle:
+            env = self._provisioned_idle.pop()
+            if env.state is EnvState.IDLE:
+                return env, False
         while self._idle:
             env = self._idle.pop()
             if env.state is EnvState.IDLE:
@@ -106,7 +111,7 @@ class VersionPool:
                 fut.set_result(env)
                 return
         if env.state is EnvState.IDLE:
-            self._idle.append(env)
+            (self._provisioned_idle if env.provisioned else self._idle).append(env)
         elif env.state is EnvState.DORMANT:
             self._dormant.append(env)
         if self._returning == 0:
@@ -142,6 +147,17 @@ class VersionPool:
         self._all.add(env)
         self._put(env)
 
+    def provisioned(self) -> list[Environment]:
+        return [e for e in self.environments() if e.provisioned]
+
+    def unprovision(self, keep: int) -> None:
+        """Fewer provisioned environments wanted: the extra ones become on-demand ones."""
+        for env in self.provisioned()[keep:]:
+            env.provisioned = False
+            if env in self._provisioned_idle:
+                self._provisioned_idle.remove(env)
+                self._idle.insert(0, env)
+
     # -- housekeeping ----------------------------------------------------------------------
     def reap(self, keep_alive_s: float, max_lifetime_s: float) -> int:
         """Retire idle environments past keep-alive or maximum lifetime."""
@@ -149,7 +165,8 @@ class VersionPool:
         doomed = [
             env
             for env in self._idle + self._dormant
-            if now - env.last_used > keep_alive_s or now - env.created_at > max_lifetime_s
+            if not env.provisioned
+            and (now - env.last_used > keep_alive_s or now - env.created_at > max_lifetime_s)
         ]
         for env in doomed:
             self._discard(env)
@@ -158,6 +175,8 @@ class VersionPool:
         return len(doomed)
 
     def _discard(self, env: Environment) -> None:
+        if env in self._provisioned_idle:
+            self._provisioned_idle.remove(env)
         if env in self._idle:
             self._idle.remove(env)
         if env in self._dormant:
@@ -168,6 +187,7 @@ class VersionPool:
         for env in list(self._all):
             env.retire()
         self._idle.clear()
+        self._provisioned_idle.clear()
         self._dormant.clear()
         for fut in self._waiters:
             if not fut.done():

@@ -53,8 +53,14 @@ class FunctionVersion:
 
     @property
     def key(self) -> str:
-        """Identity of an environment template: same key, same code and configuration."""
-        return f"{self.account_id}/{self.function_name}/{self.version}/{self.revision_id}"
+        """Identity of an environment template: same key, same code and configuration.
+
+        A published version's code and configuration never change (only its State does, e.g.
+        when its SnapStart snapshot is ready), so its number is enough; $LATEST needs the
+        revision."""
+        if self.version == LATEST:
+            return f"{self.account_id}/{self.function_name}/{self.version}/{self.revision_id}"
+        return f"{self.account_id}/{self.function_name}/{self.version}"
 
 
 @dataclass(frozen=True)

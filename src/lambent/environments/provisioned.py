@@ -1,0 +1,140 @@
+"""Provisioned concurrency: environments initialized ahead of time, kept warm, served first.
+
+A reconciler compares each provisioned-concurrency config with the environments its
+version's pool holds, creates the missing ones (no 10 s init cap: provisioned init may run
+as long as the function timeout or 130 s, whichever is more, as on AWS), and reports
+IN_PROGRESS -> READY (or FAILED) through the catalog. Configs are re-read from the
+catalog's cache each pass, so a restart or a change needs no special path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any, Protocol
+
+from lambent.clock import Clock
+from lambent.environments.manager import EnvironmentManager
+from lambent.errors import ResourceNotFound
+from lambent.functions.model import FunctionVersion
+
+log = logging.getLogger(__name__)
+
+Doc = dict[str, Any]
+
+
+class ProvisionedCatalog(Protocol):
+    def version(self, account_id: str, function_name: str, version: str) -> FunctionVersion: ...
+
+    def provisioned_configs(self) -> list[Doc]: ...
+
+    def set_provisioned_status(
+        self,
+        account: str,
+        name: str,
+        qualifier: str,
+        status: str,
+        reason: str | None = None,
+        *,
+        available: int | None = None,
+        allocated: int | None = None,
+    ) -> None: ...
+
+
+class ProvisionedReconciler:
+    def __init__(
+        self,
+        manager: EnvironmentManager,
+        catalog: ProvisionedCatalog,
+        clock: Clock,
+        interval_s: float = 0.5,
+    ) -> None:
+        self._manager = manager
+        self._catalog = catalog
+        self._clock = clock
+        self._interval = interval_s
+        self._task: asyncio.Task[None] | None = None
+        self._working: set[tuple[str, str, str]] = set()
+        self._reported: dict[tuple[str, str, str], tuple[str, int]] = {}
+        # Configs whose init failed, by LastModified: not retried until the config changes.
+        self._failed: dict[tuple[str, str, str], str] = {}
+
+    async def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._forever())
+
+    async def _forever(self) -> None:
+        while True:
+            try:
+                await self.reconcile()
+            except Exception:
+                log.exception("provisioned concurrency reconcile failed")
+            await self._clock.sleep(self._interval)
+
+    async def reconcile(self) -> None:
+        wanted: dict[tuple[str, str, str], int] = {}
+        for doc in self._catalog.provisioned_configs():
+            key = (str(doc["_account"]), str(doc["_function"]), str(doc["_version"]))
+            wanted[key] = wanted.get(key, 0) + int(doc["RequestedProvisionedConcurrentExecutions"])
+            if self._failed.get(key) == doc.get("LastModified"):
+                continue
+            if key not in self._working:
+                self._working.add(key)
+                try:
+                    await self._fill(doc, key)
+                finally:
+                    self._working.discard(key)
+        self._manager.set_provisioned_targets(wanted)
+
+    async def _fill(self, doc: Doc, key: tuple[str, str, str]) -> None:
+        account, name, number = key
+        qualifier = str(doc["_qualifier"])
+        requested = int(doc["RequestedProvisionedConcurrentExecutions"])
+        try:
+            version = self._catalog.version(account, name, number)
+        except ResourceNotFound:
+            return
+        have = self._manager.provisioned_count(version)
+        if have >= requested:
+            self._report(key, qualifier, "READY", requested)
+            return
+        self._report(key, qualifier, "IN_PROGRESS", have)
+        results = await asyncio.gather(
+            *(self._manager.provision(version) for _ in range(requested - have)),
+            return_exceptions=True,
+        )
+        failures = [r for r in results if r is not True]
+        ready = self._manager.provisioned_count(version)
+        if failures:
+            self._failed[key] = str(doc.get("LastModified"))
+            self._report(key, qualifier, "FAILED", ready, "FUNCTION_ERROR_INIT_FAILURE")
+        else:
+            self._report(key, qualifier, "READY" if ready >= requested else "IN_PROGRESS", ready)
+
+    def _report(
+        self,
+        key: tuple[str, str, str],
+        qualifier: str,
+        status: str,
+        available: int,
+        reason: str | None = None,
+    ) -> None:
+        if self._reported.get(key) == (status, available):
+            return
+        self._reported[key] = (status, available)
+        account, name, _ = key
+        self._catalog.set_provisioned_status(
+            account,
+            name,
+            qualifier,
+            status,
+            reason,
+            available=available,
+            allocated=available,
+        )
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
