@@ -7,7 +7,6 @@ knob takes it from here, so tests build a Settings with exactly the values they 
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -50,25 +49,12 @@ class EnvironmentSettings:
     reap_interval_s: float = 5.0
 
 
-RETRY_BASE_ENV = "LAMBENT_ASYNC_RETRY_BASE_S"
-
-
-def _retry_base_s() -> float:
-    """AWS's 60 s, unless LAMBENT_ASYNC_RETRY_BASE_S says otherwise.
-
-    Test-only knob: integration tests start a real `lambent serve` and need the async
-    function-error retries (1 x base, then 2 x base) to take seconds, not minutes. Read
-    when a Settings is built, never at import time.
-    """
-    raw = os.environ.get(RETRY_BASE_ENV)
-    return float(raw) if raw else 60.0
-
-
 @dataclass(frozen=True)
 class AsyncSettings:
     """Async invocation: delays are AWS's, the base is configurable so tests run in seconds."""
 
-    retry_base_s: float = field(default_factory=_retry_base_s)
+    # AWS waits about 1 minute, then 2; `lambent serve --async-retry-base` scales that.
+    retry_base_s: float = 60.0
     throttle_backoff_base_s: float = 1.0
     throttle_backoff_max_s: float = 300.0
     # Deliveries running at once (each holds a concurrency lease while it runs).

@@ -69,8 +69,10 @@ def wait_until(check: Callable[[], bool], timeout: float) -> bool:
     return True
 
 
-def serve(data: Path, **env: str) -> ServerProcess:
-    return start_server(data, extra_args=["--sandbox", "process"], env=env)
+def serve(data: Path, retry_base_s: float = 60.0) -> ServerProcess:
+    return start_server(
+        data, extra_args=["--sandbox", "process", "--async-retry-base", str(retry_base_s)]
+    )
 
 
 def deploy(srv: ServerProcess, name: str, seen_file: Path, sleep_s: float) -> Any:
@@ -131,7 +133,7 @@ def test_retry_state_survives_a_restart(tmp_path: Path) -> None:
     """A failing event killed between attempts resumes where it was: 3 attempts in all."""
     data = tmp_path / "data"
     seen_file = tmp_path / "seen.txt"
-    srv = serve(data, LAMBENT_ASYNC_RETRY_BASE_S="1.0")
+    srv = serve(data, retry_base_s=1.0)
     try:
         lam = deploy(srv, "flaky", seen_file, sleep_s=0)
         lam.put_function_event_invoke_config(FunctionName="flaky", MaximumRetryAttempts=2)
@@ -143,7 +145,7 @@ def test_retry_state_survives_a_restart(tmp_path: Path) -> None:
     finally:
         srv.stop(sig=signal.SIGKILL)  # the retry is scheduled 1 s out, not yet run
 
-    restarted = serve(data, LAMBENT_ASYNC_RETRY_BASE_S="1.0")
+    restarted = serve(data, retry_base_s=1.0)
     try:
         # The event leaves the queue when it is settled for good: after that no attempt
         # can follow, so the count is final.

@@ -1,6 +1,6 @@
 """Asynchronous invocation against a real server: acceptance, retries, destinations.
 
-The server runs with LAMBENT_ASYNC_RETRY_BASE_S=0.5, so AWS's 1 min / 2 min retry delays
+The server runs with --async-retry-base 0.5, so AWS's 1 min / 2 min retry delays
 take 0.5 s / 1 s. Destination functions print what they receive and the tests read it
 back through the Logs API, which works whatever the sandbox.
 """
@@ -54,7 +54,7 @@ def handler(event, context):
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     server = start_server(
         tmp_path_factory.mktemp("async"),
-        env={"LAMBENT_ASYNC_RETRY_BASE_S": str(RETRY_BASE_S)},
+        extra_args=["--async-retry-base", str(RETRY_BASE_S)],
     )
     yield server
     server.stop()

@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from lambent.settings import EnvironmentSettings, LimitSettings, Settings
+from lambent.settings import AsyncSettings, EnvironmentSettings, LimitSettings, Settings
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,6 +33,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         type=int,
         default=1000,
         help="concurrent executions per account (AWS's default quota is 1000)",
+    )
+    p.add_argument(
+        "--async-retry-base",
+        type=float,
+        default=60.0,
+        help="seconds before the first async retry (AWS: about 60; the second waits twice that)",
     )
     p.add_argument(
         "--burst-limit",
@@ -75,6 +81,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         limits=LimitSettings(
             account_concurrency=args.account_concurrency, burst_per_function=args.burst_limit
         ),
+        async_=AsyncSettings(retry_base_s=args.async_retry_base),
     )
 
 
