@@ -14,7 +14,7 @@ from lambent.auth.authenticator import Authenticator
 from lambent.auth.credentials import GLOBAL, KEY_KIND, CredentialStore
 from lambent.auth.sigv4 import sign_headers
 from lambent.clock import ManualClock
-from lambent.errors import AccessDenied, IamNoSuchEntity, UnrecognizedClient, ValidationError
+from lambent.errors import AccessDenied, ExpiredToken, IamNoSuchEntity, ValidationError
 from lambent.http.messages import Request
 from lambent.iam.roles import Roles
 from lambent.iam.sessions import SessionCredentials, SessionIssuer
@@ -88,7 +88,7 @@ def test_session_keys_authenticate_until_they_expire(world: World) -> None:
     assert caller.principal_arn == f"arn:aws:sts::{world.account}:assumed-role/fn/job"
     assert caller.user_id == f"{world.role['RoleId']}:job"
     world.clock.advance(901)
-    with pytest.raises(UnrecognizedClient):
+    with pytest.raises(ExpiredToken):  # AWS: ExpiredTokenException, not an unknown key
         world.auth.authenticate(world.signed(creds))
 
 
