@@ -20,9 +20,11 @@ FUNCTION_ERROR_EXIT = 1
 
 
 def read_payload(arg: str | None, stdin: BinaryIO) -> bytes:
-    """PAYLOAD as bytes: JSON text, `@file`, or `-` for stdin; nothing when omitted."""
+    """PAYLOAD as bytes: JSON text, `@file`, or `-` for stdin.
+
+    Omitted, it is `{}`: what Lambda hands a handler invoked without a payload."""
     if arg is None:
-        return b""
+        return b"{}"
     if arg == "-":
         data = stdin.read()
         source = "stdin"
