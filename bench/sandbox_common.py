@@ -100,3 +100,37 @@ def machine() -> dict[str, Any]:
         "loadavg_1m_at_start": round(load[0], 2),
         "kernel": os.uname().release,
     }
+
+
+async def hold_next(sock: socket.socket) -> asyncio.StreamWriter:
+    """Accept the runtime's GET /next and leave it pending, as an idle environment's is."""
+    loop = asyncio.get_running_loop()
+    conn, _ = await asyncio.wait_for(loop.sock_accept(sock), 30)
+    reader, writer = await asyncio.open_connection(sock=conn)
+    line, _ = await asyncio.wait_for(_read_request(reader), 30)
+    assert "/invocation/next" in line, line
+    return writer
+
+
+def fresh_process(code: Path) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """A plain subprocess of the system Python running the bootstrap, and its listener."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    env = {
+        **BASE_ENV,
+        "_HANDLER": "app.handler",
+        "LAMBDA_TASK_ROOT": str(code),
+        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
+    }
+    proc = subprocess.Popen(
+        [PYTHON, str(guest_dir() / "lambent_guest" / "bootstrap.py")],
+        env=env,
+        cwd=str(code),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return proc, listener

@@ -35,6 +35,7 @@ from typing import TypeVar
 
 from lambent.guest.lambent_guest import linux
 from lambent.sandbox.namespaces.netlink import Netlink
+from lambent.sandbox.namespaces.scratch import lower_thread_priority
 
 HOST_ADDRESS = "169.254.100.1"
 HOST_NAME = "host.lambent.internal"
@@ -230,6 +231,10 @@ class Network:
         )
 
     # -- slots -----------------------------------------------------------------------------
+    def ready_count(self, egress: bool) -> int:
+        with self._lock:
+            return len(self._ready[egress])
+
     def take_ready(self, egress: bool) -> Slot | None:
         """A ready slot without blocking, or None."""
         with self._lock:
@@ -349,6 +354,7 @@ class Network:
                 self._free.append(slot.index)
 
     def _refill(self) -> None:
+        lower_thread_priority()
         while True:
             with self._lock:
                 while not self._closed and not self._short():

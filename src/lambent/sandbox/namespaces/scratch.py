@@ -126,7 +126,17 @@ def attach_loop(backing_fd: int) -> tuple[str, int]:
     raise OSError(errno.EBUSY, "no free loop device")
 
 
-def make_scratch(directory: Path, name: str, size_mb: int) -> Scratch:
+def _background() -> None:
+    os.nice(19)
+
+
+def lower_thread_priority() -> None:
+    """Pool refills yield the CPU to the hot path (nice is per thread on Linux)."""
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+def make_scratch(directory: Path, name: str, size_mb: int, background: bool = False) -> Scratch:
     image = directory / f"{name}.img"
     fd = os.open(image, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
@@ -148,6 +158,7 @@ def make_scratch(directory: Path, name: str, size_mb: int) -> Scratch:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+            preexec_fn=_background if background else None,
         )
         loop_path, dev = attach_loop(fd)
         try:
@@ -189,6 +200,10 @@ class ScratchPool:
     def _name(self) -> str:
         return f"tmp-{os.getpid()}-{next(self._names)}"
 
+    def ready_count(self, size_mb: int) -> int:
+        with self._lock:
+            return len(self._ready.get(size_mb, []))
+
     def take_ready(self, size_mb: int) -> Scratch | None:
         """A ready /tmp of `size_mb` without blocking, or None."""
         with self._lock:
@@ -221,6 +236,7 @@ class ScratchPool:
             scratch.release()
 
     def _refill(self) -> None:
+        lower_thread_priority()
         while True:
             with self._lock:
                 while not self._closed and not self._missing():
@@ -230,7 +246,7 @@ class ScratchPool:
                 size = self._missing()
             assert size is not None
             try:
-                scratch = make_scratch(self.directory, self._name(), size)
+                scratch = make_scratch(self.directory, self._name(), size, background=True)
             except (OSError, subprocess.CalledProcessError):
                 with self._lock:
                     self._wake.wait(1.0)

@@ -36,6 +36,9 @@ class _Control:
     def __init__(self, sock: socket.socket, on_exit: Any, on_eof: Any) -> None:
         self.sock = sock
         self.sock.setblocking(False)
+        # The kernel stamps each message with the sender's pid, as the host sees it.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+        self.template_pid: int | None = None
         self.replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.start: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._on_exit = on_exit
@@ -46,22 +49,24 @@ class _Control:
     def _readable(self) -> None:
         while True:
             try:
-                message, fds = wire.recv(self.sock)
+                message, fds, pid = wire.recv_with_pid(self.sock)
             except BlockingIOError:
                 return
             except OSError:
-                message, fds = None, []
+                message, fds, pid = None, [], None
             for fd in fds:
                 os.close(fd)
             if message is None:
                 self.shutdown()
                 self._on_eof()
                 return
-            self._dispatch(message)
+            self._dispatch(message, pid)
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
+    def _dispatch(self, message: dict[str, Any], pid: int | None) -> None:
         op = message.get("op")
         if op in ("ready", "failed"):
+            if op == "ready":
+                self.template_pid = pid
             if not self.start.done():
                 self.start.set_result(message)
         elif op in ("spawned", "spawn_failed"):
@@ -218,6 +223,13 @@ class NamespaceTemplate:
             self._init_slot = sandbox.network.take(spec.network == "egress")
             fds.append(os.dup(self._init_slot.netns_fd))
         return config, fds
+
+    def process_pid(self) -> int | None:
+        """Host pid of the template process (PID 1 of its own pid namespace), if running."""
+        control = self._control
+        if control is None or control.closed:
+            return None
+        return control.template_pid
 
     def _read_output(self, fd: int) -> None:
         try:
