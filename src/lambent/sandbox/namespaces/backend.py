@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from pathlib import Path
 
 from lambent.sandbox.interface import TemplateSpec
-from lambent.sandbox.namespaces import cgroups
+from lambent.sandbox.namespaces import cgroups, stale
 from lambent.sandbox.namespaces.config import NamespacesConfig
 from lambent.sandbox.namespaces.environment import Resources
 from lambent.sandbox.namespaces.network import AddressPlan, Network, Slot
@@ -36,15 +37,23 @@ class NamespacesSandbox:
             )
         self._templates: list[NamespaceTemplate] = []
         self._started = False
+        self._registration: Path | None = None
+        self.fast_cgroup_moves = False
 
     async def start(self) -> None:
         self.config.work.mkdir(parents=True, exist_ok=True)
         self.staging_dir.mkdir(exist_ok=True)
-        await asyncio.to_thread(self.cgroups.setup)
-        self.fast_cgroup_moves = cgroups.favor_dynamic_modifications()
-        await asyncio.to_thread(self.network.start)
-        if self.scratch is not None:
-            self.scratch.start()
+        await asyncio.to_thread(stale.sweep)
+        self._registration = stale.register(self.config.tag, list(self.cgroups.parents()))
+        try:
+            await asyncio.to_thread(self.cgroups.setup)
+            self.fast_cgroup_moves = cgroups.favor_dynamic_modifications()
+            await asyncio.to_thread(self.network.start)
+            if self.scratch is not None:
+                self.scratch.start()
+        except BaseException:
+            await asyncio.to_thread(self._teardown)
+            raise
         self._started = True
 
     async def template(self, spec: TemplateSpec) -> NamespaceTemplate:
@@ -103,3 +112,5 @@ class NamespacesSandbox:
             self.scratch.close()
         with contextlib.suppress(OSError):
             self.staging_dir.rmdir()
+        if self._registration is not None:
+            stale.unregister(self._registration)
