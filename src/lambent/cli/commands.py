@@ -1,9 +1,10 @@
 """Client commands (`deploy`, `invoke`, `ls`, `logs`): arguments and the error boundary.
 
-Every command runs inside one wrapper that turns any failure into a one-line message and
-an exit status: AWS error answers as `lambent: Code: message` (status 1), bad input as
-argparse usage (status 2), an unreachable server with a hint. A traceback only appears
-with LAMBENT_DEBUG=1, for bugs in the CLI itself.
+Building the parser imports nothing heavy, because `lambent serve` shares it: each command
+imports its own modules when it runs. Every command runs inside one wrapper that turns any
+failure into a one-line message and an exit status: AWS error answers as
+`lambent: Code: message` (status 1), bad input as argparse usage (status 2), an unreachable
+server with a hint. A traceback only appears with LAMBENT_DEBUG=1, for bugs in the CLI.
 """
 
 from __future__ import annotations
@@ -16,16 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lambent.cli import deploy, invoke, listing, logs
-from lambent.cli.client import AwsClient
-from lambent.cli.config import DEFAULT_DATA_DIR, ConnectionOptions, resolve
 from lambent.cli.errors import CliError, UsageError
-from lambent.cli.progress import StatusLine
-from lambent.cli.roles import DEFAULT_ROLE
-from lambent.cli.waiting import DEFAULT_WAIT_S
 
-Command = Callable[[argparse.Namespace, AwsClient], int]
 if TYPE_CHECKING:
+    from lambent.cli.client import AwsClient
+
+    Command = Callable[[argparse.Namespace, AwsClient], int]
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
 
@@ -50,7 +47,7 @@ def _connection_flags() -> argparse.ArgumentParser:
     g.add_argument(
         "--data-dir",
         type=Path,
-        default=DEFAULT_DATA_DIR,
+        default=Path(".lambent"),
         help="a `lambent serve` data dir whose credentials to use (default: .lambent)",
     )
     return p
@@ -71,13 +68,14 @@ def _add_deploy(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("--memory", type=int, help="MemorySize in MB")
     p.add_argument("--timeout", type=int, help="Timeout in seconds")
     p.add_argument(
-        "--role", help=f"execution role ARN (default: {DEFAULT_ROLE}, created if missing)"
+        "--role",
+        help="execution role ARN (default: lambent-default-execution-role, created if missing)",
     )
     p.add_argument("--env", nargs="+", action="extend", metavar="K=V", help="environment")
     p.add_argument("--publish", action="store_true", help="publish a version")
     p.add_argument("--progress", action="store_true", help="show progress even without a TTY")
     p.add_argument(
-        "--wait-timeout", type=float, default=DEFAULT_WAIT_S, help="seconds to wait for Active"
+        "--wait-timeout", type=float, default=300.0, help="seconds to wait for Active (300)"
     )
     p.set_defaults(func=_wrap(p, _deploy))
 
@@ -105,7 +103,7 @@ def _add_logs(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
     p.add_argument(
         "--since",
-        default=logs.DEFAULT_SINCE,
+        default="10m",
         help="start: 30s, 10m, 2h, 1d, 1w or an ISO 8601 time (default: 10m)",
     )
     p.add_argument("--filter-pattern", help="a CloudWatch Logs filter pattern")
@@ -114,6 +112,9 @@ def _add_logs(sub: SubParsers, common: argparse.ArgumentParser) -> None:
 
 # commands --------------------------------------------------------------------------------
 def _deploy(args: argparse.Namespace, client: AwsClient) -> int:
+    from lambent.cli import deploy
+    from lambent.cli.progress import StatusLine
+
     spec = deploy.DeploySpec(
         directory=args.directory,
         name=args.name,
@@ -134,6 +135,8 @@ def _deploy(args: argparse.Namespace, client: AwsClient) -> int:
 
 
 def _invoke(args: argparse.Namespace, client: AwsClient) -> int:
+    from lambent.cli import invoke
+
     payload = invoke.read_payload(args.payload, sys.stdin.buffer)
     return invoke.invoke(
         client,
@@ -147,12 +150,16 @@ def _invoke(args: argparse.Namespace, client: AwsClient) -> int:
 
 
 def _ls(args: argparse.Namespace, client: AwsClient) -> int:
+    from lambent.cli import listing
+
     return listing.list_command(
         client, page_size=args.page_size, stdout=sys.stdout, stderr=sys.stderr
     )
 
 
 def _logs(args: argparse.Namespace, client: AwsClient) -> int:
+    from lambent.cli import logs
+
     start = logs.parse_since(args.since, int(time.time() * 1000))
     if args.follow:
         return logs.follow(client, args.name, start, args.filter_pattern, sys.stdout, sys.stderr)
@@ -184,6 +191,9 @@ def _wrap(parser: argparse.ArgumentParser, command: Command) -> Callable[[argpar
 
 
 def _run(args: argparse.Namespace, command: Command) -> int:
+    from lambent.cli.client import AwsClient
+    from lambent.cli.config import ConnectionOptions, resolve
+
     opts = ConnectionOptions(
         endpoint_url=args.endpoint_url,
         profile=args.profile,
