@@ -3,12 +3,17 @@
 #   nftables  - NAT and filtering for environment egress (sandbox/network)
 #   e2fsprogs - mkfs.ext4 for the disk-backed /tmp of each environment
 #   iproute2  - `ip` for diagnostics
+#   libseccomp2 - the environments' seccomp filter (loaded with ctypes)
 set -euo pipefail
 need=()
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v losetup >/dev/null 2>&1 || need+=(util-linux)
+# grep -c reads everything (grep -q could SIGPIPE ldconfig and trip pipefail)
+if ! "$(command -v ldconfig || echo /sbin/ldconfig)" -p 2>/dev/null | grep -c 'libseccomp\.so\.2' >/dev/null; then
+  need+=(libseccomp2)
+fi
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "system-deps: missing ${need[*]}; run as root or install them with apt-get" >&2
