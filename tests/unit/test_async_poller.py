@@ -86,7 +86,9 @@ class World:
         return fn
 
     # Invoker
-    def resolve(self, account_id: str, function: str, qualifier: str | None) -> Resolved:
+    def resolve(
+        self, account_id: str, function: str, qualifier: str | None, region: str | None = None
+    ) -> Resolved:
         name = function.rsplit(":", 1)[-1]
         if name not in self.functions:
             raise ResourceNotFound(f"Function not found: {PREFIX}{name}")

@@ -47,7 +47,9 @@ RETIRED_POOL_TRIES = 3
 class Invoker(Protocol):
     """The part of InvokeService async delivery uses (the sync path, shared)."""
 
-    def resolve(self, account_id: str, function: str, qualifier: str | None) -> Resolved: ...
+    def resolve(
+        self, account_id: str, function: str, qualifier: str | None, region: str | None = None
+    ) -> Resolved: ...
 
     def route(self, resolved: Resolved) -> FunctionVersion: ...
 

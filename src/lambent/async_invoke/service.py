@@ -76,7 +76,9 @@ class AsyncInvocations:
         limit = self._settings.limits.async_payload
         if len(call.payload) > limit:
             raise too_large(len(call.payload), limit)
-        resolved = self._invoker.resolve(call.account_id, call.function, call.qualifier)
+        resolved = self._invoker.resolve(
+            call.account_id, call.function, call.qualifier, call.region
+        )
         self._invoker.check_ready(resolved.version)
         await self._enqueue(call.request_id, destination(resolved), call.payload, call.trace_id)
         return call.request_id

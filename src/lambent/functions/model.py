@@ -96,9 +96,11 @@ class FunctionListener(Protocol):
 class FunctionCatalog(Protocol):
     """What the data plane asks the control plane. Cached; invalidated on writes."""
 
-    def resolve(self, account_id: str, function: str, qualifier: str | None) -> Resolved:
-        """`function` is a name, a partial ARN or a full ARN (maybe with a qualifier).
-        Raises ResourceNotFound with AWS's message."""
+    def resolve(
+        self, account_id: str, function: str, qualifier: str | None, *, region: str | None = None
+    ) -> Resolved:
+        """`function` is a name, a partial ARN or a full ARN (maybe with a qualifier), called
+        from `region`. Raises ResourceNotFound with AWS's message."""
 
     def version(self, account_id: str, function_name: str, version: str) -> FunctionVersion:
         """A specific version, for alias weight routing. Raises ResourceNotFound."""

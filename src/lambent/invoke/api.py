@@ -25,7 +25,8 @@ class InvokeHandlers(ServiceHandlers):
 
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         invocation_type = params.get("InvocationType") or "RequestResponse"
-        payload: bytes = params.get("Payload") or b""
+        # An invoke without a payload hands the function `{}`, as Lambda does.
+        payload: bytes = params.get("Payload") or b"{}"
         call = InvokeCall(
             account_id=ctx.account_id,
             function=params["FunctionName"],
@@ -35,9 +36,12 @@ class InvokeHandlers(ServiceHandlers):
             log_tail=params.get("LogType") == "Tail",
             client_context_b64=params.get("ClientContext"),
             trace_id=ctx.request.headers.get("x-amzn-trace-id"),
+            region=ctx.region,
         )
         if invocation_type == "DryRun":
-            resolved = self._invoker.resolve(call.account_id, call.function, call.qualifier)
+            resolved = self._invoker.resolve(
+                call.account_id, call.function, call.qualifier, call.region
+            )
             self._invoker.check_ready(resolved.version)
             return {"StatusCode": 204}
         if invocation_type == "Event":

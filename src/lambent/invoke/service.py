@@ -43,6 +43,7 @@ class InvokeCall:
     log_tail: bool = False
     client_context_b64: str | None = None
     trace_id: str | None = None
+    region: str | None = None  # the region the caller signed for
 
 
 def trace_id(now: float) -> str:
@@ -84,8 +85,11 @@ class InvokeService:
         self._admission = admission
         self._random = random.Random()
 
-    def resolve(self, account_id: str, function: str, qualifier: str | None) -> Resolved:
-        return self._catalog.resolve(account_id, function, qualifier)
+    def resolve(
+        self, account_id: str, function: str, qualifier: str | None, region: str | None = None
+    ) -> Resolved:
+        """A function lives in one region: called from another, it is not found (as AWS)."""
+        return self._catalog.resolve(account_id, function, qualifier, region=region)
 
     def route(self, resolved: Resolved) -> FunctionVersion:
         """Pick the version an alias sends this invocation to, by its weights."""
@@ -117,7 +121,7 @@ class InvokeService:
         self.check_size(call.payload, self._settings.limits.sync_payload)
         client_context = decode_client_context(call.client_context_b64)
         for attempt in range(3):
-            resolved = self.resolve(call.account_id, call.function, call.qualifier)
+            resolved = self.resolve(call.account_id, call.function, call.qualifier, call.region)
             version = self.route(resolved)
             self.check_ready(version)
             req = InvocationRequest(
