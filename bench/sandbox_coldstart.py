@@ -7,6 +7,9 @@ Same run, same handler (`return event`), >= 100 fresh environments each:
       no isolation at all;
   (b) template fork with full isolation (namespaces, cgroups, seccomp, uid 993, /tmp, netns);
   (c) SnapStart: the same, forked from a template whose init burned 200 ms of CPU.
+(b) and (c) run twice: forking on demand (standby_per_template=0: the whole isolation cost
+is on the request's path) and with the default standby fork (isolated ahead of time and
+parked; the request pays the hand-over and the runtime's own work).
 Also prints the median of where spawn() spends its time (host and child phases).
 Needs root. Prints one JSON document.
 """
@@ -35,6 +38,7 @@ from bench.sandbox_common import (
 
 def isolated(h: Harness, code: Path, n: int, memory: int, snapstart: bool) -> dict[str, Any]:
     tpl = h.template(code, snapstart=snapstart, memory_mb=memory)
+    standby = h.sandbox.config.standby_per_template
     samples: list[float] = []
     timings: list[dict[str, float]] = []
 
@@ -56,6 +60,8 @@ def isolated(h: Harness, code: Path, n: int, memory: int, snapstart: bool) -> di
         for _ in range(n):
             h.run(one())
             h.run(asyncio.sleep(0.005))  # let background recycling run, as between requests
+            if standby:
+                h.run(parked(tpl, standby))
     finally:
         h.run(tpl.close())
     result = summary(samples)
@@ -63,6 +69,13 @@ def isolated(h: Harness, code: Path, n: int, memory: int, snapstart: bool) -> di
     if tpl.snapstart_report is not None:
         result["snapstart_init_ms"] = round(tpl.snapstart_report.init_duration_ms, 1)
     return result
+
+
+async def parked(tpl: Any, count: int) -> None:
+    """Requests spaced out enough for the standby to be back (bounded wait)."""
+    deadline = time.monotonic() + 5
+    while tpl.standby_count() < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.001)
 
 
 def h_spec(memory: int) -> Any:
@@ -79,23 +92,32 @@ def main() -> None:
     parser.add_argument("--memory", type=int, default=128)
     args = parser.parse_args()
     require_sandbox()
-    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
-        h = Harness(Path(tmp), network_slots_ready=8, scratch_ready=8)
-        try:
-            plain = h.code_dir({"app.py": HANDLER})
-            heavy = h.code_dir({"app.py": SYNTHETIC_INIT})
-            h.run(asyncio.sleep(1.0))  # pools fill
-            baseline = [h.run(fresh_process_first_next(plain)) for _ in range(args.n)]
-            report = {
-                "benchmark": "sandbox_coldstart",
-                "machine": machine(),
-                "memory_mb": args.memory,
-                "a_fresh_process_no_isolation": summary(baseline),
-                "b_template_fork_full_isolation": isolated(h, plain, args.n, args.memory, False),
-                "c_snapstart_200ms_init": isolated(h, heavy, args.n, args.memory, True),
-            }
-        finally:
-            h.close()
+    report: dict[str, Any] = {
+        "benchmark": "sandbox_coldstart",
+        "machine": machine(),
+        "memory_mb": args.memory,
+    }
+    for standby in (0, 1):
+        with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
+            h = Harness(
+                Path(tmp), network_slots_ready=8, scratch_ready=8, standby_per_template=standby
+            )
+            try:
+                plain = h.code_dir({"app.py": HANDLER})
+                heavy = h.code_dir({"app.py": SYNTHETIC_INIT})
+                h.run(asyncio.sleep(1.0))  # pools fill
+                if not standby:
+                    baseline = [h.run(fresh_process_first_next(plain)) for _ in range(args.n)]
+                    report["a_fresh_process_no_isolation"] = summary(baseline)
+                mode = "standby" if standby else "on_demand"
+                report[f"b_template_fork_full_isolation_{mode}"] = isolated(
+                    h, plain, args.n, args.memory, False
+                )
+                report[f"c_snapstart_200ms_init_{mode}"] = isolated(
+                    h, heavy, args.n, args.memory, True
+                )
+            finally:
+                h.close()
     print(json.dumps(report, indent=2))
 
 

@@ -120,3 +120,40 @@ def test_template_survives_its_environments_and_close_leaves_them_running(
         assert invoke(sandbox, env, {"after": "close"})["event"] == {"after": "close"}
     finally:
         sandbox.destroy(env)
+
+
+ENV_APP = """
+import os
+def handler(event, context):
+    return {"mark": os.environ.get("MARK"), "pid": os.getpid(), "uid": os.getuid()}
+"""
+
+
+def test_standby_fork_takes_the_environments_variables_and_limits(sandbox: Harness) -> None:
+    import asyncio
+    import time
+
+    tpl = sandbox.template(sandbox.code_dir({"app.py": ENV_APP}), memory_mb=1024)
+
+    async def standby_ready() -> None:
+        deadline = time.monotonic() + 20
+        while tpl.standby_count() < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+    sandbox.run(standby_ready())
+    assert tpl.standby_count() == 1
+    parked = sandbox.spawn(tpl, memory_mb=256, env={"MARK": "first"})
+    direct = sandbox.spawn(tpl, memory_mb=256, env={"MARK": "second"})  # pool now empty
+    try:
+        assert "standby" in parked.timings and "standby" not in direct.timings
+        for env, mark in ((parked, "first"), (direct, "second")):
+            got = invoke(sandbox, env, {})
+            assert got == {"mark": mark, "pid": 1, "uid": 993}
+            memory = [d for d in env.cgroup.dirs if (d / "memory.limit_in_bytes").exists()]
+            if memory:
+                assert (memory[0] / "memory.limit_in_bytes").read_text().strip() == str(256 << 20)
+    finally:
+        sandbox.destroy(parked)
+        sandbox.destroy(direct)
+        sandbox.run(tpl.close())
+    assert tpl.standby_count() == 0

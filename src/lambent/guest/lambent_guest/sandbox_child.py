@@ -93,6 +93,12 @@ def become_environment(template: Any, message: dict[str, Any], raw_fds: list[int
             reply, _ = wire.recv(ctl)
             if not reply or reply.get("op") != "go":
                 os._exit(127)
+        if message.get("standby"):
+            # Isolated and parked: wait for an environment's variables (EOF: discarded).
+            reply, _ = wire.recv(ctl)
+            if not reply or reply.get("op") != "run":
+                os._exit(0)
+            message = {**message, "env": reply["env"], "argv": reply["argv"]}
         ctl.close()
         os.closerange(4 if fds.one("telemetry") is not None else 3, 1 << 20)
     except BaseException as err:

@@ -38,6 +38,7 @@ class NamespacesSandbox:
         self._templates: list[NamespaceTemplate] = []
         self._started = False
         self._registration: Path | None = None
+        self._held: dict[int, Resources] = {}
         self.fast_cgroup_moves = False
 
     async def start(self) -> None:
@@ -81,8 +82,13 @@ class NamespacesSandbox:
             scratch = await asyncio.to_thread(self.scratch.take, size_mb)
         return scratch
 
+    def hold(self, resources: Resources) -> None:
+        """Track what an environment holds, so close() can free what nobody destroyed."""
+        self._held[id(resources)] = resources
+
     def release(self, resources: Resources) -> None:
         """Blocking: called on a worker thread when an environment is gone."""
+        self._held.pop(id(resources), None)
         resources.cgroup.remove()
         if resources.slot is not None:
             self.network.release(resources.slot)
@@ -106,6 +112,8 @@ class NamespacesSandbox:
         await asyncio.to_thread(self._teardown)
 
     def _teardown(self) -> None:
+        for resources in list(self._held.values()):
+            self.release(resources)
         self.cgroups.teardown()
         self.network.close()
         if self.scratch is not None:

@@ -126,6 +126,9 @@ class EnvCgroup:
         """Apply the CPU quota: after sandbox setup, so setup itself is never throttled."""
         self.driver.limit_cpu(self, memory_mb)
 
+    def set_memory_limit(self, memory_mb: int) -> None:
+        self.driver.set_memory_limit(self, memory_mb)
+
     def pids(self) -> list[int]:
         found: set[int] = set()
         for d in self.dirs:
@@ -177,6 +180,9 @@ class CgroupDriver:
         raise NotImplementedError
 
     def limit_cpu(self, group: EnvCgroup, memory_mb: int) -> None:
+        raise NotImplementedError
+
+    def set_memory_limit(self, group: EnvCgroup, memory_mb: int) -> None:
         raise NotImplementedError
 
     def kill_all(self, dirs: list[Path]) -> None:
@@ -236,15 +242,23 @@ class CgroupV1(CgroupDriver):
             d = h.parent / env_id
             d.mkdir()
             dirs.append(d)
-        limit = str(memory_mb * 1024 * 1024)
-        mem = self._parent("memory") / env_id
-        _write(mem / "memory.limit_in_bytes", limit)
-        if (mem / "memory.memsw.limit_in_bytes").exists():
-            with contextlib.suppress(OSError):  # swap accounting may be off
-                _write(mem / "memory.memsw.limit_in_bytes", limit)
+        group = EnvCgroup(self, tuple(dirs))
+        self.set_memory_limit(group, memory_mb)
         _write(self._parent("cpu") / env_id / "cpu.cfs_period_us", str(CPU_PERIOD_US))
         _write(self._parent("pids") / env_id / "pids.max", str(PIDS_MAX))
-        return EnvCgroup(self, tuple(dirs))
+        return group
+
+    def set_memory_limit(self, group: EnvCgroup, memory_mb: int) -> None:
+        limit = memory_mb * 1024 * 1024
+        mem = self._dir(group, "memory")
+        current = int((mem / "memory.limit_in_bytes").read_text())
+        # memory+swap must stay >= memory: grow it first, shrink it last.
+        if limit >= current:
+            _write_memsw(mem, limit)
+            _write(mem / "memory.limit_in_bytes", str(limit))
+        else:
+            _write(mem / "memory.limit_in_bytes", str(limit))
+            _write_memsw(mem, limit)
 
     def limit_cpu(self, group: EnvCgroup, memory_mb: int) -> None:
         _write(self._dir(group, "cpu") / "cpu.cfs_quota_us", str(cpu_quota_us(memory_mb)))
@@ -306,8 +320,7 @@ class CgroupV2(CgroupDriver):
     def create(self, env_id: str, memory_mb: int) -> EnvCgroup:
         d = self.parent / env_id
         self.make_leaf(d)
-        limit = str(memory_mb * 1024 * 1024)
-        _write(d / "memory.max", limit)
+        _write(d / "memory.max", str(memory_mb * 1024 * 1024))
         with contextlib.suppress(FileNotFoundError):
             _write(d / "memory.swap.max", "0")
         _write(d / "pids.max", str(PIDS_MAX))
@@ -315,6 +328,9 @@ class CgroupV2(CgroupDriver):
 
     def limit_cpu(self, group: EnvCgroup, memory_mb: int) -> None:
         _write(group.dirs[0] / "cpu.max", f"{cpu_quota_us(memory_mb)} {CPU_PERIOD_US}")
+
+    def set_memory_limit(self, group: EnvCgroup, memory_mb: int) -> None:
+        _write(group.dirs[0] / "memory.max", str(memory_mb * 1024 * 1024))
 
     def freeze(self, group: EnvCgroup, frozen: bool) -> None:
         _write(group.dirs[0] / "cgroup.freeze", "1" if frozen else "0")
@@ -337,6 +353,14 @@ class CgroupV2(CgroupDriver):
                 _write(d / "cgroup.kill", "1")
             except OSError:
                 super().kill_all([d])
+
+
+def _write_memsw(memory_dir: Path, limit: int) -> None:
+    """Same limit for memory+swap, so swap is no way around it (if swap accounting is on)."""
+    path = memory_dir / "memory.memsw.limit_in_bytes"
+    if path.exists():
+        with contextlib.suppress(OSError):
+            _write(path, str(limit))
 
 
 def _keyed(path: Path, key: str) -> int:

@@ -33,6 +33,9 @@ class NamespacesConfig:
     blocked_host_ports: tuple[int, ...] = ()  # host loopback ports environments may not reach
     zygote_python: str = "/usr/bin/python3.11"  # the template of node/provided runtimes
     template_timeout_s: float = 30.0
+    # Forks kept isolated and parked per template, ready for an environment's variables.
+    standby_per_template: int = 1
+    standby_refill_delay_s: float = 0.05
     cgroup_root: Path = Path("/sys/fs/cgroup")
 
     @property

@@ -8,16 +8,14 @@ import os
 import socket
 import subprocess
 import time
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from lambent.guest.lambent_guest import wire
 from lambent.sandbox.interface import EnvironmentSpec, SnapStartReport, TemplateSpec
 from lambent.sandbox.namespaces import rootfs
-from lambent.sandbox.namespaces.environment import (
-    RUNTIME_API_ADDRESS,
-    NamespaceEnvironment,
-    Resources,
-)
+from lambent.sandbox.namespaces.environment import RUNTIME_API_ADDRESS, NamespaceEnvironment
+from lambent.sandbox.namespaces.spawner import Forked, ForkRequest, Spawner, SpawnFailed
 
 if TYPE_CHECKING:
     from lambent.sandbox.namespaces.backend import NamespacesSandbox
@@ -99,36 +97,6 @@ class _Control:
         self.replies.clear()
 
 
-class _ChildFds:
-    """fds for one spawn request, by name; those we opened for it are closed once sent."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.fds: list[int] = []
-        self._owned: list[int] = []
-
-    def add(self, name: str, fd: int, owned: bool) -> None:
-        self.names.append(name)
-        self.fds.append(fd)
-        if owned:
-            self._owned.append(fd)
-
-    def add_channels(self) -> tuple[socket.socket, int]:
-        """The control socket and output pipe; returns the host ends."""
-        ctl_host, ctl_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        ctl_host.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-        out_r, out_w = os.pipe()
-        self.add("ctl", ctl_child.detach(), owned=True)
-        self.add("output", out_w, owned=True)
-        return ctl_host, out_r
-
-    def close_sent(self) -> None:
-        for fd in self._owned:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._owned.clear()
-
-
 class NamespaceTemplate:
     def __init__(self, sandbox: NamespacesSandbox, spec: TemplateSpec) -> None:
         self.spec = spec
@@ -141,6 +109,9 @@ class NamespaceTemplate:
         self._process: subprocess.Popen[bytes] | None = None
         self._output = bytearray()
         self._init_slot: Any = None
+        self._standby: list[Forked] = []
+        self._refill: asyncio.Task[None] | None = None
+        self._closing = False
 
     # -- start -----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -194,6 +165,7 @@ class NamespaceTemplate:
                 f"template for {spec.function_name}: {reply.get('error')}"
                 + (f"\n{detail}" if detail else "")
             )
+        self._keep_standby()
         snap = reply.get("snapstart")
         if snap is not None:
             self.snapstart_report = SnapStartReport(
@@ -269,144 +241,100 @@ class NamespaceTemplate:
         control = self._control
         if control is None or control.closed:
             raise TemplateFailed("the template process is not running")
-        sandbox = self._sandbox
         started = time.perf_counter()
-        timings: dict[str, float] = {}
-        egress = self.spec.network == "egress"
-        uid, resources = self._allocate(env)
-        child = _ChildFds()
-        out_r = -1
-        ctl_host: socket.socket | None = None
-        try:
-            await self._collect(resources, child, uid, egress, env.ephemeral_mb)
-            ctl_host, out_r = child.add_channels()
-            message = self._spawn_message(env, child, uid, egress)
-            reply_future = asyncio.get_running_loop().create_future()
-            control.replies[env.env_id] = reply_future
-            exit_future = self._exit_future(env.env_id)
-            timings["host_prepare"] = (time.perf_counter() - started) * 1000
+        run = (self._variables(env), list(self.spec.launch.argv))
+        forked = self._take_standby(env)
+        if forked is not None:
             try:
-                control.send(message, child.fds)
-            finally:
-                child.close_sent()
-            reply = await reply_future
-            timings["forked"] = (time.perf_counter() - started) * 1000
-            if reply["op"] != "spawned":
-                raise TemplateFailed(f"fork failed: {reply.get('error')}")
-            pid, pidfd, listener = await self._handshake(ctl_host, resources, egress, timings)
-            resources.cgroup.limit_cpu(env.memory_mb)
-            timings["ready"] = (time.perf_counter() - started) * 1000
-        except BaseException:
-            child.close_sent()
-            if out_r >= 0:
-                os.close(out_r)
-            if ctl_host is not None:
-                ctl_host.close()
-            self._exits.pop(env.env_id, None)
-            await asyncio.to_thread(sandbox.release, resources)
-            raise
-        os.set_blocking(out_r, False)
-        listener.setblocking(False)
+                forked.assign(*run)
+            except OSError:  # the standby died while parked: fork a fresh one
+                await asyncio.to_thread(forked.discard, self._sandbox)
+                forked = None
+            else:
+                forked.timings = {"standby": 1.0}
+        if forked is None:
+            forked = await self._fork(env.env_id, env.memory_mb, env.ephemeral_mb, run)
+        self._keep_standby()
+        cgroup = forked.resources.cgroup
+        if forked.memory_mb != env.memory_mb:
+            cgroup.set_memory_limit(env.memory_mb)
+        cgroup.limit_cpu(env.memory_mb)  # after setup: the sandbox's own work is not throttled
+        forked.timings["assigned"] = (time.perf_counter() - started) * 1000
         created = NamespaceEnvironment(
-            sandbox,
+            self._sandbox,
             env.env_id,
-            pid,
-            pidfd,
-            listener,
-            out_r,
-            resources,
-            exit_future,
+            forked.pid,
+            forked.pidfd,
+            forked.listener,
+            forked.output_fd,
+            forked.resources,
+            forked.exit_future,
             restored=self.snapstart_report is not None,
         )
-        created.timings = timings
+        created.timings = forked.timings
         return created
 
-    def _allocate(self, env: EnvironmentSpec) -> tuple[int, Resources]:
-        """The environment's host uid and cgroups (nothing else is held on failure)."""
+    async def _fork(
+        self,
+        spawn_id: str,
+        memory_mb: int,
+        ephemeral_mb: int,
+        run: tuple[dict[str, str], list[str]] | None,
+    ) -> Forked:
+        assert self._control is not None
         sandbox = self._sandbox
         uid = self._uid if self._userns else sandbox.uids.take()
         assert uid is not None
+        request = ForkRequest(
+            spawn_id, memory_mb, ephemeral_mb, uid, self._userns, self.spec.network == "egress", run
+        )
+        spawner = Spawner(sandbox, self._control, self._exit_future)
         try:
-            cgroup = sandbox.cgroups.create(env.env_id, env.memory_mb)
+            return await spawner.fork(request)
+        except SpawnFailed as exc:
+            self._exits.pop(spawn_id, None)
+            raise TemplateFailed(str(exc)) from exc
         except BaseException:
-            if not self._userns:
-                sandbox.uids.give_back(uid)
+            self._exits.pop(spawn_id, None)
             raise
-        return uid, Resources(cgroup, None, None, None if self._userns else uid)
 
-    def _spawn_message(
-        self, env: EnvironmentSpec, child: _ChildFds, uid: int, egress: bool
-    ) -> dict[str, Any]:
-        return {
-            "op": "spawn",
-            "id": env.env_id,
-            "fds": child.names,
-            "env": self._variables(env),
-            "argv": list(self.spec.launch.argv),
-            "hostname": _hostname(env.env_id),
-            "uid": uid,
-            "gid": uid,
-            "tmp_mb": env.ephemeral_mb,
-            "await_go": self._userns and egress,
-        }
+    def _take_standby(self, env: EnvironmentSpec) -> Forked | None:
+        for forked in self._standby:
+            if forked.ephemeral_mb == env.ephemeral_mb and not forked.exit_future.done():
+                self._standby.remove(forked)
+                return forked
+        return None
 
-    async def _collect(
-        self, resources: Resources, child: _ChildFds, uid: int, egress: bool, ephemeral_mb: int
-    ) -> None:
-        """The host objects the child takes over: /tmp, netns, cgroup.procs fds."""
-        sandbox = self._sandbox
-        resources.scratch = await sandbox.take_scratch(ephemeral_mb)
-        if resources.scratch is not None:
-            child.add("tmp", resources.scratch.clone_for(uid, uid), owned=True)
-        if not self._userns:
-            resources.slot = await sandbox.take_slot(egress)
-            child.add("netns", resources.slot.netns_fd, owned=False)
-        for fd in resources.cgroup.open_procs():
-            child.add("cgroup", fd, owned=True)
+    def _keep_standby(self) -> None:
+        """Refill the standby forks in the background (one task at a time)."""
+        if self._refill is None or self._refill.done():
+            self._refill = asyncio.get_running_loop().create_task(self._refill_standby())
 
-    async def _handshake(
-        self, ctl: socket.socket, resources: Resources, egress: bool, timings: dict[str, float]
-    ) -> tuple[int, int, socket.socket]:
-        """Wait for the child's "up" (its host pid rides along as SCM_CREDENTIALS)."""
-        loop = asyncio.get_running_loop()
-        ctl.setblocking(False)
-        ready: asyncio.Future[None] = loop.create_future()
-
-        def readable() -> None:
-            if not ready.done():
-                ready.set_result(None)
-
-        loop.add_reader(ctl.fileno(), readable)
-        try:
-            await asyncio.wait_for(ready, self._sandbox.config.template_timeout_s)
-        finally:
-            loop.remove_reader(ctl.fileno())
-        ctl.setblocking(True)
-        message, fds, pid = wire.recv_with_pid(ctl)
-        try:
-            if message is None or message.get("op") != "up" or pid is None:
-                error = message.get("error") if message else "exited during setup"
-                raise TemplateFailed(f"environment setup failed: {error}")
-            for step, ms in dict(message.get("timings") or {}).items():
-                timings[f"child_{step}"] = float(ms)
-            pidfd = fds.pop(0)
-            if self._userns:
-                listener = socket.socket(fileno=fds.pop(0))
-                netns_fd = fds.pop(0)
-                resources.slot = await asyncio.to_thread(
-                    self._sandbox.network.adopt, netns_fd, egress
+    async def _refill_standby(self) -> None:
+        # Not right away: the environment just handed out is running its init now, and a
+        # fork plus its setup would compete with it for the CPU.
+        await asyncio.sleep(self._sandbox.config.standby_refill_delay_s)
+        target = self._sandbox.config.standby_per_template
+        while len(self._standby) < target and not self.closing():
+            control = self._control
+            if control is None or control.closed:
+                return
+            try:
+                forked = await self._fork(
+                    uuid.uuid4().hex, self.spec.memory_mb, self.spec.ephemeral_mb, None
                 )
-                if egress:
-                    wire.send(ctl, {"op": "go"})
-            else:
-                assert resources.slot is not None and resources.slot.listener is not None
-                listener = resources.slot.listener
-                resources.slot.listener = None
-            return pid, pidfd, listener
-        finally:
-            for fd in fds:
-                os.close(fd)
-            ctl.close()
+            except (OSError, TimeoutError):
+                return
+            if self.closing():  # closed while we forked
+                await asyncio.to_thread(forked.discard, self._sandbox)
+                return
+            self._standby.append(forked)
+
+    def closing(self) -> bool:
+        return self._closing
+
+    def standby_count(self) -> int:
+        return len(self._standby)
 
     def _variables(self, env: EnvironmentSpec) -> dict[str, str]:
         variables = {**self.spec.base_env, **env.env}
@@ -416,6 +344,10 @@ class NamespaceTemplate:
     # -- close -----------------------------------------------------------------------------
     async def close(self) -> None:
         """Stop forking. The template lives on, unseen, until its last environment exits."""
+        self._closing = True
+        standby, self._standby = self._standby, []
+        for forked in standby:
+            await asyncio.to_thread(forked.discard, self._sandbox)
         control = self._control
         if control is not None and not control.closed:
             with contextlib.suppress(OSError):
@@ -426,18 +358,12 @@ class NamespaceTemplate:
 
     def kill(self) -> None:
         """Sandbox.close(): end the template and, with it, every environment it forked."""
+        self._closing = True
+        standby, self._standby = self._standby, []
+        for forked in standby:
+            forked.discard(self._sandbox)
         if self._control is not None:
             self._control.shutdown()
         if self._uid is not None:
             self._sandbox.uids.give_back(self._uid)
             self._uid = None
-
-
-def _hostname(env_id: str) -> str:
-    """Lambda's hostnames look like 169.254.x.y."""
-    raw = bytes.fromhex(env_id[:4]) if len(env_id) >= 4 else b"\0\0"
-    return f"169.254.{raw[0]}.{raw[1]}"
-
-
-def monotonic_ms() -> float:
-    return time.monotonic() * 1000.0
