@@ -69,3 +69,4 @@ def test_environment_and_sandbox_leave_nothing_behind(tmp_path: Path) -> None:
     assert not list((config.work / "tmp").glob("*.img"))
     mounts = Path("/proc/self/mounts").read_text()
     assert str(config.work) not in mounts
+    assert not Path(f"/run/lambent-sandbox/{config.tag}.json").exists()

@@ -157,3 +157,12 @@ def test_standby_fork_takes_the_environments_variables_and_limits(sandbox: Harne
         sandbox.destroy(direct)
         sandbox.run(tpl.close())
     assert tpl.standby_count() == 0
+
+
+def test_a_closed_template_refuses_to_spawn(sandbox: Harness) -> None:
+    from lambent.sandbox.namespaces.template import TemplateFailed
+
+    tpl = sandbox.template(sandbox.code_dir({"app.py": ENV_APP}))
+    sandbox.run(tpl.close())
+    with pytest.raises(TemplateFailed):
+        sandbox.spawn(tpl)

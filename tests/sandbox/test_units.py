@@ -189,7 +189,8 @@ def test_stale_sandboxes_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
     (dead_parent / "leaf").mkdir(parents=True)
     live_parent = tmp_path / "cg" / "lambent-live"
     live_parent.mkdir(parents=True)
-    stale.register("live", [live_parent], run)
+    assert stale.register("live", [live_parent], run)[1] == 0
+    assert stale.register("live2", [live_parent], run)[1] == 1  # a subnet nobody uses
     record = {"pid": 999_999_999, "start": "1", "cgroups": [str(dead_parent)], "nft_table": "x"}
     run.joinpath("dead.json").write_text(json.dumps(record))
     assert stale.sweep(run) == ["dead"]

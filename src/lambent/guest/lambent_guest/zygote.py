@@ -184,7 +184,14 @@ class Template:
             for pid in self.children:
                 _kill(pid)
             os._exit(0)
-        if message["op"] == "spawn" and not self.closing:
+        if message["op"] == "spawn" and self.closing:
+            for fd in fds:
+                os.close(fd)
+            wire.send(
+                self.control,
+                {"op": "spawn_failed", "id": message["id"], "error": "the template is closing"},
+            )
+        elif message["op"] == "spawn":
             self._spawn(message, fds)
         elif message["op"] == "close":
             self.closing = True

@@ -16,6 +16,11 @@ from lambent.sandbox.namespaces.template import NamespaceTemplate
 from lambent.sandbox.namespaces.uids import UidPool
 
 
+def _unstarted_network(config: NamespacesConfig) -> Network:
+    """A placeholder until start() has claimed a subnet (nothing is created on the host)."""
+    return Network(AddressPlan(config.network(0), config.tag), 0, ())
+
+
 class NamespacesSandbox:
     name = "namespaces"
     isolated = True
@@ -25,11 +30,6 @@ class NamespacesSandbox:
         self.staging_dir = config.work / "root"
         self.uids = UidPool(config.uid_base, config.uid_count)
         self.cgroups: cgroups.CgroupDriver = cgroups.detect(config.cgroup_root, config.cgroup_name)
-        self.network = Network(
-            AddressPlan(config.network, config.tag),
-            config.network_slots_ready,
-            config.blocked_host_ports,
-        )
         self.scratch: ScratchPool | None = None
         if config.tmp_backend == "ext4":
             self.scratch = ScratchPool(
@@ -38,6 +38,7 @@ class NamespacesSandbox:
         self._templates: list[NamespaceTemplate] = []
         self._started = False
         self._registration: Path | None = None
+        self.network: Network = _unstarted_network(config)
         self._held: dict[int, Resources] = {}
         self.fast_cgroup_moves = False
 
@@ -45,7 +46,12 @@ class NamespacesSandbox:
         self.config.work.mkdir(parents=True, exist_ok=True)
         self.staging_dir.mkdir(exist_ok=True)
         await asyncio.to_thread(stale.sweep)
-        self._registration = stale.register(self.config.tag, list(self.cgroups.parents()))
+        self._registration, subnet = stale.register(self.config.tag, list(self.cgroups.parents()))
+        self.network = Network(
+            AddressPlan(self.config.network(subnet), self.config.tag),
+            self.config.network_slots_ready,
+            self.config.blocked_host_ports,
+        )
         try:
             await asyncio.to_thread(self.cgroups.setup)
             self.fast_cgroup_moves = cgroups.favor_dynamic_modifications()

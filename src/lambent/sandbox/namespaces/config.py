@@ -29,7 +29,7 @@ class NamespacesConfig:
     uid_count: int = DEFAULT_COUNT
     # Short tag naming this sandbox's host objects (veths, nft table, cgroups).
     tag: str = field(default_factory=_tag)
-    subnet: str | None = None  # default: a /16 in 100.64.0.0/10 picked by the tag
+    subnet: str | None = None  # default: a free /16 in 100.64.0.0/10, claimed at start
     blocked_host_ports: tuple[int, ...] = ()  # host loopback ports environments may not reach
     zygote_python: str = "/usr/bin/python3.11"  # the template of node/provided runtimes
     template_timeout_s: float = 30.0
@@ -38,12 +38,11 @@ class NamespacesConfig:
     standby_refill_delay_s: float = 0.05
     cgroup_root: Path = Path("/sys/fs/cgroup")
 
-    @property
-    def network(self) -> ipaddress.IPv4Network:
+    def network(self, claimed_index: int) -> ipaddress.IPv4Network:
+        """`subnet` if set, else the /16 of 100.64.0.0/10 this sandbox claimed at start."""
         if self.subnet:
             return ipaddress.IPv4Network(self.subnet)
-        second = 64 + int(self.tag, 16) % 64
-        return ipaddress.IPv4Network(f"100.{second}.0.0/16")
+        return ipaddress.IPv4Network(f"100.{64 + claimed_index % 64}.0.0/16")
 
     @property
     def cgroup_name(self) -> str:

@@ -150,10 +150,16 @@ class Network:
         self._live: dict[int, Slot] = {}
         self._closed = False
         self._thread: threading.Thread | None = None
-        self._host = Netlink()
+        self._host_socket: Netlink | None = None  # opened by start()
         self._host_lock = threading.Lock()  # one netlink socket, several threads
 
     # -- lifecycle -------------------------------------------------------------------------
+    @property
+    def _host(self) -> Netlink:
+        if self._host_socket is None:
+            self._host_socket = Netlink()
+        return self._host_socket
+
     def start(self) -> None:
         _write_sysctl("net/ipv4/ip_forward", "1")
         self._nft(self._ruleset())
@@ -177,7 +183,9 @@ class Network:
         with contextlib.suppress(subprocess.CalledProcessError):
             self._nft(f"delete table ip {self.table}\n")
         with self._host_lock:
-            self._host.close()
+            if self._host_socket is not None:
+                self._host_socket.close()
+                self._host_socket = None
 
     def _ruleset(self) -> str:
         p = self.plan

@@ -10,6 +10,7 @@ starting up removes what dead ones left.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import subprocess
@@ -27,17 +28,41 @@ def _start_time(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
-def register(tag: str, cgroup_parents: list[Path], run_dir: Path = RUN_DIR) -> Path:
+SUBNETS = 64  # /16s in 100.64.0.0/10
+
+
+def register(
+    tag: str, cgroup_parents: list[Path], run_dir: Path = RUN_DIR, subnets: int = SUBNETS
+) -> tuple[Path, int]:
+    """Record this sandbox and claim a subnet index no live sandbox on this host uses.
+
+    Several servers run side by side (tests start many): two sandboxes routing the same
+    slot subnet through different veths would misroute each other's traffic.
+    """
     run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    record = {
-        "pid": os.getpid(),
-        "start": _start_time(os.getpid()),
-        "cgroups": [str(p) for p in cgroup_parents],
-        "nft_table": f"lambent_{tag}",
-    }
-    path = run_dir / f"{tag}.json"
-    path.write_text(json.dumps(record))
-    return path
+    with open(run_dir / ".lock", "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        taken: set[int] = set()
+        for other in run_dir.glob("*.json"):
+            with contextlib.suppress(OSError, ValueError):
+                record = json.loads(other.read_text())
+                if is_alive(record):
+                    if other.stem == tag:
+                        raise OSError(f"sandbox tag {tag} is already in use")
+                    taken.add(int(record.get("subnet", -1)))
+        free = [i for i in range(subnets) if i not in taken]
+        if not free:
+            raise OSError("every sandbox subnet of this host is in use")
+        record = {
+            "pid": os.getpid(),
+            "start": _start_time(os.getpid()),
+            "cgroups": [str(p) for p in cgroup_parents],
+            "nft_table": f"lambent_{tag}",
+            "subnet": free[0],
+        }
+        path = run_dir / f"{tag}.json"
+        path.write_text(json.dumps(record))
+        return path, free[0]
 
 
 def unregister(path: Path) -> None:

@@ -239,8 +239,8 @@ class NamespaceTemplate:
     # -- spawn -----------------------------------------------------------------------------
     async def spawn(self, env: EnvironmentSpec) -> NamespaceEnvironment:
         control = self._control
-        if control is None or control.closed:
-            raise TemplateFailed("the template process is not running")
+        if control is None or control.closed or self._closing:
+            raise TemplateFailed("the template process is closed")
         started = time.perf_counter()
         run = (self._variables(env), list(self.spec.launch.argv))
         forked = self._take_standby(env)
