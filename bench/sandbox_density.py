@@ -2,6 +2,7 @@
 
     python -m bench.sandbox_density [--n 50]
 
+Also the cgroup freezer: how long freeze() and thaw() take on an idle environment.
 Idle = the runtime is parked in GET /next (the request is held open, as the Runtime API
 does between invocations). PSS comes from /proc/PID/smaps_rollup: pages shared with the
 template (and with sibling environments) are split between their users, so the sum of PSS
@@ -18,6 +19,7 @@ import asyncio
 import json
 import statistics
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,15 @@ async def idle_template_envs(h: Harness, code: Path, n: int, snapstart: bool) ->
             for d in env.cgroup.dirs
             if (d / "memory.usage_in_bytes").exists()
         ]
+        freeze_ms, thaw_ms = [], []
+        for env in envs:
+            t0 = time.perf_counter()
+            env.freeze()
+            t1 = time.perf_counter()
+            env.thaw()
+            t2 = time.perf_counter()
+            freeze_ms.append((t1 - t0) * 1000)
+            thaw_ms.append((t2 - t1) * 1000)
         template_pid = tpl.process_pid()
         template_pss = pss_kb(template_pid) if template_pid else 0
         return describe(
@@ -66,6 +77,8 @@ async def idle_template_envs(h: Harness, code: Path, n: int, snapstart: bool) ->
                 else None,
                 "template_pss_mb": round(template_pss / 1024, 2),
                 "fit_in_4gib_with_template": int((GIB4_KB - template_pss) // statistics.fmean(pss)),
+                "freeze_p50_ms": round(statistics.median(freeze_ms), 3),
+                "thaw_p50_ms": round(statistics.median(thaw_ms), 3),
             },
         )
     finally:
