@@ -33,6 +33,7 @@ from lambent.iam.roles import Roles
 from lambent.iam.sessions import SessionIssuer
 from lambent.invoke.service import InvokeService
 from lambent.logs.store import LogStore
+from lambent.s3.service import S3
 from lambent.sandbox.select import choose as choose_sandbox
 from lambent.settings import Settings
 from lambent.store.sqlite import SqliteStore
@@ -56,6 +57,7 @@ class App:
         data.mkdir(parents=True, exist_ok=True)
         self.store = SqliteStore(data / "state.db")
         self.blobs = BlobStore(data, max_unzipped=settings.limits.code_size_unzipped)
+        self.s3 = S3(self.store, data / "s3", self.clock)
         self.credentials = CredentialStore(self.store, self.clock)
         self.authenticator = Authenticator(
             settings.auth, self.credentials, self.clock, settings.account_id

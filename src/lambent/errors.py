@@ -196,3 +196,161 @@ class IamDeleteConflict(ClientError):
 
 class IamInvalidInput(ClientError):
     code = "InvalidInput"
+
+
+# S3 codes (rest-xml). `fields` become extra elements of S3's <Error> (BucketName, Key, ...).
+class S3NoSuchBucket(ClientError):
+    code = "NoSuchBucket"
+    status = 404
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__("The specified bucket does not exist", fields={"BucketName": bucket})
+
+
+class S3NoSuchKey(ClientError):
+    code = "NoSuchKey"
+    status = 404
+
+    def __init__(self, key: str) -> None:
+        super().__init__("The specified key does not exist.", fields={"Key": key})
+
+
+class S3NoSuchVersion(ClientError):
+    code = "NoSuchVersion"
+    status = 404
+
+    def __init__(self, key: str, version_id: str) -> None:
+        super().__init__(
+            "The specified version does not exist.",
+            fields={"Key": key, "VersionId": version_id},
+        )
+
+
+class S3BucketAlreadyExists(ClientError):
+    code = "BucketAlreadyExists"
+    status = 409
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__(
+            "The requested bucket name is not available. The bucket namespace is shared by "
+            "all users of the system. Please select a different name and try again.",
+            fields={"BucketName": bucket},
+        )
+
+
+class S3BucketAlreadyOwnedByYou(ClientError):
+    code = "BucketAlreadyOwnedByYou"
+    status = 409
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__(
+            "Your previous request to create the named bucket succeeded and you already own it.",
+            fields={"BucketName": bucket},
+        )
+
+
+class S3BucketNotEmpty(ClientError):
+    code = "BucketNotEmpty"
+    status = 409
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__(
+            "The bucket you tried to delete is not empty", fields={"BucketName": bucket}
+        )
+
+
+class S3InvalidBucketName(ClientError):
+    code = "InvalidBucketName"
+
+    def __init__(self, bucket: str) -> None:
+        super().__init__("The specified bucket is not valid.", fields={"BucketName": bucket})
+
+
+class S3AccessDenied(ClientError):
+    code = "AccessDenied"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__("Access Denied")
+
+
+class S3InvalidArgument(ClientError):
+    code = "InvalidArgument"
+
+
+class S3InvalidRequest(ClientError):
+    code = "InvalidRequest"
+
+
+class S3MalformedXML(ClientError):
+    code = "MalformedXML"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The XML you provided was not well-formed or did not validate against our "
+            "published schema"
+        )
+
+
+class S3BadDigest(ClientError):
+    code = "BadDigest"
+
+
+class S3InvalidDigest(ClientError):
+    code = "InvalidDigest"
+
+
+class S3ContentSha256Mismatch(ClientError):
+    code = "XAmzContentSHA256Mismatch"
+
+
+class S3IncompleteBody(ClientError):
+    code = "IncompleteBody"
+
+
+class S3InvalidRange(ClientError):
+    code = "InvalidRange"
+    status = 416
+
+
+class S3KeyTooLong(ClientError):
+    code = "KeyTooLongError"
+
+
+class S3LocationConstraint(ClientError):
+    """IllegalLocationConstraintException or InvalidLocationConstraint, by `code`."""
+
+    code = "IllegalLocationConstraintException"
+
+
+class S3MethodNotAllowed(ClientError):
+    code = "MethodNotAllowed"
+    status = 405
+
+
+class S3NotFound(ClientError):
+    """A bucket sub-resource that is not configured (NoSuchTagSet, ...), named by `code`."""
+
+    code = "NoSuchTagSet"
+    status = 404
+
+
+class S3PreconditionFailed(ClientError):
+    code = "PreconditionFailed"
+    status = 412
+
+
+class S3NotModified(ClientError):
+    code = "NotModified"
+    status = 304
+
+
+class S3EntityTooLarge(ClientError):
+    code = "EntityTooLarge"
+
+
+class S3PermanentRedirect(ClientError):
+    """A bucket addressed through another region's endpoint."""
+
+    code = "PermanentRedirect"
+    status = 301

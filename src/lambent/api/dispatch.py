@@ -2,7 +2,7 @@
 
 Which service: the SigV4 credential scope names it; without one, `X-Amz-Target` means
 Logs, a form `Action` means IAM or STS, anything else is Lambda. Which operation: the
-compiled routes (rest-json), the `Action` (query) or the target (json). Then parse,
+compiled routes (rest-json, rest-xml), the `Action` (query) or the target (json). Then parse,
 validate, call the handler method named after the operation (`CreateFunction` ->
 `create_function`) on the handler object registered for that service, and serialize.
 """
@@ -22,7 +22,7 @@ from lambent.api import validation
 from lambent.api.context import RequestContext
 from lambent.api.errors import error_response
 from lambent.api.model import Models
-from lambent.api.protocols import jsonrpc, query, restjson
+from lambent.api.protocols import jsonrpc, query, restjson, restxml
 from lambent.api.routing import Router
 from lambent.auth.authenticator import Authenticator, Caller
 from lambent.errors import (
@@ -61,7 +61,7 @@ class Dispatcher:
         self._routers = {
             name: Router(model)
             for name, model in models.services.items()
-            if model.metadata["protocol"] == "rest-json"
+            if model.metadata["protocol"] in ("rest-json", "rest-xml")
         }
         self._extra = dict(extra_routes or {})
         self._sts_ops = set(models.service("sts").operation_names)
@@ -102,11 +102,12 @@ class Dispatcher:
             resp.headers.append(("x-amzn-RequestId", request_id))
             return resp
         except ServiceError as err:
-            return error_response(service_name, service, err, request_id)
+            return _bodiless_for_head(req, error_response(service_name, service, err, request_id))
         except Exception:
             log.exception("internal error in %s %s", req.method, req.raw_path)
-            return error_response(
-                service_name, service, InternalFailure("An internal error occurred."), request_id
+            failure = InternalFailure("An internal error occurred.")
+            return _bodiless_for_head(
+                req, error_response(service_name, service, failure, request_id)
             )
 
     def _extra_route(self, raw_path: str) -> Handler | None:
@@ -137,12 +138,17 @@ class Dispatcher:
     def _parse(self, service_name: str, req: Request) -> tuple[OperationModel, dict[str, Any]]:
         model = self._models.service(service_name)
         protocol = model.metadata["protocol"]
-        if protocol == "rest-json":
-            match = self._routers[service_name].match(req.method, req.raw_path, req.raw_query)
+        if protocol in ("rest-json", "rest-xml"):
+            match = self._routers[service_name].match(
+                req.method, req.raw_path, req.raw_query, req.headers
+            )
             if match is None:
                 raise UnknownOperation(f"Unknown operation {req.method} {req.raw_path}")
-            params = restjson.parse_request(match.operation, req, match.path_params)
             op = match.operation
+            if protocol == "rest-xml":
+                params = restxml.parse_request(op, req, match.path_params)
+            else:
+                params = restjson.parse_request(op, req, match.path_params)
         elif protocol == "query":
             form = query.form_params(req)
             op = self._operation(model, form.get("Action"))
@@ -177,11 +183,20 @@ class Dispatcher:
         protocol = model.metadata["protocol"]
         if protocol == "rest-json":
             return restjson.serialize_response(op, result)
+        if protocol == "rest-xml":
+            return restxml.serialize_response(op, result, request_id)
         if protocol == "query":
             return query.serialize_response(
                 op, result, model.metadata.get("xmlNamespace", ""), request_id
             )
         return jsonrpc.serialize_response(model, op, result)
+
+
+def _bodiless_for_head(req: Request, resp: Response) -> Response:
+    """A HEAD answer never has a body: clients read the error from the status alone."""
+    if req.method == "HEAD":
+        resp.body = b""
+    return resp
 
 
 def anonymous(account: str) -> Caller:

@@ -3,6 +3,7 @@
 rest-json (Lambda): `x-amzn-ErrorType` header plus the error shape's members as JSON,
 e.g. `{"Type":"User","Message":"Function not found: ..."}` (member casing as modelled).
 json (Logs): `{"__type": code, "message": ...}`. query (IAM, STS): XML `<ErrorResponse>`.
+rest-xml (S3): S3's bare `<Error><Code/><Message/>...<RequestId/></Error>`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from botocore.model import NoShapeFoundError, ServiceModel, StructureShape
 
-from lambent.api.protocols import query
+from lambent.api.protocols import query, restxml
 from lambent.errors import ServiceError
 from lambent.http.messages import Response
 
@@ -39,6 +40,19 @@ _RENAMES: dict[str, dict[str, str]] = {
         "InvalidParameterValueException": "InvalidParameterException",
         "InvalidRequestContentException": "SerializationException",
     },
+    "s3": {
+        "ValidationException": "InvalidArgument",
+        "InvalidParameterValueException": "InvalidArgument",
+        "InvalidRequestContentException": "MalformedXML",
+        "InvalidSignatureException": "SignatureDoesNotMatch",
+        "UnrecognizedClientException": "InvalidAccessKeyId",
+        "MissingAuthenticationTokenException": "AccessDenied",
+        "ExpiredTokenException": "ExpiredToken",
+        "AccessDeniedException": "AccessDenied",
+        "NotImplementedException": "NotImplemented",
+        "UnknownOperationException": "MethodNotAllowed",
+        "ServiceException": "InternalError",
+    },
 }
 
 
@@ -56,6 +70,8 @@ def error_response(
         renamed = ServiceError(err.message, code=code, status=err.status, headers=err.headers)
         renamed.sender_fault = err.sender_fault
         return query.serialize_error(renamed, namespace, request_id)
+    if protocol == "rest-xml":
+        return restxml.serialize_error(err, code, request_id)
     headers = [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", code)]
     headers.extend(err.headers.items())
     if protocol == "json":

@@ -16,6 +16,8 @@ import posixpath
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
+from lambent.auth import chunked
+
 ALGORITHM = "AWS4-HMAC-SHA256"
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 MAX_SKEW_S = 15 * 60
@@ -72,8 +74,11 @@ def parse_authorization(header: str | None) -> Authorization:
     return Authorization(access_key, date, region, service, tuple(signed.split(";")), signature)
 
 
-def canonical_uri(raw_path: str) -> str:
+def canonical_uri(raw_path: str, *, normalize: bool = True) -> str:
+    """The path as signed. S3 signs it as sent: not normalized, not encoded a second time."""
     path = raw_path or "/"
+    if not normalize:
+        return quote(path, safe="/~%")
     normalized = posixpath.normpath(path)
     if path.endswith("/") and normalized != "/":
         normalized += "/"
@@ -102,8 +107,14 @@ def canonical_request(
     headers: dict[str, str],
     signed_headers: tuple[str, ...],
     payload_hash: str,
+    *,
+    normalize_path: bool = True,
 ) -> str:
-    lines = [method.upper(), canonical_uri(raw_path), canonical_query(raw_query)]
+    lines = [
+        method.upper(),
+        canonical_uri(raw_path, normalize=normalize_path),
+        canonical_query(raw_query),
+    ]
     for name in signed_headers:
         value = headers.get(name, "")
         lines.append(f"{name}:{' '.join(value.split())}")
@@ -173,18 +184,15 @@ def verify(
             f"Signature expired: {amz_date} is now earlier than "
             f"{_stamp(now - MAX_SKEW_S)} ({_stamp(now)} - 15 min.)",
         )
-    declared = headers.get("x-amz-content-sha256")
-    payload_hash = (
-        declared
-        if declared and declared != "UNSIGNED-PAYLOAD" and len(declared) == 64
-        else hashlib.sha256(body).hexdigest()
-        if body
-        else EMPTY_SHA256
-    )
-    if declared == "UNSIGNED-PAYLOAD":
-        payload_hash = declared
+    payload_hash = _payload_hash(headers.get("x-amz-content-sha256"), body)
     canonical = canonical_request(
-        method, raw_path, raw_query, headers, auth.signed_headers, payload_hash
+        method,
+        raw_path,
+        raw_query,
+        headers,
+        auth.signed_headers,
+        payload_hash,
+        normalize_path=auth.service != "s3",
     )
     expected = signature(
         secret,
@@ -193,7 +201,37 @@ def verify(
         auth.service,
         string_to_sign(amz_date, auth.scope, canonical),
     )
-    return hmac.compare_digest(expected, auth.signature)
+    if not hmac.compare_digest(expected, auth.signature):
+        return False
+    if payload_hash in chunked.SIGNED_STREAMING:
+        return _verify_chunks(auth, secret, amz_date, expected, body, payload_hash)
+    return True
+
+
+def _payload_hash(declared: str | None, body: bytes) -> str:
+    """The payload hash to sign with: a declared one (hex or a literal such as
+    UNSIGNED-PAYLOAD) as sent, else the body's. Whether a declared hex hash matches the body
+    is the service's check (S3 answers XAmzContentSHA256Mismatch)."""
+    if declared and (declared in chunked.LITERAL_PAYLOAD_HASHES or len(declared) == 64):
+        return declared
+    return hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+
+
+def _verify_chunks(
+    auth: Authorization, secret: str, amz_date: str, seed: str, body: bytes, mode: str
+) -> bool:
+    try:
+        parsed = chunked.parse(body)
+    except chunked.MalformedChunks:
+        return False
+    return chunked.verify_signatures(
+        parsed,
+        key=signing_key(secret, auth.date, auth.region, auth.service),
+        amz_date=amz_date,
+        scope=auth.scope,
+        seed=seed,
+        with_trailer=mode == chunked.STREAMING_SIGNED_TRAILER,
+    )
 
 
 def _stamp(epoch: float) -> str:
@@ -213,6 +251,7 @@ def sign_headers(
     service: str,
     session_token: str | None = None,
     now: dt.datetime | None = None,
+    payload_hash: str | None = None,
 ) -> dict[str, str]:
     """Headers to add to a request so that `verify` accepts it (used by our own clients)."""
     when = now or dt.datetime.now(dt.UTC)
@@ -222,11 +261,16 @@ def sign_headers(
     out["x-amz-date"] = amz_date
     if session_token:
         out["x-amz-security-token"] = session_token
-    payload_hash = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+    if payload_hash is None:
+        payload_hash = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
+    else:
+        out["x-amz-content-sha256"] = payload_hash
     signed = tuple(
         sorted(k for k in out if k in ("host", "content-type") or k.startswith("x-amz-"))
     )
-    canonical = canonical_request(method, url_path, query, out, signed, payload_hash)
+    canonical = canonical_request(
+        method, url_path, query, out, signed, payload_hash, normalize_path=service != "s3"
+    )
     scope = f"{date}/{region}/{service}/aws4_request"
     sig = signature(secret, date, region, service, string_to_sign(amz_date, scope, canonical))
     out["authorization"] = (

@@ -21,8 +21,8 @@ from lambent.functions.repository import (
     PROVISIONED,
     FunctionRepository,
 )
-from lambent.functions.uploads import ZipUploads
-from lambent.layers.service import S3_MISSING, LayerService, ResolvedLayer
+from lambent.functions.uploads import ZipUploads, names_s3
+from lambent.layers.service import LayerService, ResolvedLayer
 from lambent.store.interface import Doc
 
 ROLE_KIND = "iam_role"
@@ -76,17 +76,18 @@ class FunctionService:
                 "The role defined for the function cannot be assumed by Lambda."
             )
 
-    def _zip(self, code: dict[str, Any], operation: str) -> bytes:
+    def _zip(self, scope: Scope, code: dict[str, Any]) -> tuple[bytes, bool]:
+        """The zip's bytes, and whether they came from S3 (not held to the upload limit)."""
+        if names_s3(code):
+            return self.cp.uploads.from_s3(scope.account, scope.region, code), True
         data = code.get("ZipFile")
         if data is None:
-            if code.get("S3Bucket"):
-                raise InvalidParameterValue(S3_MISSING)
             if code.get("ImageUri"):
                 raise InvalidParameterValue(
                     "Please don't provide ImageUri when updating a function with packageType Zip."
                 )
             raise InvalidParameterValue("Please provide a source for function code.")
-        return bytes(data)
+        return bytes(data), False
 
     def _layers(self, scope: Scope, arns_: list[str]) -> list[ResolvedLayer]:
         return self.cp.layers.resolve(scope, arns_) if arns_ else []
@@ -105,10 +106,10 @@ class FunctionService:
         tags = dict(params.get("Tags") or {})
         config.check_tags(tags)
         layers = self._layers(scope, list(params.get("Layers") or []))
-        data = self._zip(params.get("Code") or {}, "CreateFunction")
+        data, from_s3 = self._zip(scope, params.get("Code") or {})
         if self.cp.repo.function(scope.account, name) is not None:
             raise ResourceConflict(f"Function already exist: {name}")
-        blob = self.cp.uploads.store(data, "CreateFunction")
+        blob = self.cp.uploads.store(data, "CreateFunction", from_s3=from_s3)
         now = self.cp.now()
         cfg = config.base_configuration(
             name=name,
@@ -225,9 +226,9 @@ class FunctionService:
 
     def update_code(self, scope: Scope, params: dict[str, Any]) -> Doc:
         target = lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
-        data = self._zip(params, "UpdateFunctionCode")
+        data, from_s3 = self._zip(scope, params)
         config.check_limits({"Architectures": params.get("Architectures")})
-        blob = self.cp.uploads.store(data, "UpdateFunctionCode")
+        blob = self.cp.uploads.store(data, "UpdateFunctionCode", from_s3=from_s3)
         self.cp.provisioner.wait(scope.account, target.name)
         with self.cp.repo.transaction():
             fn = self._begin_update(scope, target.name, params.get("RevisionId"))

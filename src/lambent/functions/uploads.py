@@ -3,14 +3,25 @@
 AWS turns away an oversized direct upload before it parses the request: the limit is the
 base64 size of a 50 MB zip (69905067 bytes), plus 256 KiB of other parameters for
 CreateFunction (70167211 bytes), answered 413 RequestEntityTooLargeException.
+
+Code can also come from S3 (S3Bucket, S3Key, S3ObjectVersion): then the 50 MB zipped limit
+does not apply (only the unzipped one does), and a failed read is reported the way Lambda
+reports it: InvalidParameterValueException "Error occurred while GetObject. S3 Error Code:
+NoSuchKey. S3 Error Message: The specified key does not exist."
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from lambent.blobs.store import BlobInfo
-from lambent.errors import RequestTooLarge
+from lambent.errors import InvalidParameterValue, RequestTooLarge, ServiceError
+
+S3_UNAVAILABLE = (
+    "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: "
+    "The specified bucket does not exist"
+)
 
 
 class Blobs(Protocol):
@@ -31,18 +42,53 @@ def too_large(limit: int, operation: str) -> RequestTooLarge:
     )
 
 
+class CodeObjects(Protocol):
+    """Where S3-hosted code is read from (lambent.s3.service.S3)."""
+
+    def read_object(
+        self, account: str, region: str, bucket: str, key: str, version_id: str | None
+    ) -> bytes: ...
+
+
+def s3_failure(err: ServiceError) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        f"Error occurred while GetObject. S3 Error Code: {err.code}. "
+        f"S3 Error Message: {err.message}"
+    )
+
+
+def names_s3(code: Mapping[str, Any]) -> bool:
+    """Whether a Code/Content parameter names an S3 object rather than carrying a ZipFile."""
+    return code.get("ZipFile") is None and bool(code.get("S3Bucket") or code.get("S3Key"))
+
+
 class ZipUploads:
-    def __init__(self, blobs: Blobs, zipped_limit: int) -> None:
+    def __init__(self, blobs: Blobs, zipped_limit: int, objects: CodeObjects | None = None) -> None:
         self._blobs = blobs
         self._zipped_limit = zipped_limit
+        self._objects = objects
+
+    def from_s3(self, account: str, region: str, code: Mapping[str, Any]) -> bytes:
+        """The zip an S3Bucket/S3Key/S3ObjectVersion names, read as the caller's account."""
+        bucket, key = code.get("S3Bucket"), code.get("S3Key")
+        if self._objects is None:
+            raise InvalidParameterValue(S3_UNAVAILABLE)
+        if not bucket or not key:
+            raise InvalidParameterValue("Please provide a source for function code.")
+        try:
+            return self._objects.read_object(
+                account, region, str(bucket), str(key), code.get("S3ObjectVersion")
+            )
+        except ServiceError as err:
+            raise s3_failure(err) from err
 
     def check_request(self, body_size: int, operation: str) -> None:
         limit = request_limit(self._zipped_limit, operation)
         if body_size > limit:
             raise too_large(limit, operation)
 
-    def store(self, data: bytes, operation: str) -> BlobInfo:
-        if len(data) > self._zipped_limit:
+    def store(self, data: bytes, operation: str, *, from_s3: bool = False) -> BlobInfo:
+        if not from_s3 and len(data) > self._zipped_limit:
             raise too_large(request_limit(self._zipped_limit, operation), operation)
         self._blobs.check_zip(data)
         return self._blobs.put(data)

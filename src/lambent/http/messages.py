@@ -41,6 +41,9 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
     # When set, the body is sent with chunked encoding as the iterator yields.
     stream: AsyncIterator[bytes] | None = None
+    # The Content-Length to announce instead of len(body): a HEAD answer states the size of
+    # what a GET would send but sends no body.
+    content_length: int | None = None
 
     def header(self, name: str) -> str | None:
         lname = name.lower()

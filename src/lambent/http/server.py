@@ -246,7 +246,8 @@ class HttpProtocol(asyncio.Protocol):
     def _write(self, resp: Response, keep_alive: bool) -> None:
         if self._transport is None or self._closed:
             return
-        parts = self._head(resp, keep_alive, len(resp.body))
+        length = len(resp.body) if resp.content_length is None else resp.content_length
+        parts = self._head(resp, keep_alive, length)
         if resp.body:
             parts.append(resp.body)
         self._transport.write(b"".join(parts))

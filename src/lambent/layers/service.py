@@ -10,15 +10,11 @@ from lambent.errors import InvalidParameterValue, ResourceNotFound
 from lambent.functions import arns, config, pagination
 from lambent.functions.code_url import CodeUrlSigner
 from lambent.functions.lookup import Scope
-from lambent.functions.uploads import ZipUploads
+from lambent.functions.uploads import ZipUploads, names_s3
 from lambent.layers.repository import LayerRepository
 from lambent.store.interface import Doc
 
 NOT_FOUND = "The resource you requested does not exist."
-S3_MISSING = (
-    "Error occurred while GetObject. S3 Error Code: NoSuchBucket. S3 Error Message: "
-    "The specified bucket does not exist"
-)
 
 
 @dataclass(frozen=True)
@@ -49,13 +45,16 @@ class LayerService:
     def publish(self, scope: Scope, params: dict[str, Any]) -> Doc:
         account, region, name = self._where(scope, params["LayerName"])
         content = params.get("Content") or {}
-        if content.get("ZipFile") is None:
-            if content.get("S3Bucket"):
-                raise InvalidParameterValue(S3_MISSING)
+        from_s3 = names_s3(content)
+        if content.get("ZipFile") is None and not from_s3:
             raise InvalidParameterValue("Missing Content")
         if account != scope.account or region != scope.region:
             raise ResourceNotFound(NOT_FOUND)
-        blob = self._uploads.store(content["ZipFile"], "PublishLayerVersion")
+        if from_s3:
+            data = self._uploads.from_s3(scope.account, scope.region, content)
+        else:
+            data = bytes(content["ZipFile"])
+        blob = self._uploads.store(data, "PublishLayerVersion", from_s3=from_s3)
         with self._repo.store.transaction():
             layer = self._repo.layer(account, name)
             if layer is None or layer["region"] != region:

@@ -35,7 +35,7 @@ def control_plane(app: App) -> ControlPlane:
             loop.call_soon_threadsafe(call)
 
         catalog.set_notifier(post)
-    uploads = ZipUploads(app.blobs, app.settings.limits.code_size_zipped)
+    uploads = ZipUploads(app.blobs, app.settings.limits.code_size_zipped, objects=app.s3)
     signer = CodeUrlSigner(catalog.repo, app.clock, app.settings.endpoint)
     provisioner = Provisioner(catalog, app.blobs.extracted)
     catalog.attach_provisioner(provisioner)

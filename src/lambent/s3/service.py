@@ -1,0 +1,35 @@
+"""The S3 slice as one object: buckets, objects, their bytes, and the read Lambda needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lambent.clock import Clock
+from lambent.errors import S3PermanentRedirect
+from lambent.s3.buckets import Buckets
+from lambent.s3.content import ContentStore
+from lambent.s3.objects import Objects
+from lambent.store.interface import Store
+
+
+class S3:
+    def __init__(self, store: Store, root: Path, clock: Clock) -> None:
+        self.buckets = Buckets(store, clock)
+        self.content = ContentStore(root, store)
+        self.objects = Objects(store, self.buckets, self.content, clock)
+
+    def read_object(
+        self, account: str, region: str, bucket: str, key: str, version_id: str | None
+    ) -> bytes:
+        """An object's bytes as a service in `region` reads them (Lambda's code from S3).
+
+        Raises S3's own errors (NoSuchBucket, NoSuchKey, AccessDenied, PermanentRedirect...);
+        the caller words them as it reports S3 failures.
+        """
+        found, version = self.objects.get(account, bucket, key, version_id)
+        if found.region != region:
+            raise S3PermanentRedirect(
+                f"The bucket is in this region: {found.region}. "
+                "Please use this region to retry the request"
+            )
+        return self.objects.read(version)
