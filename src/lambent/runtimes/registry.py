@@ -106,7 +106,8 @@ def is_available(runtime: str) -> bool:
 
 
 def available_runtimes() -> tuple[str, ...]:
-    return tuple(name for name in SUPPORTED_RUNTIMES if is_available(name))
+    """The supported runtimes this machine can start (interpreters present)."""
+    return tuple(spec.name for spec in RUNTIME_SPECS if is_available(spec.name))
 
 
 def launch_for(runtime: str) -> RuntimeLaunch:

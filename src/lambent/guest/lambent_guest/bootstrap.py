@@ -17,10 +17,12 @@ import sys
 
 if not __package__:
     # Run as a script: this directory is sys.path[0], which would let the function import
-    # the runtime's modules by their bare names. Import the package from its parent instead.
+    # the runtime's modules by their bare names. Import the package from its parent instead
+    # (PEP 366), so the relative imports below work in every way this file is loaded.
     _HERE = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
     sys.path.insert(0, os.path.dirname(_HERE))
+    __package__ = "lambent_guest"
 
 import logging
 import time
@@ -28,22 +30,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NoReturn
 
-from lambent_guest.context import FunctionInfo, make_context
-from lambent_guest.faults import (
+from .context import FunctionInfo, make_context
+from .faults import (
     ErrorDoc,
     FaultError,
     exception_error,
     fault_error,
 )
-from lambent_guest.handler import Handler, load_handler
-from lambent_guest.logs import (
+from .handler import Handler, load_handler
+from .logs import (
     LAMBDA_WARNING,
     FunctionLogger,
     RequestIdHolder,
     unbuffer_std_streams,
 )
-from lambent_guest.marshal import Marshaller, unmarshal_event
-from lambent_guest.rapid import RuntimeApiClient, RuntimeApiError
+from .marshal import Marshaller, unmarshal_event
+from .rapid import RuntimeApiClient, RuntimeApiError
 
 # The directory mounted at /var/runtime (this package's parent).
 RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
