@@ -1,0 +1,171 @@
+"""The runtime registry: what `launch_for` tells the sandbox, checked against the machine."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lambent.errors import InvalidParameterValue
+from lambent.runtimes import registry
+from lambent.runtimes.registry import (
+    NODE_BOOTSTRAP,
+    PYTHON_BOOTSTRAP,
+    SUPPORTED_RUNTIMES,
+    RuntimeSpec,
+    available_runtimes,
+    custom_bootstrap,
+    guest_dir,
+    launch_for,
+    missing_bootstrap_error,
+)
+
+# What every sandbox exposes read-only, besides the runtime's own host_paths.
+BASE_PATHS = ("/usr/", "/lib/", "/lib64/", "/bin/", "/sbin/", "/etc/")
+
+
+def test_supported_runtimes() -> None:
+    assert SUPPORTED_RUNTIMES == (
+        "python3.11",
+        "python3.12",
+        "python3.13",
+        "nodejs20.x",
+        "nodejs22.x",
+        "provided.al2023",
+    )
+    assert {"python3.11", "nodejs20.x", "nodejs22.x", "provided.al2023"} <= set(
+        available_runtimes()
+    )
+
+
+def test_python311_is_the_system_interpreter() -> None:
+    launch = launch_for("python3.11")
+    assert launch.kind == "python"
+    assert launch.interpreter == "/usr/bin/python3.11"
+    assert launch.argv == ("/usr/bin/python3.11", PYTHON_BOOTSTRAP)
+    assert PYTHON_BOOTSTRAP == "/var/runtime/lambent_guest/bootstrap.py"
+    assert launch.host_paths == ()
+    assert launch.execution_env == "AWS_Lambda_python3.11"
+
+
+@pytest.mark.parametrize(
+    ("runtime", "prefix"),
+    [
+        ("python3.12", "/root/.pyenv/versions/3.12.1"),
+        ("python3.13", "/root/.pyenv/versions/3.13.0"),
+    ],
+)
+def test_pyenv_pythons_expose_their_prefix(runtime: str, prefix: str) -> None:
+    if runtime not in available_runtimes():
+        with pytest.raises(InvalidParameterValue, match="not available on this Lambent host"):
+            launch_for(runtime)
+        return
+    launch = launch_for(runtime)
+    assert launch.interpreter == f"{prefix}/bin/{runtime}"
+    assert launch.argv == (launch.interpreter, PYTHON_BOOTSTRAP)
+    assert launch.host_paths == (prefix,)
+    assert launch.execution_env == f"AWS_Lambda_{runtime}"
+
+
+def _mapped_files(argv: list[str]) -> set[str]:
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=30).stdout
+    files = set()
+    for line in out.splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) == 6 and parts[5].startswith("/") and not parts[5].startswith("/dev/"):
+            files.add(parts[5])
+    return files
+
+
+PY_PROBE = "import ssl, json, decimal, sqlite3, ctypes, zlib; print(open('/proc/self/maps').read())"
+
+
+@pytest.mark.parametrize("runtime", [r for r in available_runtimes() if r.startswith("python")])
+def test_python_interpreters_need_only_their_host_paths(runtime: str) -> None:
+    """Every file the interpreter maps (libpython via RUNPATH, stdlib extension modules,
+    shared libraries) lies under the sandbox's base paths or the runtime's host_paths."""
+    launch = launch_for(runtime)
+    assert launch.interpreter is not None
+    files = _mapped_files([launch.interpreter, "-c", PY_PROBE])
+    allowed = BASE_PATHS + tuple(p.rstrip("/") + "/" for p in launch.host_paths)
+    assert files, "no mapped files seen"
+    assert {f for f in files if not f.startswith(allowed)} == set()
+    if launch.host_paths:
+        assert any(f.startswith(launch.host_paths[0] + "/lib/libpython") for f in files)
+
+
+@pytest.mark.parametrize("runtime", ["nodejs20.x", "nodejs22.x"])
+def test_node_runtimes_run_on_the_system_node(runtime: str) -> None:
+    launch = launch_for(runtime)
+    assert launch.kind == "node"
+    assert launch.interpreter == "/usr/bin/node"
+    assert launch.argv == (
+        "/usr/bin/node",
+        "--expose-gc",
+        "--max-http-header-size=81920",
+        NODE_BOOTSTRAP,
+    )
+    assert launch.execution_env == f"AWS_Lambda_{runtime}"
+    files = _mapped_files(
+        [
+            "/usr/bin/node",
+            "-e",
+            "process.stdout.write(require('fs').readFileSync('/proc/self/maps'))",
+        ]
+    )
+    assert {f for f in files if not f.startswith(BASE_PATHS)} == set()
+
+
+def test_provided_runs_the_functions_bootstrap() -> None:
+    launch = launch_for("provided.al2023")
+    assert launch.kind == "provided"
+    assert launch.argv == ("/var/task/bootstrap",)
+    assert launch.interpreter is None
+    assert launch.execution_env == ""  # AWS sets no AWS_EXECUTION_ENV for OS-only runtimes
+
+
+def test_unknown_runtime_is_rejected_as_aws_does() -> None:
+    with pytest.raises(InvalidParameterValue) as err:
+        launch_for("python2.7")
+    assert err.value.message == (
+        "The runtime parameter of python2.7 is no longer supported for creating or updating "
+        "AWS Lambda functions. We recommend you use a supported runtime while creating or "
+        "updating functions."
+    )
+
+
+def test_runtime_without_its_interpreter_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    missing = RuntimeSpec("python3.13", "python", str(tmp_path / "python3.13"), str(tmp_path))
+    monkeypatch.setattr(registry, "RUNTIME_SPECS", (missing,))
+    assert available_runtimes() == ()
+    with pytest.raises(InvalidParameterValue, match=r"python3\.13 is not available"):
+        launch_for("python3.13")
+
+
+def test_guest_dir_holds_the_bootstraps() -> None:
+    root = guest_dir()
+    assert (root / "lambent_guest" / "bootstrap.py").is_file()
+    assert (root / "node" / "index.mjs").is_file()
+    assert (root / "snapshot_restore_py.py").is_file()
+    assert PYTHON_BOOTSTRAP.replace("/var/runtime", str(root)) == str(
+        root / "lambent_guest" / "bootstrap.py"
+    )
+    assert NODE_BOOTSTRAP.replace("/var/runtime", str(root)) == str(root / "node" / "index.mjs")
+
+
+def test_custom_bootstrap_lookup_order(tmp_path: Path) -> None:
+    task, opt = tmp_path / "task", tmp_path / "opt"
+    task.mkdir()
+    opt.mkdir()
+    assert custom_bootstrap(task, opt) is None
+    (opt / "bootstrap").write_text("#!/bin/sh\n")
+    assert custom_bootstrap(task, opt) == "/opt/bootstrap"
+    (task / "bootstrap").write_text("#!/bin/sh\n")
+    assert custom_bootstrap(task, opt) == "/var/task/bootstrap"
+    assert missing_bootstrap_error() == (
+        "Runtime.InvalidEntrypoint",
+        "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]",
+    )
