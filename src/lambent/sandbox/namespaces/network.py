@@ -324,10 +324,11 @@ class Network:
             if slot.listener is not None:
                 slot.listener.close()
                 slot.listener = None
+            # Up to twice the target (see ScratchPool.give_back: no make-and-discard loop).
             recycle = (
                 slot.recyclable
                 and not self._closed
-                and len(self._ready[slot.egress]) < self.ready_target
+                and len(self._ready[slot.egress]) < 2 * max(1, self.ready_target)
             )
         if recycle:
             try:

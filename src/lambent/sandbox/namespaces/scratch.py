@@ -126,10 +126,6 @@ def attach_loop(backing_fd: int) -> tuple[str, int]:
     raise OSError(errno.EBUSY, "no free loop device")
 
 
-def _background() -> None:
-    os.nice(19)
-
-
 def lower_thread_priority() -> None:
     """Pool refills yield the CPU to the hot path (nice is per thread on Linux)."""
     with contextlib.suppress(OSError):
@@ -141,8 +137,12 @@ def make_scratch(directory: Path, name: str, size_mb: int, background: bool = Fa
     fd = os.open(image, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
         os.ftruncate(fd, size_mb * 1024 * 1024)
+        # `nice` rather than a preexec_fn: subprocess may then vfork instead of copying the
+        # page tables of a large server process.
+        command = ["nice", "-n", "19"] if background else []
         subprocess.run(
             [
+                *command,
                 "mkfs.ext4",
                 "-q",
                 "-F",
@@ -158,7 +158,6 @@ def make_scratch(directory: Path, name: str, size_mb: int, background: bool = Fa
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-            preexec_fn=_background if background else None,
         )
         loop_path, dev = attach_loop(fd)
         try:
@@ -227,7 +226,10 @@ class ScratchPool:
             scratch.release()
             return
         with self._lock:
-            if self._closed or len(self._ready.get(scratch.size_mb, [])) >= self.ready_per_size:
+            # Keep up to twice the target: discarding at the target while the refill thread
+            # tops the pool up would mkfs and throw away images in a loop.
+            ready = len(self._ready.get(scratch.size_mb, []))
+            if self._closed or ready >= 2 * self.ready_per_size:
                 keep = False
             else:
                 keep = True
