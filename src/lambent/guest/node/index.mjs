@@ -162,7 +162,11 @@ function makeLogger(json) {
     };
   }
   // One line per call: newlines inside a message become "\r" so it stays one log event.
-  return (level, params) => process.stdout.write(render(level, params).replace(/\n/g, "\r") + "\n");
+  // process.stdout is built lazily (it loads the stream modules); build it during init, with
+  // one format() call, so the first console.log of the first invoke does not pay for it.
+  const stdout = process.stdout;
+  format("%s %j", "", {});
+  return (level, params) => stdout.write(render(level, params).replace(/\n/g, "\r") + "\n");
 }
 
 function patchConsole() {
