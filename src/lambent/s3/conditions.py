@@ -33,7 +33,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
         return max(0, size - count), size - 1
     first = int(first_text)
     last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and last < first:
         return None
     if first >= size:
         raise _unsatisfiable(header, size)

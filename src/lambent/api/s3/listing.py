@@ -31,7 +31,7 @@ def continuation_token(marker: str) -> str:
 
 def token_marker(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise S3InvalidArgument("The continuation token provided is incorrect") from exc
 
