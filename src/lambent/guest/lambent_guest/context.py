@@ -11,22 +11,39 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from .faults import CONTEXT_UNMARSHAL_ERROR, FaultError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
-@dataclass(frozen=True, slots=True)
+
 class FunctionInfo:
     """The per-environment values every context repeats (read once, not per invoke)."""
 
-    function_name: str | None
-    function_version: str | None
-    memory_limit_in_mb: str | None
-    log_group_name: str | None
-    log_stream_name: str | None
+    __slots__ = (
+        "function_name",
+        "function_version",
+        "log_group_name",
+        "log_stream_name",
+        "memory_limit_in_mb",
+    )
+
+    def __init__(
+        self,
+        function_name: str | None,
+        function_version: str | None,
+        memory_limit_in_mb: str | None,
+        log_group_name: str | None,
+        log_stream_name: str | None,
+    ) -> None:
+        self.function_name = function_name
+        self.function_version = function_version
+        self.memory_limit_in_mb = memory_limit_in_mb
+        self.log_group_name = log_group_name
+        self.log_stream_name = log_stream_name
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> FunctionInfo:
@@ -84,7 +101,7 @@ class ClientContext:
 
     def __init__(self, data: Mapping[str, Any]) -> None:
         client = data.get("client")
-        self.client: Client | None = Client(client) if isinstance(client, Mapping) else None
+        self.client: Client | None = Client(client) if isinstance(client, dict) else None
         self.custom: Any = data.get("custom")
         self.env: Any = data.get("env")
 

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import os
 import traceback
-from collections.abc import Iterable
-from types import TracebackType
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import TracebackType
+    from typing import Any
+
+    ErrorDoc = dict[str, Any]
 
 MARSHAL_ERROR = "Runtime.MarshalError"
 UNMARSHAL_ERROR = "Runtime.UnmarshalError"
@@ -24,8 +29,6 @@ CONTEXT_UNMARSHAL_ERROR = "Runtime.LambdaContextUnmarshalError"
 
 # Frames from these files are the runtime's, not the function's: a trace starts after them.
 _RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-ErrorDoc = dict[str, Any]
 
 
 class FaultError(Exception):

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Callable
-from typing import Any
 
 from .faults import (
     BUILT_IN_MODULE_CONFLICT,
@@ -24,7 +22,12 @@ from .faults import (
     syntax_error_trace,
 )
 
-Handler = Callable[[Any, Any], Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    Handler = Callable[[Any, Any], Any]
 
 
 def load_handler(handler: str) -> Handler:

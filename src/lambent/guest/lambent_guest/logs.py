@@ -22,10 +22,21 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Mapping
-from typing import Any, Protocol, TextIO, cast
 
-from .faults import ErrorDoc, error_log_lines
+from .faults import error_log_lines
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+    from typing import Any, Protocol, TextIO
+
+    from .faults import ErrorDoc
+
+    class LogSink(Protocol):
+        def log(self, msg: str, frame_type: bytes | None = None) -> None: ...
+
+        def log_error(self, lines: list[str]) -> None: ...
+
 
 TEXT_FORMAT = "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n"
 TEXT_DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -83,12 +94,6 @@ class RequestIdHolder:
 
     def __init__(self) -> None:
         self.request_id = ""
-
-
-class LogSink(Protocol):
-    def log(self, msg: str, frame_type: bytes | None = None) -> None: ...
-
-    def log_error(self, lines: list[str]) -> None: ...
 
 
 class StdoutSink:
@@ -210,9 +215,9 @@ class _Unbuffered:
 
 def unbuffer_std_streams() -> None:
     if not isinstance(sys.stdout, _Unbuffered):
-        sys.stdout = cast(TextIO, _Unbuffered(sys.stdout))
+        sys.stdout = _Unbuffered(sys.stdout)
     if not isinstance(sys.stderr, _Unbuffered):
-        sys.stderr = cast(TextIO, _Unbuffered(sys.stderr))
+        sys.stderr = _Unbuffered(sys.stderr)
 
 
 class FunctionLogger:
@@ -248,7 +253,7 @@ class FunctionLogger:
         root.addHandler(handler)
         self._handler = handler
 
-    def log_error(self, error: ErrorDoc, encode: Any) -> None:
+    def log_error(self, error: ErrorDoc, encode: Callable[[Any], bytes]) -> None:
         """AWS's `[ERROR] Type: message` record (or its JSON form) for a function error."""
         if self.json:
             stamp = time.strftime(JSON_DATE_FORMAT, time.gmtime())

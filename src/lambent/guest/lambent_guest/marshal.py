@@ -10,15 +10,18 @@ common path is one `json.dumps`.
 
 from __future__ import annotations
 
-import decimal
 import json
 import math
 import os
 import re
-from collections.abc import Mapping
-from typing import Any
+import sys
 
 from .faults import MARSHAL_ERROR, UNMARSHAL_ERROR, FaultError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 _NON_ASCII_RUNTIMES = frozenset(
     {
@@ -43,7 +46,9 @@ class Marshaller:
         )
 
     def _default(self, obj: Any) -> Any:
-        if isinstance(obj, decimal.Decimal):
+        # A Decimal can only exist if its module is loaded: no need to import it here.
+        decimal = sys.modules.get("decimal")
+        if decimal is not None and isinstance(obj, decimal.Decimal):
             if obj.is_nan():
                 return math.nan
             self._saw_decimal = True

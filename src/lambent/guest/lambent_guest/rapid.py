@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from dataclasses import dataclass
 
 API_PREFIX = "/2018-06-01/runtime"
 ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
@@ -22,23 +21,48 @@ class RuntimeApiError(Exception):
     """The Runtime API answered something the runtime cannot continue from."""
 
 
-@dataclass(frozen=True, slots=True)
 class HttpResponse:
-    status: int
-    headers: dict[str, str]  # lower-case names
-    body: bytes
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers  # lower-case names
+        self.body = body
 
 
-@dataclass(frozen=True, slots=True)
 class Invocation:
-    request_id: str
-    body: bytes
-    content_type: str | None
-    deadline_ms: int
-    invoked_function_arn: str | None
-    trace_id: str | None
-    client_context: str | None
-    cognito_identity: str | None
+    """One event from GET /invocation/next and the headers that describe it."""
+
+    __slots__ = (
+        "body",
+        "client_context",
+        "cognito_identity",
+        "content_type",
+        "deadline_ms",
+        "invoked_function_arn",
+        "request_id",
+        "trace_id",
+    )
+
+    def __init__(
+        self,
+        request_id: str,
+        body: bytes,
+        content_type: str | None,
+        deadline_ms: int,
+        invoked_function_arn: str | None,
+        trace_id: str | None,
+        client_context: str | None,
+        cognito_identity: str | None,
+    ) -> None:
+        self.request_id = request_id
+        self.body = body
+        self.content_type = content_type
+        self.deadline_ms = deadline_ms
+        self.invoked_function_arn = invoked_function_arn
+        self.trace_id = trace_id
+        self.client_context = client_context
+        self.cognito_identity = cognito_identity
 
 
 class RuntimeApiClient:
