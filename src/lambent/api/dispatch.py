@@ -36,6 +36,9 @@ from lambent.http.messages import Handler, Request, Response
 log = logging.getLogger(__name__)
 
 HandlerResult = dict[str, Any] | None
+# An extra route keyed "host:<text>" serves every request whose Host header contains <text>
+# (function URLs, `<url-id>.lambda-url.<region>...`), ahead of all other routing.
+HOST_ROUTE = "host:"
 BoundHandler = Callable[[RequestContext, dict[str, Any]], HandlerResult | Awaitable[HandlerResult]]
 
 
@@ -64,6 +67,11 @@ class Dispatcher:
             if model.metadata["protocol"] in ("rest-json", "rest-xml")
         }
         self._extra = dict(extra_routes or {})
+        self._by_host = [
+            (key[len(HOST_ROUTE) :], h)
+            for key, h in self._extra.items()
+            if key.startswith(HOST_ROUTE)
+        ]
         self._sts_ops = set(models.service("sts").operation_names)
         self._table: dict[tuple[str, str], tuple[BoundHandler, bool]] = {}
         for obj in handlers:
@@ -78,6 +86,11 @@ class Dispatcher:
         return sorted(op for svc, op in self._table if svc == service)
 
     async def __call__(self, req: Request) -> Response:
+        if self._by_host:
+            host = req.headers.get("host", "")
+            for marker, by_host in self._by_host:
+                if marker in host:
+                    return await by_host(req)
         extra = self._extra_route(req.raw_path)
         if extra is not None:
             return await extra(req)

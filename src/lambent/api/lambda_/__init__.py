@@ -13,6 +13,7 @@ from lambent.api.lambda_.concurrency import ConcurrencyHandlers, InvokeConfigHan
 from lambent.api.lambda_.functions import FunctionHandlers
 from lambent.api.lambda_.layers import LayerHandlers
 from lambent.api.lambda_.permissions import PolicyHandlers
+from lambent.api.lambda_.urls import url_handlers
 from lambent.functions.code_url import CodeUrlSigner
 from lambent.functions.lifecycle import Provisioner
 from lambent.functions.runtimes import SUPPORTED_RUNTIMES
@@ -55,4 +56,5 @@ def handlers(app: App) -> list[ServiceHandlers]:
         PolicyHandlers(cp.catalog),
         ConcurrencyHandlers(cp.catalog, layer_repo),
         InvokeConfigHandlers(cp.catalog),
+        url_handlers(app),
     ]

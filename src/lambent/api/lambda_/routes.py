@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lambent.api.lambda_.urls import url_routes
 from lambent.functions.code_url import PREFIX, CodeUrlSigner
 from lambent.http.messages import Handler, Request, Response
 
@@ -30,7 +31,7 @@ def extra_routes(app: App) -> dict[str, Handler]:
         ]
         return Response(200, body, headers)
 
-    return {PREFIX: download}
+    return {PREFIX: download, **url_routes(app)}
 
 
 def _xml_error(status: int, code: str, message: str) -> Response:
