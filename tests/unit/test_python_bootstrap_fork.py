@@ -5,6 +5,7 @@ before-snapshot hooks, fork, after-restore hooks in the child, `run()`."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from pathlib import Path
@@ -41,7 +42,7 @@ _, status = os.waitpid(pid, 0)
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
-APP = """import os
+APP = """import logging, os
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
 state = {"init_pid": os.getpid(), "hooks": []}
@@ -55,6 +56,7 @@ def after():
     state["hooks"].append("after")
 
 def handler(event, context):
+    logging.warning("from the handler")
     return {"init_pid": state["init_pid"], "pid": os.getpid(), "hooks": state["hooks"],
             "stream": context.log_stream_name, "key": os.environ.get("AWS_ACCESS_KEY_ID")}
 """
@@ -77,6 +79,7 @@ def test_fork_then_refresh_environ(snapstart: bool, tmp_path: Path) -> None:
     )
     base = {k: v.replace("/var/task", str(task)) for k, v in base.items()}
     base["AWS_LAMBDA_LOG_STREAM_NAME"] = "template-stream"
+    read_fd, write_fd = os.pipe()
     with RuntimeApiHarness() as harness:
         config = {
             "guest": str(guest_dir()),
@@ -85,17 +88,27 @@ def test_fork_then_refresh_environ(snapstart: bool, tmp_path: Path) -> None:
                 "AWS_LAMBDA_RUNTIME_API": harness.address,
                 "AWS_LAMBDA_LOG_STREAM_NAME": "child-stream",
                 "AWS_ACCESS_KEY_ID": "ASIACHILD",
+                "_LAMBDA_TELEMETRY_LOG_FD": str(write_fd),
             },
         }
         assert launch.interpreter is not None
         proc = subprocess.Popen(
-            [launch.interpreter, "-c", DRIVER, json.dumps(config)], env=base, cwd=task
+            [launch.interpreter, "-c", DRIVER, json.dumps(config)],
+            env=base,
+            cwd=task,
+            pass_fds=(write_fd,),
         )
+        os.close(write_fd)
         try:
-            body = harness.invoke({}).json()
+            rid = harness.submit({})
+            body = harness.result(rid).json()
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(10)
+    with os.fdopen(read_fd, "rb") as frames:
+        telemetry = frames.read()
+    # The environment's records go to its own telemetry descriptor, framed as AWS frames them.
+    assert f"\t{rid}\tfrom the handler\n".encode() in telemetry
     assert body["pid"] != proc.pid
     assert body["stream"] == "child-stream"
     assert body["key"] == "ASIACHILD"

@@ -228,15 +228,26 @@ class FunctionLogger:
         raw_level = environ.get("AWS_LAMBDA_LOG_LEVEL")
         level = {None: "", "TRACE": "DEBUG"}.get(raw_level, raw_level or "").upper()
         self.level = level if level in logging.getLevelNamesMapping() else ""
-        error_frames = JSON_FRAME_TYPES if self.json else TEXT_FRAME_TYPES
+        self.sink: LogSink = self._sink_for(environ) or StdoutSink()
+        self._holder = holder
+        self._handler: LambdaLogHandler | None = None
+
+    def _sink_for(self, environ: Mapping[str, str]) -> LogSink | None:
         # AWS's runtimes consume the descriptor's variable so child processes don't see it.
         fd = environ.get("_LAMBDA_TELEMETRY_LOG_FD")
         os.environ.pop("_LAMBDA_TELEMETRY_LOG_FD", None)
-        self.sink: LogSink = (
-            TelemetrySink(int(fd), error_frames[logging.ERROR]) if fd else StdoutSink()
-        )
-        self._holder = holder
-        self._handler: LambdaLogHandler | None = None
+        if not fd:
+            return None
+        error_frames = JSON_FRAME_TYPES if self.json else TEXT_FRAME_TYPES
+        return TelemetrySink(int(fd), error_frames[logging.ERROR])
+
+    def retarget(self, environ: Mapping[str, str]) -> None:
+        """After a fork: write to the new environment's telemetry descriptor, if it has one."""
+        sink = self._sink_for(environ)
+        if sink is not None:
+            self.sink = sink
+            if self._handler is not None:
+                self._handler.log_sink = sink
 
     def install(self) -> None:
         """Attach to the root logger (once), with AWS's format and level."""

@@ -95,6 +95,8 @@ class PythonRuntime:
         if self._environ is not os.environ:
             self._environ = {**self._environ, **environ}
         self._configure()
+        if self._logger is not None:  # SnapStart: init (and logging) ran in the template
+            self._logger.retarget(environ)
 
     @property
     def outcome(self) -> InitOutcome | None:
