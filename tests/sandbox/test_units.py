@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from lambent.sandbox.interface import RuntimeLaunch, TemplateSpec
-from lambent.sandbox.namespaces import cgroups, rootfs
+from lambent.sandbox.namespaces import cgroups, nftables, rootfs
 from lambent.sandbox.namespaces.environment import exit_status
-from lambent.sandbox.namespaces.network import HOST_ADDRESS, AddressPlan, Network
+from lambent.sandbox.namespaces.network import HOST_ADDRESS, AddressPlan
 
 
 def fake_v2(root: Path) -> None:
@@ -165,7 +165,7 @@ def test_slot_addresses_and_ruleset() -> None:
     assert (plan.host_side(5), plan.guest_side(5)) == ("100.77.0.21", "100.77.0.22")
     assert plan.host_ifname(12) == "lbbeef12" and len(plan.host_ifname(16383)) <= 15
     assert plan.capacity == 16384
-    rules = Network(plan, 2, (9000, 9001))._ruleset()
+    rules = nftables.ruleset("lambent_beef", plan, (9000, 9001))
     assert f'iifname "lbbeef*" ip daddr {HOST_ADDRESS} dnat to 127.0.0.1' in rules
     assert 'iifname "lbbeef*" ip daddr 127.0.0.1 snat to 127.0.0.1' in rules
     assert 'iifname "lbbeef*" oifname "lbbeef*" drop' in rules  # no env-to-env traffic

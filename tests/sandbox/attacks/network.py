@@ -77,19 +77,19 @@ def _own_address() -> str | None:
 
 
 def _neighbours(own: str | None) -> list[list[Any]]:
-    """Where other environments' slots are (each slot is a /30 next to ours)."""
+    """Where other environments' slots are: the /30s next to ours, never outside our own
+    /16 (the sandbox's slot subnet): only addresses of this host's own namespaces."""
     if not own:
         return []
     a, b, c, d = (int(x) for x in own.split("."))
     base = (a << 24) | (b << 16) | (c << 8) | d
+    subnet = base & 0xFFFF0000
     out = []
-    for delta in (-8, -4, 4, 8):
+    for delta in (-8, -4, -1, 4, 8):  # -1: the host end of our own veth
         n = base + delta
+        if n & 0xFFFF0000 != subnet or n & 0xFFFF in (0, 0xFFFF):
+            continue
         out.append([f"{n >> 24 & 255}.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}", 9001])
-    gateway = base - 1
-    out.append(
-        [f"{gateway >> 24 & 255}.{gateway >> 16 & 255}.{gateway >> 8 & 255}.{gateway & 255}", 9001]
-    )
     return out
 
 

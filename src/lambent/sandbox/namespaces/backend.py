@@ -58,6 +58,11 @@ class NamespacesSandbox:
             await asyncio.to_thread(self.network.start)
             if self.scratch is not None:
                 self.scratch.start()
+            # The first slots and /tmp images are part of start-up: a server that says it is
+            # ready can create environments at full speed.
+            await asyncio.to_thread(self.network.wait_ready, self.config.start_timeout_s)
+            if self.scratch is not None:
+                await asyncio.to_thread(self.scratch.wait_ready, self.config.start_timeout_s)
         except BaseException:
             await asyncio.to_thread(self._teardown)
             raise

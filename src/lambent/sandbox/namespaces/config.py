@@ -33,6 +33,7 @@ class NamespacesConfig:
     blocked_host_ports: tuple[int, ...] = ()  # host loopback ports environments may not reach
     zygote_python: str = "/usr/bin/python3.11"  # the template of node/provided runtimes
     template_timeout_s: float = 30.0
+    start_timeout_s: float = 20.0  # waiting for the first slots and /tmp images
     # Forks kept isolated and parked per template, ready for an environment's variables.
     standby_per_template: int = 1
     standby_refill_delay_s: float = 0.05

@@ -23,24 +23,30 @@ reused: a dead environment's slot is torn down and its index handed to a fresh o
 from __future__ import annotations
 
 import contextlib
+import errno
 import ipaddress
 import os
 import socket
 import subprocess
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from lambent.guest.lambent_guest import linux
+from lambent.sandbox.namespaces import nftables
 from lambent.sandbox.namespaces.netlink import Netlink
 from lambent.sandbox.namespaces.scratch import lower_thread_priority
 
-HOST_ADDRESS = "169.254.100.1"
+HOST_ADDRESS = nftables.HOST_ADDRESS
 HOST_NAME = "host.lambent.internal"
 RUNTIME_API_ADDRESS = ("127.0.0.1", 9001)
 GUEST_IFNAME = "eth0"
+RECYCLE_RETRY_S = 0.05
+REFILL_DELAY_S = 0.1
+RECYCLE_ATTEMPTS = 40
 
 T = TypeVar("T")
 
@@ -102,9 +108,13 @@ def in_netns(netns_fd: int, action: Callable[[], T]) -> T:
 
 def _listen() -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(RUNTIME_API_ADDRESS)
-    listener.listen(128)
+    try:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(RUNTIME_API_ADDRESS)
+        listener.listen(128)
+    except BaseException:
+        listener.close()
+        raise
     return listener
 
 
@@ -148,6 +158,8 @@ class Network:
         self._free = deque(range(plan.capacity))
         self._ready: dict[bool, deque[Slot]] = {True: deque(), False: deque()}
         self._live: dict[int, Slot] = {}
+        # (due time, attempts, slot): released slots waiting for their new listener.
+        self._recycling: deque[tuple[float, int, Slot]] = deque()
         self._closed = False
         self._thread: threading.Thread | None = None
         self._host_socket: Netlink | None = None  # opened by start()
@@ -162,7 +174,7 @@ class Network:
 
     def start(self) -> None:
         _write_sysctl("net/ipv4/ip_forward", "1")
-        self._nft(self._ruleset())
+        nftables.apply(nftables.ruleset(self.table, self.plan, self.blocked_ports))
         self._thread = threading.Thread(target=self._refill, name="lambent-slots", daemon=True)
         self._thread.start()
 
@@ -176,69 +188,30 @@ class Network:
             self._wake.notify_all()
             slots = list(self._live.values())
             self._ready = {True: deque(), False: deque()}
+            self._recycling.clear()
         if self._thread is not None:
             self._thread.join(timeout=10)
         for slot in slots:
             self._destroy(slot)
         with contextlib.suppress(subprocess.CalledProcessError):
-            self._nft(f"delete table ip {self.table}\n")
+            nftables.apply(f"delete table ip {self.table}\n")
         with self._host_lock:
             if self._host_socket is not None:
                 self._host_socket.close()
                 self._host_socket = None
 
-    def _ruleset(self) -> str:
-        p = self.plan
-        blocked = ", ".join(str(port) for port in self.blocked_ports)
-        block_rule = (
-            f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 tcp dport {{ {blocked} }} drop\n'
-            if blocked
-            else ""
-        )
-        return (
-            f"table ip {self.table} {{}}\n"
-            f"delete table ip {self.table}\n"
-            f"table ip {self.table} {{\n"
-            "  chain prerouting {\n"
-            "    type nat hook prerouting priority dstnat;\n"
-            f'    iifname "{p.wildcard}" ip daddr {HOST_ADDRESS} dnat to 127.0.0.1\n'
-            "  }\n"
-            "  chain input_nat {\n"
-            "    type nat hook input priority 100;\n"
-            f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 snat to 127.0.0.1\n'
-            "  }\n"
-            "  chain postrouting {\n"
-            "    type nat hook postrouting priority srcnat;\n"
-            f'    ip saddr {p.subnet} oifname != "{p.wildcard}" masquerade\n'
-            "  }\n"
-            "  chain input {\n"
-            "    type filter hook input priority filter;\n"
-            f'    iifname "{p.wildcard}" ip saddr != {p.subnet} drop\n'
-            f"{block_rule}"
-            f'    iifname "{p.wildcard}" ct state established,related accept\n'
-            f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 accept\n'
-            f'    iifname "{p.wildcard}" drop\n'
-            "  }\n"
-            "  chain forward {\n"
-            "    type filter hook forward priority filter;\n"
-            f'    iifname "{p.wildcard}" oifname "{p.wildcard}" drop\n'
-            f'    iifname "{p.wildcard}" ip saddr != {p.subnet} drop\n'
-            f'    iifname "{p.wildcard}" ip daddr 127.0.0.0/8 drop\n'
-            "  }\n"
-            "}\n"
-        )
-
-    def _nft(self, script: str) -> None:
-        subprocess.run(
-            ["nft", "-f", "-"],
-            input=script.encode(),
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
-        )
-
     # -- slots -----------------------------------------------------------------------------
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Block until the pools hold their targets (start-up), or the timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            while self._short() is not None and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._wake.wait(min(left, 0.05))
+        return True
+
     def ready_count(self, egress: bool) -> int:
         with self._lock:
             return len(self._ready[egress])
@@ -315,39 +288,48 @@ class Network:
         in_netns(slot.netns_fd, inside)
 
     def release(self, slot: Slot) -> None:
-        """Blocking (a worker thread). A host-made slot whose environment is dead is
-        recycled: its netns, veth and routes stay, only the Runtime API socket is new (the
-        old one went to the environment layer). Others are torn down."""
+        """An environment is dead. A host-made slot is recycled: netns, veth and routes stay,
+        only the Runtime API socket is made anew, by the refill thread, once the old one is
+        closed everywhere (the environment layer may still hold a duplicate for a moment:
+        a second listener on 127.0.0.1:9001 cannot bind until it is gone). Others are torn
+        down."""
         with self._lock:
             if slot.released:
                 return
             if slot.listener is not None:
                 slot.listener.close()
                 slot.listener = None
-            # Up to twice the target (see ScratchPool.give_back: no make-and-discard loop).
-            recycle = (
-                slot.recyclable
-                and not self._closed
-                and len(self._ready[slot.egress]) < 2 * max(1, self.ready_target)
-            )
-        if recycle:
+            waiting = len(self._ready[slot.egress]) + len(self._recycling)
+            if slot.recyclable and not self._closed and waiting < max(1, self.ready_target):
+                self._recycling.append((time.monotonic(), 0, slot))
+                self._wake.notify()
+                return
+            slot.released = True
+        self._destroy(slot)
+
+    def _recycle_due(self) -> None:
+        """Refill thread: give recycled slots their new listener (retrying while busy)."""
+        now = time.monotonic()
+        with self._lock:
+            due = [entry for entry in self._recycling if entry[0] <= now]
+            for entry in due:
+                self._recycling.remove(entry)
+        for _, attempts, slot in due:
             try:
                 slot.listener = in_netns(slot.netns_fd, _listen)
-            except OSError:
-                recycle = False
-        if not recycle:
+            except OSError as err:
+                if err.errno == errno.EADDRINUSE and attempts < RECYCLE_ATTEMPTS:
+                    with self._lock:
+                        self._recycling.append((now + RECYCLE_RETRY_S, attempts + 1, slot))
+                    continue
+                self._destroy(slot)
+                continue
             with self._lock:
-                slot.released = True
-            self._destroy(slot)
-            return
-        with self._lock:
-            if self._closed:
-                closed = True
-            else:
-                closed = False
-                self._ready[slot.egress].append(slot)
-        if closed:
-            self._destroy(slot)
+                closed = self._closed
+                if not closed:
+                    self._ready[slot.egress].append(slot)
+            if closed:
+                self._destroy(slot)
 
     def _destroy(self, slot: Slot) -> None:
         slot.released = True
@@ -366,12 +348,22 @@ class Network:
         lower_thread_priority()
         while True:
             with self._lock:
-                while not self._closed and not self._short():
+                while not self._closed and not self._short() and not self._recycling:
                     self._wake.wait()
                 if self._closed:
                     return
+                recycling = bool(self._recycling)
                 egress = self._short()
-            assert egress is not None
+            if recycling:
+                self._recycle_due()
+                if egress is None:
+                    with self._lock:
+                        self._wake.wait(RECYCLE_RETRY_S)
+                    continue
+            if egress is None:
+                continue
+            if self._short_by_one() and not self._still_short_after(REFILL_DELAY_S):
+                continue
             try:
                 slot = self._make(egress == "egress")
             except OSError:
@@ -388,10 +380,30 @@ class Network:
                 self._destroy(slot)
                 return
 
+    def _short_by_one(self) -> bool:
+        """The steady state of create/destroy: one slot out, about to come back. (Filling
+        at start-up or after a burst goes at full speed.)"""
+        with self._lock:
+            ready = len(self._ready[True]) + sum(1 for e in self._recycling if e[2].egress)
+            return ready == self.ready_target - 1
+
+    def _still_short_after(self, delay_s: float) -> bool:
+        """Give slots being released a moment to come back before making a new one: making
+        one while a recycled one is on its way would only throw one away."""
+        deadline = time.monotonic() + delay_s
+        with self._lock:
+            while not self._closed and time.monotonic() < deadline:
+                self._wake.wait(deadline - time.monotonic())
+            return not self._closed and self._short() is not None
+
     def _short(self) -> str | None:
-        if len(self._ready[True]) < self.ready_target:
+        """Which pool needs a new slot (recycled slots on their way back count as ready)."""
+        pending = {True: 0, False: 0}
+        for _, _, slot in self._recycling:
+            pending[slot.egress] += 1
+        if len(self._ready[True]) + pending[True] < self.ready_target:
             return "egress"
-        if len(self._ready[False]) < max(1, self.ready_target // 4):
+        if len(self._ready[False]) + pending[False] < max(1, self.ready_target // 4):
             return "none"
         return None
 

@@ -24,6 +24,7 @@ import stat
 import struct
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from lambent.guest.lambent_guest import linux
 LOOP_CTL_GET_FREE = 0x4C82
 LOOP_CONFIGURE = 0x4C0A
 LO_FLAGS_AUTOCLEAR = 4
+REFILL_DELAY_S = 0.1
 _LOOP_INFO64 = "=QQQQQIIII64s64s32sQQ"
 
 
@@ -199,6 +201,17 @@ class ScratchPool:
     def _name(self) -> str:
         return f"tmp-{os.getpid()}-{next(self._names)}"
 
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Block until every size in use has its ready images (start-up), or the timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            while self._missing() is not None and not self._closed:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._wake.wait(min(left, 0.05))
+        return True
+
     def ready_count(self, size_mb: int) -> int:
         with self._lock:
             return len(self._ready.get(size_mb, []))
@@ -226,10 +239,8 @@ class ScratchPool:
             scratch.release()
             return
         with self._lock:
-            # Keep up to twice the target: discarding at the target while the refill thread
-            # tops the pool up would mkfs and throw away images in a loop.
             ready = len(self._ready.get(scratch.size_mb, []))
-            if self._closed or ready >= 2 * self.ready_per_size:
+            if self._closed or ready >= self.ready_per_size:
                 keep = False
             else:
                 keep = True
@@ -243,9 +254,17 @@ class ScratchPool:
             with self._lock:
                 while not self._closed and not self._missing():
                     self._wake.wait()
+                # One short is the steady state of create/destroy: give the used /tmp a
+                # moment to come back rather than mkfs one that would be thrown away.
+                if self._short_by_one():
+                    deadline = time.monotonic() + REFILL_DELAY_S
+                    while not self._closed and time.monotonic() < deadline:
+                        self._wake.wait(deadline - time.monotonic())
                 if self._closed:
                     return
                 size = self._missing()
+                if size is None:
+                    continue
             assert size is not None
             try:
                 scratch = make_scratch(self.directory, self._name(), size, background=True)
@@ -258,6 +277,9 @@ class ScratchPool:
                     scratch.release()
                     return
                 self._ready[size].append(scratch)
+
+    def _short_by_one(self) -> bool:
+        return any(len(ready) == self.ready_per_size - 1 for ready in self._ready.values())
 
     def _missing(self) -> int | None:
         for size, ready in self._ready.items():

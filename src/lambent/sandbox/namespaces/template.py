@@ -108,6 +108,7 @@ class NamespaceTemplate:
         self._control: _Control | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._output = bytearray()
+        self._output_done: asyncio.Future[None] | None = None
         self._init_slot: Any = None
         self._standby: list[Forked] = []
         self._refill: asyncio.Task[None] | None = None
@@ -142,10 +143,11 @@ class NamespaceTemplate:
             theirs.close()
             os.close(out_w)
         loop = asyncio.get_running_loop()
+        self._output_done = loop.create_future()
         os.set_blocking(out_r, False)
         loop.add_reader(out_r, self._read_output, out_r)
         self._control = _Control(ours, self._on_exit, self._on_eof)
-        config, fds = self._config()
+        config, fds = await self._config()
         try:
             self._control.send(config, fds)
         finally:
@@ -168,6 +170,10 @@ class NamespaceTemplate:
         self._keep_standby()
         snap = reply.get("snapstart")
         if snap is not None:
+            # The template printed its init output before "ready"; take all of it.
+            if self._output_done is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(self._output_done), 2.0)
             self.snapstart_report = SnapStartReport(
                 ok=bool(snap["ok"]),
                 init_duration_ms=float(snap["init_duration_ms"]),
@@ -176,7 +182,7 @@ class NamespaceTemplate:
                 output=bytes(self._output),
             )
 
-    def _config(self) -> tuple[dict[str, Any], list[int]]:
+    async def _config(self) -> tuple[dict[str, Any], list[int]]:
         spec, sandbox = self.spec, self._sandbox
         config: dict[str, Any] = {
             "op": "config",
@@ -192,7 +198,7 @@ class NamespaceTemplate:
             config.update(uid=self._uid, gid=self._uid)
             config["env"]["AWS_LAMBDA_INITIALIZATION_TYPE"] = "snap-start"
             # The template's own network during init: a slot of its own.
-            self._init_slot = sandbox.network.take(spec.network == "egress")
+            self._init_slot = await sandbox.take_slot(spec.network == "egress")
             fds.append(os.dup(self._init_slot.netns_fd))
         return config, fds
 
@@ -213,6 +219,8 @@ class NamespaceTemplate:
         if not data:
             asyncio.get_running_loop().remove_reader(fd)
             os.close(fd)
+            if self._output_done is not None and not self._output_done.done():
+                self._output_done.set_result(None)
             return
         if len(self._output) < OUTPUT_LIMIT:
             self._output += data[: OUTPUT_LIMIT - len(self._output)]

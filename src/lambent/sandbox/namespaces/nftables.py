@@ -1,0 +1,66 @@
+"""The nftables table of one sandbox: NAT for egress and the host address, and the filters
+that keep environments away from each other and from the host (see network.py)."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lambent.sandbox.namespaces.network import AddressPlan
+
+HOST_ADDRESS = "169.254.100.1"
+
+
+def ruleset(table: str, plan: AddressPlan, blocked_ports: tuple[int, ...]) -> str:
+    """The whole table: replaced atomically (create-if-missing, delete, define)."""
+    p = plan
+    blocked = ", ".join(str(port) for port in blocked_ports)
+    block_rule = (
+        f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 tcp dport {{ {blocked} }} drop\n'
+        if blocked
+        else ""
+    )
+    return (
+        f"table ip {table} {{}}\n"
+        f"delete table ip {table}\n"
+        f"table ip {table} {{\n"
+        "  chain prerouting {\n"
+        "    type nat hook prerouting priority dstnat;\n"
+        f'    iifname "{p.wildcard}" ip daddr {HOST_ADDRESS} dnat to 127.0.0.1\n'
+        "  }\n"
+        "  chain input_nat {\n"
+        "    type nat hook input priority 100;\n"
+        f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 snat to 127.0.0.1\n'
+        "  }\n"
+        "  chain postrouting {\n"
+        "    type nat hook postrouting priority srcnat;\n"
+        f'    ip saddr {p.subnet} oifname != "{p.wildcard}" masquerade\n'
+        "  }\n"
+        "  chain input {\n"
+        "    type filter hook input priority filter;\n"
+        f'    iifname "{p.wildcard}" ip saddr != {p.subnet} drop\n'
+        f"{block_rule}"
+        f'    iifname "{p.wildcard}" ct state established,related accept\n'
+        f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 accept\n'
+        f'    iifname "{p.wildcard}" drop\n'
+        "  }\n"
+        "  chain forward {\n"
+        "    type filter hook forward priority filter;\n"
+        f'    iifname "{p.wildcard}" oifname "{p.wildcard}" drop\n'
+        f'    iifname "{p.wildcard}" ip saddr != {p.subnet} drop\n'
+        f'    iifname "{p.wildcard}" ip daddr 127.0.0.0/8 drop\n'
+        "  }\n"
+        "}\n"
+    )
+
+
+def apply(script: str) -> None:
+    subprocess.run(
+        ["nft", "-f", "-"],
+        input=script.encode(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+    )
