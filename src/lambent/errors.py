@@ -354,3 +354,21 @@ class S3PermanentRedirect(ClientError):
 
     code = "PermanentRedirect"
     status = 301
+
+
+class S3NoSuchUpload(ClientError):
+    code = "NoSuchUpload"
+    status = 404
+
+    def __init__(self, upload_id: str) -> None:
+        super().__init__(
+            "The specified upload does not exist. The upload ID may be invalid, or the upload "
+            "may have been aborted or completed.",
+            fields={"UploadId": upload_id},
+        )
+
+
+class S3InvalidPart(ClientError):
+    """InvalidPart, InvalidPartOrder or EntityTooSmall, by `code`."""
+
+    code = "InvalidPart"

@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.client
+import io
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from lambent.auth import chunked, sigv4
@@ -17,6 +20,8 @@ from lambent.clock import SystemClock
 from lambent.s3 import checksums
 from lambent.store.sqlite import SqliteStore
 from tests.support import ServerProcess
+
+MIB = 1024 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -408,3 +413,55 @@ def test_declared_payload_hash_must_match(server: ServerProcess, s3: Any) -> Non
     assert raw_put(server, "/sha-mismatch/k", b"actual body", right, {})[0] == 200
     unsigned = raw_put(server, "/sha-mismatch/u", b"unsigned", chunked.UNSIGNED_PAYLOAD, {})
     assert unsigned[0] == 200
+
+
+def test_multipart_upload_through_s3transfer(s3: Any) -> None:
+    s3.create_bucket(Bucket="multipart")
+    data = os.urandom(12 * 1024 * 1024 + 7)
+    config = TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB)
+    s3.upload_fileobj(io.BytesIO(data), "multipart", "big.zip", Config=config)
+    head = s3.head_object(Bucket="multipart", Key="big.zip")
+    assert head["ContentLength"] == len(data) and head["ETag"].endswith('-3"')
+    back = io.BytesIO()
+    s3.download_fileobj("multipart", "big.zip", back, Config=config)  # ranged GETs
+    assert back.getvalue() == data
+
+
+def test_multipart_errors(s3: Any) -> None:
+    s3.create_bucket(Bucket="multipart-errors")
+    upload = s3.create_multipart_upload(Bucket="multipart-errors", Key="k")["UploadId"]
+    first = s3.upload_part(
+        Bucket="multipart-errors", Key="k", UploadId=upload, PartNumber=1, Body=b"too small"
+    )
+    second = s3.upload_part(
+        Bucket="multipart-errors", Key="k", UploadId=upload, PartNumber=2, Body=b"last"
+    )
+    parts = [
+        {"PartNumber": 1, "ETag": first["ETag"]},
+        {"PartNumber": 2, "ETag": second["ETag"]},
+    ]
+    for listed, expected in (
+        (parts, "EntityTooSmall"),
+        (parts[::-1], "InvalidPartOrder"),
+        ([{"PartNumber": 1, "ETag": second["ETag"]}], "InvalidPart"),
+    ):
+        with pytest.raises(ClientError) as err:
+            s3.complete_multipart_upload(
+                Bucket="multipart-errors",
+                Key="k",
+                UploadId=upload,
+                MultipartUpload={"Parts": listed},
+            )
+        assert code(err) == expected and status(err) == 400
+    done = s3.complete_multipart_upload(
+        Bucket="multipart-errors", Key="k", UploadId=upload, MultipartUpload={"Parts": parts[1:]}
+    )
+    assert done["ETag"].endswith('-1"') and done["Key"] == "k"
+    assert s3.get_object(Bucket="multipart-errors", Key="k")["Body"].read() == b"last"
+    aborted = s3.create_multipart_upload(Bucket="multipart-errors", Key="a")["UploadId"]
+    s3.abort_multipart_upload(Bucket="multipart-errors", Key="a", UploadId=aborted)
+    with pytest.raises(ClientError) as err:
+        s3.upload_part(
+            Bucket="multipart-errors", Key="a", UploadId=aborted, PartNumber=1, Body=b"x"
+        )
+    assert code(err) == "NoSuchUpload" and status(err) == 404

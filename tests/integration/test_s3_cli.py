@@ -40,7 +40,7 @@ def test_cli_copy_list_download_remove(server: ServerProcess, tmp_path: Path) ->
     small = tmp_path / "small.txt"
     small.write_text("from the cli\n")
     big = tmp_path / "big.bin"
-    big.write_bytes(os.urandom(3 * 1024 * 1024))  # under the CLI's multipart threshold
+    big.write_bytes(os.urandom(9 * 1024 * 1024))  # over the CLI's 8 MB multipart threshold
     aws(server, "s3", "cp", str(small), "s3://cli-bucket/dir/small.txt")
     aws(server, "s3", "cp", str(big), "s3://cli-bucket/big.bin")
     listing = aws(server, "s3", "ls", "s3://cli-bucket/")
@@ -64,6 +64,7 @@ def test_cli_copy_list_download_remove(server: ServerProcess, tmp_path: Path) ->
         aws(server, "s3api", "head-object", "--bucket", "cli-bucket", "--key", "big.bin")
     )
     assert head["ContentLength"] == big.stat().st_size
+    assert head["ETag"].endswith('-2"')  # uploaded in parts
     back = tmp_path / "back.bin"
     aws(server, "s3", "cp", "s3://cli-bucket/big.bin", str(back))
     assert back.read_bytes() == big.read_bytes()

@@ -42,6 +42,8 @@ class ObjectVersion:
     metadata: dict[str, str] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)
     checksums: dict[str, str] = field(default_factory=dict)
+    # A multipart object's ETag is not its MD5 but the MD5 of its parts' MD5s, "-N".
+    multipart_etag: str | None = None
 
     @property
     def size(self) -> int:
@@ -49,6 +51,8 @@ class ObjectVersion:
 
     @property
     def etag(self) -> str:
+        if self.multipart_etag is not None:
+            return self.multipart_etag
         return self.content.etag if self.content else ""
 
     def to_doc(self) -> dict[str, Any]:
@@ -61,6 +65,8 @@ class ObjectVersion:
         for key, value in (("m", self.metadata), ("h", self.headers), ("ck", self.checksums)):
             if value:
                 doc[key] = dict(value)
+        if self.multipart_etag is not None:
+            doc["e"] = self.multipart_etag
         return doc
 
     @classmethod
@@ -79,6 +85,7 @@ class ObjectVersion:
             metadata=dict(doc.get("m") or {}),
             headers=dict(doc.get("h") or {}),
             checksums=dict(doc.get("ck") or {}),
+            multipart_etag=doc.get("e"),
         )
 
 

@@ -88,6 +88,8 @@ class Objects:
         content: Content,
         data: bytes | None,
         attrs: Attributes,
+        *,
+        multipart_etag: str | None = None,
     ) -> tuple[Bucket, ObjectVersion]:
         """Record a new version whose bytes `content` names (`data` rewrites them if gone)."""
         names.check_key(key)
@@ -104,6 +106,7 @@ class Objects:
                 metadata=dict(attrs.metadata),
                 headers=dict(attrs.headers),
                 checksums=dict(attrs.checksums),
+                multipart_etag=multipart_etag,
             )
             try:
                 self._content.acquire(content, data)

@@ -8,15 +8,25 @@ from lambent.clock import Clock
 from lambent.errors import S3PermanentRedirect
 from lambent.s3.buckets import Buckets
 from lambent.s3.content import ContentStore
+from lambent.s3.multipart import Uploads
 from lambent.s3.objects import Objects
 from lambent.store.interface import Store
 
 
 class S3:
     def __init__(self, store: Store, root: Path, clock: Clock) -> None:
+        self._store = store
         self.buckets = Buckets(store, clock)
         self.content = ContentStore(root, store)
         self.objects = Objects(store, self.buckets, self.content, clock)
+        self.uploads = Uploads(store, self.buckets, self.objects, self.content, clock)
+
+    def delete_bucket(self, account: str, name: str) -> None:
+        """Delete an empty bucket; its unfinished multipart uploads go with it."""
+        with self._store.transaction():
+            self.buckets.delete(account, name)
+            freed = self.uploads.drop_all(account, name)
+        self.content.collect(freed)
 
     def read_object(
         self, account: str, region: str, bucket: str, key: str, version_id: str | None

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from lambent.api.dispatch import ServiceHandlers
 from lambent.api.s3.buckets import BucketHandlers
 from lambent.api.s3.listing import ListingHandlers
+from lambent.api.s3.multipart import MultipartHandlers
 from lambent.api.s3.objects import ObjectHandlers
 
 if TYPE_CHECKING:
@@ -14,4 +15,9 @@ if TYPE_CHECKING:
 
 
 def handlers(app: App) -> list[ServiceHandlers]:
-    return [BucketHandlers(app.s3), ObjectHandlers(app.s3), ListingHandlers(app.s3)]
+    return [
+        BucketHandlers(app.s3),
+        ObjectHandlers(app.s3),
+        ListingHandlers(app.s3),
+        MultipartHandlers(app.s3),
+    ]

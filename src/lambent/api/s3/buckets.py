@@ -14,6 +14,7 @@ class BucketHandlers(ServiceHandlers):
     service = "s3"
 
     def __init__(self, s3: S3) -> None:
+        self._s3 = s3
         self._buckets = s3.buckets
 
     def create_bucket(self, ctx: RequestContext, params: Result) -> Result:
@@ -27,7 +28,7 @@ class BucketHandlers(ServiceHandlers):
         return {"BucketRegion": bucket.region, "AccessPointAlias": False}
 
     def delete_bucket(self, ctx: RequestContext, params: Result) -> None:
-        self._buckets.delete(ctx.account_id, params["Bucket"])
+        self._s3.delete_bucket(ctx.account_id, params["Bucket"])
 
     def list_buckets(self, ctx: RequestContext, params: Result) -> Result:
         prefix = params.get("Prefix") or ""

@@ -24,6 +24,7 @@ from lambent.errors import (
 )
 from lambent.s3 import checksums, conditions, names
 from lambent.s3.buckets import Bucket
+from lambent.s3.content import ContentStore
 from lambent.s3.model import DEFAULT_CONTENT_TYPE, STORED_HEADERS, Content, ObjectVersion
 from lambent.s3.objects import Attributes
 from lambent.s3.service import S3
@@ -103,25 +104,28 @@ def parse_copy_source(source: str) -> tuple[str, str, str | None]:
     return bucket, key, versions[0] if versions else None
 
 
+def prepare(
+    content: ContentStore, params: Result, data: bytes, declared: str | None
+) -> tuple[Content, dict[str, str]]:
+    """A body's integrity checks, then its bytes stored (blocking: run on a worker thread)."""
+    sha256 = hashlib.sha256(data).hexdigest()
+    if declared and len(declared) == 64 and set(declared) <= _HEX and declared != sha256:
+        raise S3ContentSha256Mismatch(
+            "The provided 'x-amz-content-sha256' header does not match what was computed.",
+            fields={"ClientComputedContentSHA256": declared, "S3ComputedContentSHA256": sha256},
+        )
+    sums = checksums.verify(params, data)
+    wanted = str(params.get("ChecksumAlgorithm") or "").upper()
+    if wanted in _MEMBER_OF and wanted not in sums:
+        sums[wanted] = checksums.encoded(wanted, data)  # asked for, not sent: S3 computes it
+    return content.write(data, sha256=sha256), sums
+
+
 class ObjectHandlers(ServiceHandlers):
     service = "s3"
 
     def __init__(self, s3: S3) -> None:
         self._s3 = s3
-
-    def _prepare(self, params: Result, data: bytes, declared: str | None) -> tuple[Content, Result]:
-        """Integrity checks, then the bytes stored: runs on a worker thread."""
-        sha256 = hashlib.sha256(data).hexdigest()
-        if declared and len(declared) == 64 and set(declared) <= _HEX and declared != sha256:
-            raise S3ContentSha256Mismatch(
-                "The provided 'x-amz-content-sha256' header does not match what was computed.",
-                fields={"ClientComputedContentSHA256": declared, "S3ComputedContentSHA256": sha256},
-            )
-        sums = checksums.verify(params, data)
-        wanted = str(params.get("ChecksumAlgorithm") or "").upper()
-        if wanted in _MEMBER_OF and wanted not in sums:
-            sums[wanted] = checksums.encoded(wanted, data)  # asked for, not sent: S3 computes it
-        return self._s3.content.write(data, sha256=sha256), sums
 
     async def put_object(self, ctx: RequestContext, params: Result) -> Result:
         account, bucket_name, key = ctx.account_id, params["Bucket"], params["Key"]
@@ -129,7 +133,7 @@ class ObjectHandlers(ServiceHandlers):
         names.check_key(key)
         data = bytes(params.get("Body") or b"")
         declared = ctx.request.headers.get("x-amz-content-sha256")
-        content, sums = await asyncio.to_thread(self._prepare, params, data, declared)
+        content, sums = await asyncio.to_thread(prepare, self._s3.content, params, data, declared)
         bucket, version = self._s3.objects.put(
             account, bucket_name, key, content, data, attributes(params, sums)
         )
