@@ -82,8 +82,8 @@ def test_cpu_is_proportional_to_memory(sandbox: Harness) -> None:
     expected_small = 128 / 1769
     assert expected_small * 0.5 < small < expected_small * 1.4, small
     # a whole CPU, less whatever the other tenants of this 2-core machine take
-    assert 0.6 < large < 1.1, large
-    assert large / small > 6
+    assert 0.5 < large < 1.1, large
+    assert large / small > 5
 
 
 def test_tmp_refuses_writes_past_ephemeral_storage(sandbox: Harness) -> None:
