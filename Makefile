@@ -15,6 +15,8 @@ $(VENV)/.installed: pyproject.toml scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# boto3 for Python functions, as Lambda's Python runtimes provide it (pure Python).
+	$(BIN)/pip install -q --upgrade --no-warn-conflicts --target $(VENV)/lambda-sdk boto3==1.43.11 botocore==1.43.11
 	touch $@
 
 system-deps:

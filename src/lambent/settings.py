@@ -43,6 +43,9 @@ class EnvironmentSettings:
     # spares a busy function a freeze and a thaw per invocation.
     freeze_after_s: float = 0.05
     sandbox: SandboxKind = "auto"
+    # The AWS SDK for Python (boto3) that Python runtimes provide, as Lambda's do: a
+    # directory of packages (`make install` fills .venv/lambda-sdk). None: no SDK.
+    python_sdk_dir: Path | None = None
     # Pre-created network slots kept ready, as Lambda pre-creates its own.
     network_slots_ready: int = 8
     # Idle-environment reaper cadence.

@@ -59,6 +59,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _python_sdk() -> Path | None:
+    """boto3 for Python functions: installed next to this interpreter by `make install`."""
+    sdk = Path(sys.prefix) / "lambda-sdk"
+    return sdk if (sdk / "boto3").is_dir() else None
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     account = str(args.account_id)
     if not (account.isdigit() and len(account) == 12):
@@ -77,7 +83,9 @@ def settings_from(args: argparse.Namespace) -> Settings:
         account_id=account,
         region=args.region,
         allow_public_open=bool(args.allow_open_on_public_host),
-        environments=EnvironmentSettings(sandbox=args.sandbox, keep_alive_s=args.keep_alive),
+        environments=EnvironmentSettings(
+            sandbox=args.sandbox, keep_alive_s=args.keep_alive, python_sdk_dir=_python_sdk()
+        ),
         limits=LimitSettings(
             account_concurrency=args.account_concurrency, burst_per_function=args.burst_limit
         ),

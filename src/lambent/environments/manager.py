@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import uuid
@@ -173,6 +174,10 @@ class EnvironmentManager:
 
     def template_spec(self, version: FunctionVersion) -> TemplateSpec:
         launch = launch_for(version.runtime)
+        sdk = self._settings.environments.python_sdk_dir
+        if launch.kind == "python" and sdk is not None:
+            # Lambda's Python runtimes ship boto3; ours come from the SDK directory.
+            launch = dataclasses.replace(launch, host_paths=(*launch.host_paths, str(sdk)))
         base = runtime_env.version_environment(
             launch=launch,
             function_name=version.function_name,
@@ -184,7 +189,10 @@ class EnvironmentManager:
             function_variables=version.environment,
             initialization_type="snap-start" if version.snapstart else "on-demand",
             log_format=version.log_format,
+            application_log_level=version.application_log_level,
         )
+        if launch.kind == "python" and sdk is not None:
+            base["PYTHONPATH"] = f"{base.get('PYTHONPATH', '')}:{sdk}".lstrip(":")
         return TemplateSpec(
             key=version.key,
             account_id=version.account_id,

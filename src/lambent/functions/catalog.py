@@ -309,6 +309,7 @@ def build_version(account: str, name: str, fn: Doc, doc: Doc) -> FunctionVersion
         network="none" if tags.get(NETWORK_TAG) == "none" else "egress",
         log_group=str(logging.get("LogGroup") or f"/aws/lambda/{name}"),
         log_format=str(logging.get("LogFormat") or "Text"),
+        application_log_level=logging.get("ApplicationLogLevel"),
         config=public_config(cfg),
     )
 

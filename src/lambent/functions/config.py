@@ -71,6 +71,9 @@ def check_limits(params: dict[str, Any]) -> None:
 
 
 def check_environment(variables: dict[str, str]) -> None:
+    from lambent.runtimes.environment import check_reserved
+
+    check_reserved(variables)
     measured = json.dumps(variables, separators=(",", ":"), ensure_ascii=False)
     if len(measured.encode()) > MAX_ENV_BYTES:
         raise InvalidParameterValue(

@@ -45,6 +45,7 @@ class FunctionVersion:
     network: str = "egress"  # "egress" or "none" (Lambent extension, see docs)
     log_group: str = ""
     log_format: str = "Text"
+    application_log_level: str | None = None  # LoggingConfig.ApplicationLogLevel (JSON format)
     config: Mapping[str, Any] = field(default_factory=dict)  # the full FunctionConfiguration
 
     @property

@@ -133,6 +133,10 @@ class PythonRuntime:
             "/opt/python",
             RUNTIME_DIR,
         ]
+        # A forked environment inherits the template's sys.path, so PYTHONPATH (e.g. the
+        # runtime's boto3) is applied here as the interpreter would have applied it.
+        extra = self._environ.get("PYTHONPATH", "").split(os.pathsep)
+        front += [p for p in extra if p and p not in front]
         rest = [p for p in sys.path if p not in front and os.path.abspath(p or ".") != PACKAGE_DIR]
         sys.path[:] = front + rest
         if os.path.isdir(self.task_root):
