@@ -4,12 +4,20 @@
 #   e2fsprogs - mkfs.ext4 for the disk-backed /tmp of each environment
 #   iproute2  - `ip` for diagnostics
 #   libseccomp2 - the environments' seccomp filter (loaded with ctypes)
+#   cmake, g++, autoconf, automake, libtool, xz-utils - building the npm aws-lambda-ric
+#     (the official Node runtime client) that the conformance tests run unmodified
 set -euo pipefail
 need=()
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v losetup >/dev/null 2>&1 || need+=(util-linux)
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v autoconf >/dev/null 2>&1 || need+=(autoconf)
+command -v automake >/dev/null 2>&1 || need+=(automake)
+command -v libtoolize >/dev/null 2>&1 || need+=(libtool)
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 # grep -c reads everything (grep -q could SIGPIPE ldconfig and trip pipefail)
 if ! "$(command -v ldconfig || echo /sbin/ldconfig)" -p 2>/dev/null | grep -c 'libseccomp\.so\.2' >/dev/null; then
   need+=(libseccomp2)
