@@ -222,6 +222,9 @@ def test_listing_pages_prefixes_and_markers(s3: Any) -> None:
         Bucket="listing", Prefix="logs/", ContinuationToken=first["NextContinuationToken"]
     )
     assert [o["Key"] for o in nxt["Contents"]] == [f"logs/{i:02d}.txt" for i in range(5, 20)]
+    owned = s3.list_objects_v2(Bucket="listing", Prefix="a", FetchOwner=True)
+    assert len(owned["Contents"][0]["Owner"]["ID"]) == 64
+    assert "Owner" not in s3.list_objects_v2(Bucket="listing", Prefix="a")["Contents"][0]
     after = s3.list_objects_v2(Bucket="listing", StartAfter="logs/18.txt")
     assert [o["Key"] for o in after["Contents"]] == ["logs/19.txt"]
     v1 = s3.list_objects(Bucket="listing", Marker="b/2", MaxKeys=2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ def owner(account: str) -> Result:
     return {"ID": hashlib.sha256(f"lambent-canonical-user:{account}".encode()).hexdigest()}
 
 
-def encoder(params: Result) -> Any:
+def encoder(params: Result) -> Callable[[str | None], str | None]:
     """Keys as the listing should show them: url-encoded when the client asked
     (botocore always asks, then decodes), else verbatim."""
     if params.get("EncodingType") == "url":

@@ -36,7 +36,7 @@ def token_marker(token: str) -> str:
         raise S3InvalidArgument("The continuation token provided is incorrect") from exc
 
 
-def _object(version: ObjectVersion, key: str) -> Result:
+def _object(version: ObjectVersion, key: str | None) -> Result:
     out: Result = {
         "Key": key,
         "LastModified": version.last_modified,
@@ -56,6 +56,15 @@ class ListingHandlers(ServiceHandlers):
     def __init__(self, s3: S3) -> None:
         self._objects = s3.objects
 
+    def _listed(
+        self, ctx: RequestContext, params: Result, version: ObjectVersion, key: str | None
+    ) -> Result:
+        out = _object(version, key)
+        # ListObjects always shows the owner; ListObjectsV2 only when asked (FetchOwner).
+        if ctx.operation == "ListObjects" or params.get("FetchOwner"):
+            out["Owner"] = owner(ctx.account_id)
+        return out
+
     def _page(self, ctx: RequestContext, params: Result, marker: str | None) -> Result:
         prefix = params.get("Prefix") or ""
         delimiter = params.get("Delimiter") or None
@@ -70,7 +79,7 @@ class ListingHandlers(ServiceHandlers):
             "Prefix": enc(prefix),
             "MaxKeys": max_keys,
             "IsTruncated": page.truncated,
-            "Contents": [_object(v, enc(v.key)) for v in page.items] or None,
+            "Contents": [self._listed(ctx, params, v, enc(v.key)) for v in page.items] or None,
             "CommonPrefixes": [{"Prefix": enc(p)} for p in page.common_prefixes] or None,
             "Delimiter": enc(delimiter),
             "EncodingType": params.get("EncodingType"),
