@@ -107,6 +107,13 @@ class TooManyRequests(ClientError):
         self.reason = reason
 
 
+class InvalidRuntime(ServiceError):
+    """The function's runtime cannot start on this host (e.g. no interpreter for it)."""
+
+    code = "InvalidRuntimeException"
+    status = 502
+
+
 class ResourceNotReady(ServiceError):
     code = "ResourceNotReadyException"
     status = 502

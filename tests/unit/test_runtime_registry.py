@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lambent.errors import InvalidParameterValue
+from lambent.errors import InvalidParameterValue, InvalidRuntime
 from lambent.runtimes import registry
 from lambent.runtimes.registry import (
     NODE_BOOTSTRAP,
@@ -30,6 +30,7 @@ def test_supported_runtimes() -> None:
         "python3.11",
         "python3.12",
         "python3.13",
+        "python3.14",
         "nodejs20.x",
         "nodejs22.x",
         "provided.al2023",
@@ -139,10 +140,17 @@ def test_runtime_without_its_interpreter_is_unavailable(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     missing = RuntimeSpec("python3.13", "python", str(tmp_path / "python3.13"), str(tmp_path))
-    monkeypatch.setattr(registry, "RUNTIME_SPECS", (missing,))
+    monkeypatch.setattr(registry, "runtime_specs", lambda: (missing,))
     assert available_runtimes() == ()
-    with pytest.raises(InvalidParameterValue, match=r"python3\.13 is not available"):
+    with pytest.raises(InvalidRuntime, match=r"python3\.13 is not available") as err:
         launch_for("python3.13")
+    assert err.value.status == 502 and err.value.code == "InvalidRuntimeException"
+
+
+def test_python314_is_known_even_where_its_interpreter_is_missing() -> None:
+    assert "python3.14" in registry.SUPPORTED_RUNTIMES
+    spec = registry.spec_for("python3.14")
+    assert spec.kind == "python" and spec.language_version == "3.14"
 
 
 def test_guest_dir_holds_the_bootstraps() -> None:

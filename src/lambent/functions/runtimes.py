@@ -9,17 +9,11 @@ runtime it no longer supports, so clients see the same failure mode either way.
 from __future__ import annotations
 
 from lambent.errors import InvalidParameterValue
+from lambent.runtimes import registry
 
-SUPPORTED_RUNTIMES: frozenset[str] = frozenset(
-    {
-        "python3.11",
-        "python3.12",
-        "python3.13",
-        "nodejs20.x",
-        "nodejs22.x",
-        "provided.al2023",
-    }
-)
+# The runtimes Lambent knows (the registry's list): a function may be created with any of
+# them; one whose interpreter this host lacks fails at invoke with InvalidRuntimeException.
+SUPPORTED_RUNTIMES: frozenset[str] = frozenset(registry.SUPPORTED_RUNTIMES)
 
 
 def is_custom(runtime: str) -> bool:

@@ -22,11 +22,12 @@ read-only at /var/runtime (LAMBDA_RUNTIME_DIR).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from lambent.errors import InvalidParameterValue
+from lambent.errors import InvalidParameterValue, InvalidRuntime
 from lambent.sandbox.interface import RuntimeLaunch
 
 RUNTIME_DIR = "/var/runtime"
@@ -59,28 +60,45 @@ class RuntimeSpec:
         return "" if self.kind == "provided" else f"AWS_Lambda_{self.name}"
 
 
-RUNTIME_SPECS: tuple[RuntimeSpec, ...] = (
-    RuntimeSpec("python3.11", "python", "/usr/bin/python3.11", None, "3.11"),
-    RuntimeSpec(
-        "python3.12",
-        "python",
-        "/root/.pyenv/versions/3.12.1/bin/python3.12",
-        "/root/.pyenv/versions/3.12.1",
-        "3.12",
-    ),
-    RuntimeSpec(
-        "python3.13",
-        "python",
-        "/root/.pyenv/versions/3.13.0/bin/python3.13",
-        "/root/.pyenv/versions/3.13.0",
-        "3.13",
-    ),
-    RuntimeSpec("nodejs20.x", "node", "/usr/bin/node", None, "20"),
-    RuntimeSpec("nodejs22.x", "node", "/usr/bin/node", None, "22"),
-    RuntimeSpec("provided.al2023", "provided"),
-)
+PYENV_VERSIONS = Path("/root/.pyenv/versions")
+# Python runtimes AWS supports today, and where this host may have their interpreter.
+PYTHON_RUNTIMES = ("3.11", "3.12", "3.13", "3.14")
 
-SUPPORTED_RUNTIMES: tuple[str, ...] = tuple(spec.name for spec in RUNTIME_SPECS)
+
+def _python_spec(minor: str) -> RuntimeSpec:
+    """The system interpreter if Debian has it, else the newest pyenv build of `minor`
+    (a real interpreter, never the shim); the interpreter path is absent if neither."""
+    system = Path(f"/usr/bin/python{minor}")
+    if system.is_file() and minor == "3.11":
+        return RuntimeSpec(f"python{minor}", "python", str(system), None, minor)
+    builds = sorted(
+        PYENV_VERSIONS.glob(f"{minor}.*/bin/python{minor}"),
+        key=lambda p: tuple(int(x) for x in p.parent.parent.name.split(".") if x.isdigit()),
+    )
+    if builds:
+        prefix = builds[-1].parent.parent
+        return RuntimeSpec(f"python{minor}", "python", str(builds[-1]), str(prefix), minor)
+    missing = str(PYENV_VERSIONS / f"{minor}.x/bin/python{minor}")
+    return RuntimeSpec(f"python{minor}", "python", missing, None, minor)
+
+
+@functools.cache
+def runtime_specs() -> tuple[RuntimeSpec, ...]:
+    """Every runtime Lambent knows, found on first use (not at import)."""
+    return (
+        *(_python_spec(minor) for minor in PYTHON_RUNTIMES),
+        RuntimeSpec("nodejs20.x", "node", "/usr/bin/node", None, "20"),
+        RuntimeSpec("nodejs22.x", "node", "/usr/bin/node", None, "22"),
+        RuntimeSpec("provided.al2023", "provided"),
+    )
+
+
+SUPPORTED_RUNTIMES: tuple[str, ...] = (
+    *(f"python{minor}" for minor in PYTHON_RUNTIMES),
+    "nodejs20.x",
+    "nodejs22.x",
+    "provided.al2023",
+)
 
 
 def guest_dir() -> Path:
@@ -89,7 +107,7 @@ def guest_dir() -> Path:
 
 
 def spec_for(runtime: str) -> RuntimeSpec:
-    for spec in RUNTIME_SPECS:
+    for spec in runtime_specs():
         if spec.name == runtime:
             return spec
     raise InvalidParameterValue(
@@ -107,14 +125,14 @@ def is_available(runtime: str) -> bool:
 
 def available_runtimes() -> tuple[str, ...]:
     """The supported runtimes this machine can start (interpreters present)."""
-    return tuple(spec.name for spec in RUNTIME_SPECS if is_available(spec.name))
+    return tuple(spec.name for spec in runtime_specs() if is_available(spec.name))
 
 
 def launch_for(runtime: str) -> RuntimeLaunch:
     """How to start `runtime`; raises InvalidParameterValue if it cannot run here."""
     spec = spec_for(runtime)
     if not is_available(runtime):
-        raise InvalidParameterValue(
+        raise InvalidRuntime(
             f"The runtime parameter of {runtime} is not available on this Lambent host: "
             f"its interpreter {spec.interpreter} is not installed."
         )
