@@ -166,3 +166,26 @@ def test_a_closed_template_refuses_to_spawn(sandbox: Harness) -> None:
     sandbox.run(tpl.close())
     with pytest.raises(TemplateFailed):
         sandbox.spawn(tpl)
+
+
+@pytest.mark.parametrize("snapstart", [False, True])
+def test_pythonpath_is_honoured_in_the_environment(sandbox: Harness, snapstart: bool) -> None:
+    import dataclasses
+
+    from lambent.runtimes.registry import launch_for
+
+    extra = sandbox.code_dir({"provided_sdk.py": "VERSION = 'sdk-1'\n"})
+    app = "import provided_sdk\ndef handler(e, c):\n    return {'v': provided_sdk.VERSION}\n"
+    launch = dataclasses.replace(launch_for("python3.11"), host_paths=(str(extra),))
+    tpl = sandbox.template(
+        sandbox.code_dir({"app.py": app}),
+        launch=launch,
+        snapstart=snapstart,
+        env={"PYTHONPATH": str(extra)},
+    )
+    env = sandbox.spawn(tpl)
+    try:
+        assert invoke(sandbox, env, {}) == {"v": "sdk-1"}
+    finally:
+        sandbox.destroy(env)
+        sandbox.run(tpl.close())

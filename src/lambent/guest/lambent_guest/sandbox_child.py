@@ -239,6 +239,8 @@ def _run(template: Any, message: dict[str, Any]) -> None:
     os.environ.update(env)
     sys.argv = argv
     runtime = template.runtime
+    if not template.restored:
+        apply_pythonpath(env)
     runtime.refresh_environ(env)
     try:
         if template.restored:  # SnapStart: this fork is the restore
@@ -251,6 +253,14 @@ def _run(template: Any, message: dict[str, Any]) -> None:
         sys.stderr.write(f"LAMBDA_RUNTIME {type(err).__name__}: {err}\n")
         sys.stderr.flush()
         os._exit(1)
+
+
+def apply_pythonpath(env: dict[str, str]) -> None:
+    """PYTHONPATH as the interpreter would have read it at start-up: the interpreter started
+    long ago (in the template, with -I), so the entries are added here, in the environment,
+    after every privilege is gone (never in a root template)."""
+    entries = [p for p in env.get("PYTHONPATH", "").split(":") if p and p not in sys.path]
+    sys.path[0:0] = entries
 
 
 def _after_restore() -> None:

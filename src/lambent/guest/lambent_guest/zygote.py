@@ -156,6 +156,7 @@ class Template:
     def _snapstart_init(self) -> dict[str, Any]:
         """Run init here, once: every environment forked afterwards is a restore."""
         os.chdir("/var/task")
+        sandbox_child.apply_pythonpath(dict(os.environ))  # unprivileged by now
         started = time.perf_counter()
         outcome = self.runtime.init()
         report: dict[str, Any] = {
