@@ -36,6 +36,8 @@ def _show(value: Any) -> str:
         return "[binary]"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(item) for item in value) + "]"
     return str(value)
 
 
@@ -116,6 +118,9 @@ def _structure(shape: StructureShape) -> Check:
 def _list(shape: ListShape) -> Check:
     length = _length(shape.metadata)
     member = shape.member
+    enum = member.metadata.get("enum") if member.type_name == "string" else None
+    if enum:
+        return _enum_list(length, tuple(enum))
 
     def check(value: Any, path: str, out: Problems) -> None:
         length(value, path, out)
@@ -124,6 +129,24 @@ def _list(shape: ListShape) -> Check:
             for i, item in enumerate(value):
                 if item is not None:
                     inner(item, f"{path}.{i + 1}.member", out)
+
+    return check
+
+
+def _enum_list(length: Check, enum: tuple[str, ...]) -> Check:
+    """AWS reports a list of enums as one value: `Value '[foo]' at 'architectures' failed
+    to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value
+    set: [x86_64, arm64], Member must not be null]`."""
+    allowed = frozenset(enum)
+    constraint = (
+        "Member must satisfy constraint: [Member must satisfy enum value set: "
+        f"[{', '.join(enum)}], Member must not be null]"
+    )
+
+    def check(value: Any, path: str, out: Problems) -> None:
+        length(value, path, out)
+        if isinstance(value, list) and any(item not in allowed for item in value):
+            _problem(out, value, path, constraint)
 
     return check
 

@@ -100,6 +100,14 @@ class LayerService:
         name, doc = self._version(scope, layer_name, number)
         return self._out(doc, name)
 
+    @property
+    def repo(self) -> LayerRepository:
+        return self._repo
+
+    def version_doc(self, scope: Scope, layer_name: str, number: int) -> tuple[str, Doc]:
+        """The stored document of a layer version in the caller's account (or NotFound)."""
+        return self._version(scope, layer_name, number)
+
     def get_by_arn(self, scope: Scope, arn: str) -> Doc:
         ref = arns.parse_layer(arn)
         if ref.version is None:
