@@ -22,7 +22,7 @@ def problems(op: str, params: dict[str, Any], service: str = "lambda") -> str:
 
 def test_range_and_count() -> None:
     msg = problems(
-        "CreateFunction", {"FunctionName": "f", "Role": ROLE, "Code": {}, "MemorySize": 20000}
+        "CreateFunction", {"FunctionName": "f", "Role": ROLE, "Code": {}, "MemorySize": 40000}
     )
     assert msg == (
         "1 validation error detected: Value '40000' at 'memorySize' failed to satisfy "
