@@ -171,21 +171,40 @@ def test_a_closed_template_refuses_to_spawn(sandbox: Harness) -> None:
 @pytest.mark.parametrize("snapstart", [False, True])
 def test_pythonpath_is_honoured_in_the_environment(sandbox: Harness, snapstart: bool) -> None:
     import dataclasses
+    import shutil
+    import uuid
+    from pathlib import Path
 
     from lambent.runtimes.registry import launch_for
 
-    extra = sandbox.code_dir({"provided_sdk.py": "VERSION = 'sdk-1'\n"})
+    # not under /tmp: every environment mounts its own /tmp over the template's
+    extra = Path(f"/run/lambent-test-{uuid.uuid4().hex[:8]}")
+    extra.mkdir(mode=0o755)
+    (extra / "provided_sdk.py").write_text("VERSION = 'sdk-1'\n")
     app = "import provided_sdk\ndef handler(e, c):\n    return {'v': provided_sdk.VERSION}\n"
     launch = dataclasses.replace(launch_for("python3.11"), host_paths=(str(extra),))
-    tpl = sandbox.template(
-        sandbox.code_dir({"app.py": app}),
-        launch=launch,
-        snapstart=snapstart,
-        env={"PYTHONPATH": str(extra)},
-    )
-    env = sandbox.spawn(tpl)
     try:
-        assert invoke(sandbox, env, {}) == {"v": "sdk-1"}
+        tpl = sandbox.template(
+            sandbox.code_dir({"app.py": app}),
+            launch=launch,
+            snapstart=snapstart,
+            env={"PYTHONPATH": str(extra)},
+        )
+        env = sandbox.spawn(tpl)
+        try:
+            assert invoke(sandbox, env, {}) == {"v": "sdk-1"}
+        finally:
+            sandbox.destroy(env)
+            sandbox.run(tpl.close())
     finally:
-        sandbox.destroy(env)
-        sandbox.run(tpl.close())
+        shutil.rmtree(extra)
+
+
+def test_host_paths_under_environment_mountpoints_are_refused(sandbox: Harness) -> None:
+    import dataclasses
+
+    from lambent.runtimes.registry import launch_for
+
+    launch = dataclasses.replace(launch_for("python3.11"), host_paths=("/tmp/some-sdk",))
+    with pytest.raises(ValueError, match="/tmp"):
+        sandbox.template(sandbox.code_dir({"app.py": ENV_APP}), launch=launch)

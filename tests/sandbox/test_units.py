@@ -111,15 +111,17 @@ def test_favordynmods_is_detected_from_mounts() -> None:
     assert cgroups.favor_dynamic_modifications(mounts)
 
 
+PREFIX = "/srv/lambent-test-prefix"  # a host path need not exist to be planned
+
+
 def spec(tmp_path: Path, layers: int) -> TemplateSpec:
     launch = RuntimeLaunch(
         "python3.12",
         "python",
         ("/x/bin/python3.12", "/var/runtime/b.py"),
         "/x/bin/python3.12",
-        host_paths=(str(tmp_path / "prefix"),),
+        host_paths=(PREFIX,),
     )
-    (tmp_path / "prefix").mkdir(exist_ok=True)
     return TemplateSpec(
         key="k",
         account_id="1",
@@ -138,7 +140,7 @@ def test_root_plan_exposes_only_what_runtimes_need(tmp_path: Path) -> None:
     binds = dict((target, source) for source, target in plan["binds"])
     assert binds["/var/task"] == str(tmp_path / "code")
     assert binds["/var/runtime"] == str(tmp_path / "guest")
-    assert binds[str(tmp_path / "prefix")] == str(tmp_path / "prefix")
+    assert binds[PREFIX] == PREFIX
     assert not any(t.startswith(("/etc/shadow", "/root", "/home", "/var/lib")) for t in binds)
     # later layers win: overlayfs lists the top layer first
     assert plan["overlay"] == ["/opt", [str(tmp_path / f"l{i}") for i in (2, 1, 0)]]

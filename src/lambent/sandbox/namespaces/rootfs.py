@@ -31,6 +31,9 @@ MOUNTPOINTS = (
     "/root",
 )
 
+# Mountpoints every environment (or the template) fills with its own: no host path under them.
+SHADOWING = ("/tmp", "/proc", "/dev", "/etc", "/var/task", "/var/runtime", "/opt")
+
 PASSWD = (
     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
     "sbx_user1051:x:993:990::/home/sbx_user1051:/usr/sbin/nologin\n"
@@ -72,8 +75,16 @@ def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> di
             binds.append([path, path])
     for path in spec.launch.host_paths:
         real = os.path.realpath(path)
-        if not real.startswith(BASE_PATHS):
-            binds.append([real, real])
+        if real.startswith(BASE_PATHS):
+            continue
+        shadowed = [m for m in SHADOWING if real == m or real.startswith(m + "/")]
+        if shadowed:
+            # Each environment mounts its own /tmp (etc.) over the template's: a host path
+            # there would vanish in every environment.
+            raise ValueError(
+                f"host path {real} is under {shadowed[0]}, which environments mount for themselves"
+            )
+        binds.append([real, real])
     for path in ETC_BINDS:
         if os.path.exists(path):
             binds.append([path, path])
