@@ -200,11 +200,23 @@ def test_pythonpath_is_honoured_in_the_environment(sandbox: Harness, snapstart: 
         shutil.rmtree(extra)
 
 
-def test_host_paths_under_environment_mountpoints_are_refused(sandbox: Harness) -> None:
+def test_host_paths_under_environment_mountpoints_are_relocated(sandbox: Harness) -> None:
+    """A host path under /tmp (a server checked out there) would be hidden by each
+    environment's own /tmp: it is mounted elsewhere and PYTHONPATH follows it."""
     import dataclasses
 
     from lambent.runtimes.registry import launch_for
 
-    launch = dataclasses.replace(launch_for("python3.11"), host_paths=("/tmp/some-sdk",))
-    with pytest.raises(ValueError, match="/tmp"):
-        sandbox.template(sandbox.code_dir({"app.py": ENV_APP}), launch=launch)
+    extra = sandbox.code_dir({"tmp_sdk.py": "VERSION = 'from-tmp'\n"})
+    assert str(extra).startswith("/tmp/")
+    app = "import tmp_sdk, sys\ndef handler(e, c):\n    return {'v': tmp_sdk.VERSION}\n"
+    launch = dataclasses.replace(launch_for("python3.11"), host_paths=(str(extra),))
+    tpl = sandbox.template(
+        sandbox.code_dir({"app.py": app}), launch=launch, env={"PYTHONPATH": f"/nowhere:{extra}"}
+    )
+    env = sandbox.spawn(tpl)
+    try:
+        assert invoke(sandbox, env, {}) == {"v": "from-tmp"}
+    finally:
+        sandbox.destroy(env)
+        sandbox.run(tpl.close())

@@ -154,6 +154,33 @@ def test_root_plan_exposes_only_what_runtimes_need(tmp_path: Path) -> None:
     assert [s for s, t in single["binds"] if t == "/opt"] == [str(tmp_path / "l0")]
 
 
+def test_host_paths_under_shadowed_mountpoints_are_relocated(tmp_path: Path) -> None:
+    base = spec(tmp_path, 0)
+    moved_spec = TemplateSpec(
+        key="k",
+        account_id="1",
+        function_name="f",
+        version="1",
+        launch=RuntimeLaunch(
+            "python3.11",
+            "python",
+            ("/usr/bin/python3.11",),
+            "/usr/bin/python3.11",
+            host_paths=(PREFIX, "/tmp/ci/sdk"),
+        ),
+        handler="a.b",
+        code_dir=base.code_dir,
+        layer_dirs=(),
+        guest_dir=base.guest_dir,
+    )
+    moved = rootfs.relocations(moved_spec)
+    assert moved == {"/tmp/ci/sdk": f"{rootfs.RELOCATED}/1"}
+    binds = rootfs.plan(moved_spec, tmp_path / "staging", etc_resolv="")["binds"]
+    assert ["/tmp/ci/sdk", f"{rootfs.RELOCATED}/1"] in binds
+    assert [PREFIX, PREFIX] in binds
+    assert rootfs.rewrite("/x:/tmp/ci/sdk", moved) == f"/x:{rootfs.RELOCATED}/1"
+
+
 def test_loopback_resolvers_go_through_the_host_address() -> None:
     text = "search example\nnameserver 127.0.0.53\nnameserver 10.0.0.2\n"
     assert rootfs.resolv_conf(text) == (

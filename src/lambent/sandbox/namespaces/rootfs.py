@@ -31,8 +31,10 @@ MOUNTPOINTS = (
     "/root",
 )
 
-# Mountpoints every environment (or the template) fills with its own: no host path under them.
+# Mountpoints every environment (or the template) fills with its own: host paths under them
+# are relocated (see relocations()).
 SHADOWING = ("/tmp", "/proc", "/dev", "/etc", "/var/task", "/var/runtime", "/opt")
+RELOCATED = "/var/lambent/host"
 
 PASSWD = (
     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -58,6 +60,24 @@ def resolv_conf(host_text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def relocations(spec: TemplateSpec) -> dict[str, str]:
+    """Host paths that would land under a mountpoint every environment fills with its own
+    (a server checked out under /tmp, say): they are mounted under RELOCATED instead, and
+    the sandbox rewrites them in the environment's variables (PYTHONPATH...)."""
+    moved: dict[str, str] = {}
+    for index, path in enumerate(spec.launch.host_paths):
+        real = os.path.realpath(path)
+        if any(real == m or real.startswith(m + "/") for m in SHADOWING):
+            moved[real] = f"{RELOCATED}/{index}"
+    return moved
+
+
+def rewrite(value: str, moved: dict[str, str]) -> str:
+    for host, inside in moved.items():
+        value = value.replace(host, inside)
+    return value
+
+
 def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> dict[str, Any]:
     symlinks: list[list[str]] = [
         ["/etc/localtime", "/usr/share/zoneinfo/Etc/UTC"],
@@ -73,18 +93,11 @@ def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> di
             symlinks.append([path, os.readlink(path)])
         elif os.path.isdir(path):
             binds.append([path, path])
+    moved = relocations(spec)
     for path in spec.launch.host_paths:
         real = os.path.realpath(path)
-        if real.startswith(BASE_PATHS):
-            continue
-        shadowed = [m for m in SHADOWING if real == m or real.startswith(m + "/")]
-        if shadowed:
-            # Each environment mounts its own /tmp (etc.) over the template's: a host path
-            # there would vanish in every environment.
-            raise ValueError(
-                f"host path {real} is under {shadowed[0]}, which environments mount for themselves"
-            )
-        binds.append([real, real])
+        if not real.startswith(BASE_PATHS):
+            binds.append([real, moved.get(real, real)])
     for path in ETC_BINDS:
         if os.path.exists(path):
             binds.append([path, path])

@@ -111,6 +111,7 @@ class NamespaceTemplate:
         self._output_done: asyncio.Future[None] | None = None
         self._init_slot: Any = None
         self._standby: list[Forked] = []
+        self._moved = rootfs.relocations(spec)  # host paths mounted elsewhere inside
         self._refill: asyncio.Task[None] | None = None
         self._closing = False
 
@@ -190,7 +191,7 @@ class NamespaceTemplate:
             "root": rootfs.plan(spec, sandbox.staging_dir),
             "userns": self._userns,
             "snapstart": spec.snapstart,
-            "env": dict(spec.base_env),
+            "env": {k: rootfs.rewrite(v, self._moved) for k, v in spec.base_env.items()},
         }
         fds: list[int] = []
         if self._userns:
@@ -346,6 +347,8 @@ class NamespaceTemplate:
 
     def _variables(self, env: EnvironmentSpec) -> dict[str, str]:
         variables = {**self.spec.base_env, **env.env}
+        if self._moved:
+            variables = {k: rootfs.rewrite(v, self._moved) for k, v in variables.items()}
         variables["AWS_LAMBDA_RUNTIME_API"] = RUNTIME_API_ADDRESS
         return variables
 
