@@ -209,6 +209,9 @@ class Template:
             message["forked_at"] = time.perf_counter()
             pid = os.fork()
         except OSError as err:
+            # Back to our own pid ns for children, or every later unshare would fail.
+            with contextlib.suppress(OSError):
+                linux.setns(self.pidns_fd, linux.CLONE_NEWPID)
             for fd in fds:
                 os.close(fd)
             wire.send(self.control, {"op": "spawn_failed", "id": env_id, "error": str(err)})

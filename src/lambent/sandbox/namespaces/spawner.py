@@ -48,7 +48,7 @@ class Forked:
     def assign(self, variables: dict[str, str], argv: list[str]) -> None:
         """Let a standby run as the environment these variables describe."""
         assert self.ctl is not None
-        self.ctl.setblocking(True)
+        self.ctl.settimeout(2.0)  # the standby waits in recv(): this never blocks for long
         try:
             wire.send(self.ctl, {"op": "run", "env": variables, "argv": argv})
         finally:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from lambent_guest.zygote import main; main()"
 OUTPUT_LIMIT = 1 << 20
+SEND_TIMEOUT_S = 2.0
 
 
 class TemplateFailed(OSError):
@@ -75,7 +76,9 @@ class _Control:
             self._on_exit(str(message["id"]), int(message["status"]))
 
     def send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
-        self.sock.setblocking(True)
+        """Messages are small and the template reads them at once; a template that stopped
+        reading must not stall the server's event loop for more than a moment."""
+        self.sock.settimeout(SEND_TIMEOUT_S)
         try:
             wire.send(self.sock, message, fds)
         finally:
