@@ -10,6 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
+from lambent.sandbox.namespaces import cgroups
 from lambent.sandbox.namespaces.backend import NamespacesSandbox
 from lambent.sandbox.namespaces.config import NamespacesConfig
 from lambent.settings import Settings
@@ -31,6 +32,10 @@ def unavailable_reason() -> str | None:
         return "nftables (nft) is not installed"
     if not Path("/sys/fs/cgroup").is_dir():
         return "cgroups are not mounted"
+    try:
+        cgroups.detect()
+    except OSError as err:
+        return str(err)
     return None
 
 

@@ -69,6 +69,8 @@ class NamespacesSandbox:
         self._started = True
 
     async def template(self, spec: TemplateSpec) -> NamespaceTemplate:
+        # Forget templates whose process is gone (closed and their last environment exited).
+        self._templates = [t for t in self._templates if t.alive()]
         template = NamespaceTemplate(self, spec)
         self._templates.append(template)
         try:

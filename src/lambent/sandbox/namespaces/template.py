@@ -345,6 +345,10 @@ class NamespaceTemplate:
     def closing(self) -> bool:
         return self._closing
 
+    def alive(self) -> bool:
+        """The template process runs (it may be closed and still have environments)."""
+        return self._control is not None and not self._control.closed
+
     def standby_count(self) -> int:
         return len(self._standby)
 
