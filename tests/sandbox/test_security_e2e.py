@@ -181,6 +181,7 @@ def test_network_reach(srv: ServerProcess, role: str, canary: str) -> None:
 def test_public_api_without_credentials(srv: ServerProcess, role: str, canary: str) -> None:
     error, got = attack(srv, role, canary, "api_without_credentials", {"port": srv.port})
     assert error is None, got
+    assert got["stats"]["status"] == 403, got
     assert got["anonymous"]["status"] == 403, got
     assert got["forged"]["status"] == 403, got
     assert got["forged"]["error_type"] is not None

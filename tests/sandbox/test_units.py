@@ -194,12 +194,15 @@ def test_slot_addresses_and_ruleset() -> None:
     assert (plan.host_side(5), plan.guest_side(5)) == ("100.77.0.21", "100.77.0.22")
     assert plan.host_ifname(12) == "lbbeef12" and len(plan.host_ifname(16383)) <= 15
     assert plan.capacity == 16384
-    rules = nftables.ruleset("lambent_beef", plan, (9000, 9001))
+    rules = nftables.ruleset("lambent_beef", plan, (9000, 9001), (8080,))
     assert f'iifname "lbbeef*" ip daddr {HOST_ADDRESS} dnat to 127.0.0.1' in rules
     assert 'iifname "lbbeef*" ip daddr 127.0.0.1 snat to 127.0.0.1' in rules
     assert 'iifname "lbbeef*" oifname "lbbeef*" drop' in rules  # no env-to-env traffic
     assert "tcp dport { 9000, 9001 } drop" in rules
     assert "masquerade" in rules
+    # the server's public port keeps the environment's own source address
+    keep = 'iifname "lbbeef*" ip daddr 127.0.0.1 tcp dport { 8080 } accept'
+    assert rules.index(keep) < rules.index("snat to 127.0.0.1")
 
 
 def test_exit_status_mapping() -> None:

@@ -1,5 +1,6 @@
 """Call the public Lambda API from inside a function with no credentials at all, and with
-made-up ones: both must be refused as AWS refuses them."""
+made-up ones: both must be refused as AWS refuses them. The server's loopback-only
+endpoints must not take the function for a local client either."""
 
 from __future__ import annotations
 
@@ -29,7 +30,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         "AWS4-HMAC-SHA256 Credential=AKIAFORGEDFORGED0000/20260101/us-east-1/lambda/"
         "aws4_request, SignedHeaders=host;x-amz-date, Signature=" + "0" * 64
     )
+    stats = f"http://{HOST_ADDRESS}:{int(event['port'])}/_lambent/stats"
     return {
+        "stats": _call(stats, {}),  # loopback-only: a function is not a local client
         "anonymous": _call(url, {}),
         "forged": _call(url, {"Authorization": forged, "X-Amz-Date": "20260101T000000Z"}),
     }

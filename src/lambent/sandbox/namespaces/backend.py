@@ -51,6 +51,7 @@ class NamespacesSandbox:
             AddressPlan(self.config.network(subnet), self.config.tag),
             self.config.network_slots_ready,
             self.config.blocked_host_ports,
+            self.config.public_host_ports,
         )
         try:
             await asyncio.to_thread(self.cgroups.setup)

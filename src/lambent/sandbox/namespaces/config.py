@@ -31,6 +31,9 @@ class NamespacesConfig:
     tag: str = field(default_factory=_tag)
     subnet: str | None = None  # default: a free /16 in 100.64.0.0/10, claimed at start
     blocked_host_ports: tuple[int, ...] = ()  # host loopback ports environments may not reach
+    # Host ports that see an environment as the remote client it is (no SNAT to 127.0.0.1):
+    # the server's public API, whose loopback-only endpoints must stay closed to functions.
+    public_host_ports: tuple[int, ...] = ()
     zygote_python: str = "/usr/bin/python3.11"  # the template of node/provided runtimes
     template_timeout_s: float = 30.0
     start_timeout_s: float = 20.0  # waiting for the first slots and /tmp images
@@ -54,4 +57,5 @@ class NamespacesConfig:
         return cls(
             work=work,
             network_slots_ready=settings.environments.network_slots_ready,
+            public_host_ports=(settings.port,),
         )

@@ -148,10 +148,17 @@ def _new_netns() -> tuple[int, socket.socket]:
 class Network:
     """The host side: nftables table, sysctls, slot indices and the ready pools."""
 
-    def __init__(self, plan: AddressPlan, ready: int, blocked_ports: tuple[int, ...]) -> None:
+    def __init__(
+        self,
+        plan: AddressPlan,
+        ready: int,
+        blocked_ports: tuple[int, ...],
+        public_ports: tuple[int, ...] = (),
+    ) -> None:
         self.plan = plan
         self.ready_target = ready
         self.blocked_ports = blocked_ports
+        self.public_ports = public_ports
         self.table = f"lambent_{plan.tag}"
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
@@ -174,7 +181,9 @@ class Network:
 
     def start(self) -> None:
         _write_sysctl("net/ipv4/ip_forward", "1")
-        nftables.apply(nftables.ruleset(self.table, self.plan, self.blocked_ports))
+        nftables.apply(
+            nftables.ruleset(self.table, self.plan, self.blocked_ports, self.public_ports)
+        )
         self._thread = threading.Thread(target=self._refill, name="lambent-slots", daemon=True)
         self._thread.start()
 

@@ -12,13 +12,30 @@ if TYPE_CHECKING:
 HOST_ADDRESS = "169.254.100.1"
 
 
-def ruleset(table: str, plan: AddressPlan, blocked_ports: tuple[int, ...]) -> str:
-    """The whole table: replaced atomically (create-if-missing, delete, define)."""
+def ruleset(
+    table: str,
+    plan: AddressPlan,
+    blocked_ports: tuple[int, ...],
+    public_ports: tuple[int, ...] = (),
+) -> str:
+    """The whole table: replaced atomically (create-if-missing, delete, define).
+
+    Connections to the host address are SNATed to 127.0.0.1 (a host service that trusts
+    local clients accepts the function), except to `public_ports`: the server's own API
+    sees an environment as the remote client it is, so its loopback-only endpoints
+    (/_lambent/stats) stay closed to functions.
+    """
     p = plan
     blocked = ", ".join(str(port) for port in blocked_ports)
     block_rule = (
         f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 tcp dport {{ {blocked} }} drop\n'
         if blocked
+        else ""
+    )
+    public = ", ".join(str(port) for port in public_ports)
+    keep_source = (
+        f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 tcp dport {{ {public} }} accept\n'
+        if public
         else ""
     )
     return (
@@ -31,6 +48,7 @@ def ruleset(table: str, plan: AddressPlan, blocked_ports: tuple[int, ...]) -> st
         "  }\n"
         "  chain input_nat {\n"
         "    type nat hook input priority 100;\n"
+        f"{keep_source}"
         f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 snat to 127.0.0.1\n'
         "  }\n"
         "  chain postrouting {\n"
