@@ -39,9 +39,11 @@ class EnvironmentSettings:
     max_lifetime_s: float = 4 * 3600.0
     init_timeout_s: float = 10.0
     shutdown_grace_s: float = 2.0
-    # An idle environment is frozen after this long: Lambda freezes at once; a short delay
-    # spares a busy function a freeze and a thaw per invocation.
-    freeze_after_s: float = 0.05
+    # An idle environment is frozen after this long. Lambda freezes at once; a short delay
+    # spares a busy function a freeze and a thaw per invocation (~0.4 ms of server time:
+    # at 100 concurrent clients it is the difference between 1,800 and 2,200 invokes/s).
+    # The price: code still running after its response gets up to this long more.
+    freeze_after_s: float = 0.2
     sandbox: SandboxKind = "auto"
     # The AWS SDK for Python (boto3) that Python runtimes provide, as Lambda's do: a
     # directory of packages (`make install` fills .venv/lambda-sdk). None: no SDK.

@@ -46,7 +46,9 @@ class Authorization:
         return f"{self.date}/{self.region}/{self.service}/aws4_request"
 
 
+@functools.lru_cache(maxsize=256)
 def parse_authorization(header: str | None) -> Authorization:
+    """Cached: the dispatcher reads the scope to route, then the authenticator verifies."""
     if not header:
         raise SignatureProblem("missing", "Missing Authentication Token")
     algorithm, _, rest = header.strip().partition(" ")

@@ -32,13 +32,15 @@ from lambent.sandbox.interface import EnvironmentSpec, Template
 
 log = logging.getLogger(__name__)
 
+PEAK_REFRESH_S = 0.1
+
 
 @dataclass(frozen=True)
 class EnvironmentConfig:
     init_timeout_s: float
     shutdown_grace_s: float
     region: str
-    freeze_after_s: float = 0.05
+    freeze_after_s: float = 0.2
 
 
 @dataclass
@@ -84,6 +86,8 @@ class Environment:
         self.collector: LogCollector | None = None
         self._batch: list[LogEvent] | None = None
         self._freeze_timer: asyncio.TimerHandle | None = None
+        self._peak_mb: int | None = None
+        self._peak_read_at = 0.0
         self._frozen = False
         self._pending_init_ms: float | None = None
         self._restored = False
@@ -233,10 +237,17 @@ class Environment:
             self.last_used = self.clock.monotonic()
 
     def max_memory_mb(self) -> int:
+        """Peak memory for REPORT. The cgroup (or /proc) is read at most every 100 ms: the
+        peak only grows, and a busy environment would otherwise pay a file read per
+        invocation."""
         if self._inc is None:
             return 0
-        peak = self._inc.proc.memory_peak_bytes()
-        return math.ceil(peak / (1024 * 1024)) if peak else 0
+        now = self.clock.monotonic()
+        if self._peak_mb is None or now - self._peak_read_at >= PEAK_REFRESH_S:
+            peak = self._inc.proc.memory_peak_bytes()
+            self._peak_mb = math.ceil(peak / (1024 * 1024)) if peak else 0
+            self._peak_read_at = now
+        return self._peak_mb
 
     def _elapsed_ms(self, since: float) -> float:
         return (self.clock.monotonic() - since) * 1000.0
