@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ServerProcess
+from tests.support import ServerProcess, http_get
 
 TRUST = json.dumps(
     {
@@ -292,3 +292,45 @@ def test_update_retires_latest_environments(lam: Any, role: str) -> None:
     lam.get_waiter("function_updated_v2").wait(FunctionName="updated")
     _, body = invoke(lam, "updated", {})
     assert body["log_stream_name"] != first and str(body["memory_limit_in_mb"]) == "256"
+
+
+TICKER = """
+import threading, time
+ticks = 0
+
+def spin():
+    global ticks
+    while True:
+        ticks += 1
+        time.sleep(0.01)
+
+threading.Thread(target=spin, daemon=True).start()
+
+def handler(event, context):
+    return ticks
+"""
+
+
+def test_idle_environments_are_frozen(lam: Any, role: str, server: ServerProcess) -> None:
+    """Between invocations the environment is frozen: its background thread stops."""
+    create(lam, role, "ticker", files={"app.py": TICKER})
+    first = invoke(lam, "ticker", {})[1]
+
+    def frozen() -> bool:
+        _, body = http_get(f"{server.endpoint}/_lambent/stats")
+        mine = [
+            counts
+            for key, counts in json.loads(body)["environments_by_function"].items()
+            if key.endswith("/ticker:$LATEST")
+        ]
+        return bool(mine) and mine[0]["frozen"] == mine[0]["total"] == 1
+
+    deadline = time.monotonic() + 10
+    while not frozen():
+        assert time.monotonic() < deadline, "the idle environment was never frozen"
+        time.sleep(0.02)
+    # Not waiting for something to happen: showing that nothing does while frozen.
+    time.sleep(0.5)
+    second = invoke(lam, "ticker", {})[1]
+    # ~20 ticks fit in the 200 ms before the freeze; 0.5 s unfrozen would add ~50 more.
+    assert second - first < 40, (first, second)

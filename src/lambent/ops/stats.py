@@ -43,16 +43,24 @@ def descendants(root: int) -> list[int]:
 def snapshot(app: App) -> dict[str, Any]:
     envs = app.environments.environments()
     states = collections.Counter(env.state.value for env in envs)
-    functions = collections.Counter(
-        f"{env.version.account_id}/{env.version.function_name}:{env.version.version}"
-        for env in envs
-    )
+    functions: dict[str, dict[str, int]] = {}
+    for env in envs:
+        v = env.version
+        entry = functions.setdefault(
+            f"{v.account_id}/{v.function_name}:{v.version}", {"total": 0, "frozen": 0}
+        )
+        entry["total"] += 1
+        entry["frozen"] += int(env.frozen)
     return {
         "sandbox": app.sandbox.name,
         "isolated": app.sandbox.isolated,
         "leases_in_use": app.admission.in_use(),
-        "environments": {"total": len(envs), **dict(states)},
-        "environments_by_function": dict(functions),
+        "environments": {
+            "total": len(envs),
+            "frozen": sum(1 for env in envs if env.frozen),
+            **dict(states),
+        },
+        "environments_by_function": functions,
         "server_fds": len(os.listdir("/proc/self/fd")),
         "descendant_processes": len(descendants(os.getpid())),
     }
