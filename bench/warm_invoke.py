@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import io
 import json
 import statistics
@@ -27,7 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tests.support import ServerProcess, start_server
+from tests.support import ServerProcess, http_get, start_server
 
 from bench.loadgen import LoadResult, percentile, run_load, target_for
 
@@ -89,23 +90,46 @@ def role(server: ServerProcess) -> str:
     )
 
 
+def template_ready(server: ServerProcess, name: str, timeout: float = 30.0) -> None:
+    """Wait (bounded) until the server reports the function's template as running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        _, body = http_get(f"{server.endpoint}/_lambent/stats")
+        if any(f"/{name}/$LATEST/" in key for key in json.loads(body)["templates"]):
+            return
+        time.sleep(0.01)
+    raise TimeoutError(f"no template for {name}")
+
+
 def first_invokes(
-    server: ServerProcess, role_arn: str, count: int, memory_mb: int
+    server: ServerProcess, role_arn: str, count: int, memory_mb: int, *, template_first: bool
 ) -> dict[str, float]:
+    """First invoke after CreateFunction's waiter says Active: right away (the template may
+    still be starting), or once the function's template is up (the fork alone)."""
     lam = server.client("lambda")
-    times = []
+    times: list[float] = []
+    inits: list[float] = []
     for n in range(count):
-        name = f"cold-{n}"
+        name = f"cold-{'t' if template_first else 'i'}-{n}"
         create_function(server, name, role_arn, memory_mb)
+        if template_first:
+            template_ready(server, name)
         began = time.perf_counter()
-        lam.invoke(FunctionName=name, Payload=b"{}")
+        resp = lam.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
         times.append((time.perf_counter() - began) * 1000)
-    ms = sorted(times)
+        report = base64.b64decode(resp["LogResult"]).decode()
+        inits.extend(
+            float(part.split()[2])
+            for part in report.split("\t")
+            if part.startswith("Init Duration")
+        )
+    ms, init = sorted(times), sorted(inits)
     return {
         "count": count,
         "p50_ms": round(percentile(ms, 50), 2),
         "p95_ms": round(percentile(ms, 95), 2),
         "max_ms": round(ms[-1], 2),
+        "init_duration_p50_ms": round(percentile(init, 50), 2),
     }
 
 
@@ -147,7 +171,14 @@ def main() -> None:
             except ImportError:
                 pass
             results = asyncio.run(warm_runs(server, args.requests))
-            cold = first_invokes(server, arn, args.cold, args.memory)
+            cold = {
+                "immediately": first_invokes(
+                    server, arn, args.cold, args.memory, template_first=False
+                ),
+                "template_ready": first_invokes(
+                    server, arn, args.cold, args.memory, template_first=True
+                ),
+            }
         finally:
             server.stop()
     base_ms = base / 1e6

@@ -26,7 +26,7 @@ from lambent.environments.provisioned import ProvisionedReconciler
 from lambent.environments.snapstart import SnapStartCoordinator
 from lambent.errors import ServiceError
 from lambent.functions.catalog import StoreCatalog
-from lambent.functions.model import FunctionVersion
+from lambent.functions.model import LATEST, FunctionVersion
 from lambent.http.messages import Request, Response
 from lambent.http.server import HttpServer
 from lambent.iam.roles import Roles
@@ -83,6 +83,7 @@ class App:
             credentials_for=self._execution_credentials,
             before_create=self._scaling_limit,
             version_exists=self._version_exists,
+            latest_version=self._latest_version,
         )
         self.catalog.subscribe(self.environments)
         self.snapstart = SnapStartCoordinator(self.environments, self.catalog)
@@ -116,6 +117,12 @@ class App:
         except ServiceError:
             return False
         return True
+
+    def _latest_version(self, account_id: str, function_name: str) -> FunctionVersion | None:
+        try:
+            return self.catalog.version(account_id, function_name, LATEST)
+        except ServiceError:
+            return None
 
     def _scaling_limit(self, version: FunctionVersion) -> None:
         reserved = self.catalog.reserved_concurrency(version.account_id, version.function_name)

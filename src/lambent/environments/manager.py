@@ -52,6 +52,7 @@ class EnvironmentManager:
         credentials_for: CredentialsFor | None = None,
         before_create: Callable[[FunctionVersion], None] | None = None,
         version_exists: Callable[[FunctionVersion], bool] | None = None,
+        latest_version: Callable[[str, str], FunctionVersion | None] | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock
@@ -62,6 +63,9 @@ class EnvironmentManager:
         # Checked before each new environment (the scaling limit); may raise a throttle.
         self._before_create = before_create
         self._version_exists = version_exists
+        # To prepare the template of a function's new $LATEST before its first invoke.
+        self._latest_version = latest_version
+        self._prewarming: set[asyncio.Task[None]] = set()
         self._pools: dict[str, VersionPool] = {}
         self._retired: list[VersionPool] = []
         self._templates = _Templates({}, {})
@@ -221,6 +225,27 @@ class EnvironmentManager:
                 and not self._only_state_changed(v, version)
             ):
                 self._retire_pool(key)
+        if version == LATEST:
+            self._prewarm(account_id, function_name)
+
+    def _prewarm(self, account_id: str, function_name: str) -> None:
+        """A created or updated function gets its template now, not at its first invoke,
+        so that invoke pays a fork (milliseconds) instead of a template start."""
+        if self._latest_version is None:
+            return
+        version = self._latest_version(account_id, function_name)
+        if version is None or version.state != "Active":
+            return
+        self.pool(version)  # an empty pool keeps the template for the keep-alive
+        task = asyncio.get_running_loop().create_task(self._prewarm_template(version))
+        self._prewarming.add(task)
+        task.add_done_callback(self._prewarming.discard)
+
+    async def _prewarm_template(self, version: FunctionVersion) -> None:
+        try:
+            await self._template(version)
+        except Exception as exc:  # the first invoke will meet the same error, in AWS's shape
+            log.info("no template ahead of time for %s: %s", version.function_arn, exc)
 
     def _only_state_changed(self, v: FunctionVersion, version: str) -> bool:
         """A published version changes only its State (its code and config are frozen):
@@ -263,10 +288,15 @@ class EnvironmentManager:
         total = 0
         for key, pool in list(self._pools.items()):
             total += pool.reap(env.keep_alive_s, env.max_lifetime_s)
-            if pool.empty and not pool.retired:
+            idle_for = self._clock.monotonic() - pool.touched
+            if pool.empty and not pool.retired and idle_for > env.keep_alive_s:
                 self._retire_pool(key)
         self._retired = [p for p in self._retired if not p.empty]
         return total
+
+    def templates_ready(self) -> list[str]:
+        """Keys (account/function/version[/revision]) of the templates made and running."""
+        return sorted(self._templates.made)
 
     def environments(self) -> list[Environment]:
         out: list[Environment] = []
@@ -275,6 +305,10 @@ class EnvironmentManager:
         return out
 
     async def close(self) -> None:
+        for task in list(self._prewarming):
+            task.cancel()
+        if self._prewarming:
+            await asyncio.gather(*self._prewarming, return_exceptions=True)
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

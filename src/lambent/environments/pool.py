@@ -49,6 +49,8 @@ class VersionPool:
         self._waiters: collections.deque[asyncio.Future[Environment]] = collections.deque()
         self.created = 0
         self.retired = False
+        # Last time the pool was used: an empty pool (and its template) is kept this long.
+        self.touched = clock.monotonic()
 
     # -- leasing ---------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -63,6 +65,7 @@ class VersionPool:
     async def _acquire(self) -> tuple[Environment, bool]:
         if self.retired:
             raise PoolRetired(self.version.key)
+        self.touched = self._clock.monotonic()
         while self._provisioned_idle:
             env = self._provisioned_idle.pop()
             if env.state is EnvState.IDLE:

@@ -61,6 +61,7 @@ def snapshot(app: App) -> dict[str, Any]:
             **dict(states),
         },
         "environments_by_function": functions,
+        "templates": app.environments.templates_ready(),
         "server_fds": len(os.listdir("/proc/self/fd")),
         "descendant_processes": len(descendants(os.getpid())),
     }
