@@ -134,11 +134,12 @@ def first_invokes(
 
 
 async def warm_runs(server: ServerProcess, requests: int) -> list[LoadResult]:
+    """Each concurrency level is warmed first (its environments exist), then measured."""
     key, secret = server.credentials()
     target = target_for(server.endpoint, "noop", key, secret)
-    await run_load(target, b"{}", 1, 300)  # warm-up
     out = []
     for concurrency, scale in ((1, 1), (10, 5), (100, 10)):
+        await run_load(target, b"{}", concurrency, max(300, concurrency * 10))  # warm-up
         out.append(await run_load(target, b"{}", concurrency, requests * scale))
     return out
 
