@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from lambent.blobs.store import BlobStore
-from lambent.clock import SystemClock
+from lambent.clock import Clock, ManualClock, SystemClock
+from lambent.environments.environment import Environment
 from lambent.environments.invocation import InvocationRequest
+from lambent.environments.lifecycle import EnvState
 from lambent.environments.manager import EnvironmentManager
 from lambent.functions.model import FunctionVersion
 from lambent.logs.sink import LogEvent
@@ -110,7 +112,11 @@ def version(
     )
 
 
-def run(tmp_path: Path, body: Callable[[EnvironmentManager, BlobStore, Lines], Awaitable[T]]) -> T:
+def run(
+    tmp_path: Path,
+    body: Callable[[EnvironmentManager, BlobStore, Lines], Awaitable[T]],
+    clock: Clock | None = None,
+) -> T:
     async def main() -> T:
         settings = Settings(
             data_dir=tmp_path, environments=EnvironmentSettings(shutdown_grace_s=0.5)
@@ -118,7 +124,7 @@ def run(tmp_path: Path, body: Callable[[EnvironmentManager, BlobStore, Lines], A
         blobs = BlobStore(tmp_path, max_unzipped=10**8)
         sink = Lines()
         manager = EnvironmentManager(
-            settings, SystemClock(), ProcessSandbox(tmp_path / "sb"), blobs, sink
+            settings, clock or SystemClock(), ProcessSandbox(tmp_path / "sb"), blobs, sink
         )
         await manager.start()
         try:
@@ -225,3 +231,46 @@ def test_init_error_is_reported_twice_then_answered(tmp_path: Path) -> None:
         ]
 
     run(tmp_path, body)
+
+
+async def parked(env: Environment, timeout: float = 5.0) -> None:
+    """Wait (bounded) until the runtime is back in /next and the environment is idle."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while env.state is not EnvState.IDLE:
+        assert loop.time() < deadline, env.state
+        await asyncio.sleep(0.001)
+
+
+def test_idle_environments_are_reaped_after_keep_alive_and_max_lifetime(tmp_path: Path) -> None:
+    """Keep-alive (10 min) and maximum lifetime (4 h) on an injected clock."""
+    clock = ManualClock()
+
+    async def body(manager: EnvironmentManager, blobs: BlobStore, sink: Lines) -> None:
+        v = version(blobs)
+        async with manager.lease(v) as (env, _):
+            await env.run(request(1, {}))
+        await parked(env)
+        pool = manager.pool(v)
+        assert pool.stats().total == 1
+        clock.advance(599)
+        assert manager.reap() == 0  # still inside the keep-alive
+        clock.advance(2)
+        assert manager.reap() == 1
+        await env.closed()
+        assert pool.stats().total == 0
+        # An environment used a moment ago still goes once it has lived 4 hours.
+        async with manager.lease(v) as (old, _):
+            await old.run(request(2, {}))
+        for _ in range(25):  # 25 x 590 s of invokes: never idle for the keep-alive
+            await parked(old)
+            clock.advance(590)
+            async with manager.lease(v) as (again, _):
+                assert again is old
+                await again.run(request(3, {}))
+            await parked(old)
+            manager.reap()
+        await old.closed()
+        assert old.state is EnvState.DEAD and manager.pool(v).stats().total == 0
+
+    run(tmp_path, body, clock)
