@@ -29,7 +29,14 @@ from lambent.settings import EnvironmentSettings, Settings
 T = TypeVar("T")
 
 BOOTSTRAP = """#!/usr/bin/python3.11
-import http.client, json, os, sys, time
+import http.client, json, os, signal, sys, time
+if os.environ.get("ON_SIGTERM") == "exit":
+    def _term(*_):
+        print("SIGTERM received", flush=True)
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, _term)
+elif os.environ.get("ON_SIGTERM") == "ignore":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
 conn = http.client.HTTPConnection(host, int(port))
 count = 0
@@ -274,3 +281,28 @@ def test_idle_environments_are_reaped_after_keep_alive_and_max_lifetime(tmp_path
         assert old.state is EnvState.DEAD and manager.pool(v).stats().total == 0
 
     run(tmp_path, body, clock)
+
+
+def test_shutdown_is_sigterm_then_sigkill_after_the_grace(tmp_path: Path) -> None:
+    """A runtime that handles SIGTERM exits cleanly; one that ignores it is killed once
+    the grace period (0.5 s here, Lambda's 2 s by default) has passed."""
+
+    async def body(manager: EnvironmentManager, blobs: BlobStore, sink: Lines) -> None:
+        loop = asyncio.get_running_loop()
+        for mode in ("exit", "ignore"):
+            v = version(blobs, env={"ON_SIGTERM": mode})
+            async with manager.lease(v) as (env, _):
+                await env.run(request(1, {}))
+            await parked(env)
+            began = loop.time()
+            env.retire()
+            await env.closed()
+            elapsed = loop.time() - began
+            if mode == "exit":
+                assert "SIGTERM received\n" in sink.events
+                assert elapsed < 0.5, elapsed
+            else:
+                assert 0.5 <= elapsed < 3.0, elapsed
+            assert env.state is EnvState.DEAD
+
+    run(tmp_path, body)
