@@ -6,13 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lambent.cli import commands, serve
+from lambent.cli import accounts, commands, serve
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lambent", description="A self-hosted AWS Lambda.")
     sub = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(sub)
+    accounts.add_parser(sub)
     commands.add_parsers(sub)
     return parser
 

@@ -1,0 +1,97 @@
+"""Accounts are tenants: nothing of one is visible to, or shared with, another."""
+
+from __future__ import annotations
+
+import configparser
+import io
+import json
+import stat
+import subprocess
+import sys
+import zipfile
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.support import REPO, ServerProcess
+
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+APP = "def handler(event, context):\n    return {'stream': context.log_stream_name}\n"
+
+
+def code() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", APP)
+    return buf.getvalue()
+
+
+def new_account(server: ServerProcess) -> tuple[str, tuple[str, str]]:
+    """`lambent accounts create`, as an operator runs it next to a running server."""
+    done = subprocess.run(
+        [sys.executable, "-m", "lambent", "accounts", "create", "--data-dir", str(server.data_dir)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(REPO),
+    )
+    account = done.stdout.split()[2].rstrip(";")
+    path = server.data_dir / f"credentials-{account}"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    cp = configparser.ConfigParser()
+    cp.read(path)
+    return account, (cp["default"]["aws_access_key_id"], cp["default"]["aws_secret_access_key"])
+
+
+def deploy(server: ServerProcess, keys: tuple[str, str] | None) -> Any:
+    kw = {"keys": keys} if keys else {}
+    iam, lam = server.client("iam", **kw), server.client("lambda", **kw)
+    role = iam.create_role(RoleName="tenant", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    lam.create_function(
+        FunctionName="same-name",
+        Runtime="python3.11",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": code()},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="same-name")
+    return lam
+
+
+def test_two_accounts_same_function_name(server: ServerProcess) -> None:
+    first = deploy(server, None)
+    account_b, keys_b = new_account(server)
+    second = deploy(server, keys_b)
+    arn_a = first.get_function(FunctionName="same-name")["Configuration"]["FunctionArn"]
+    arn_b = second.get_function(FunctionName="same-name")["Configuration"]["FunctionArn"]
+    assert arn_a != arn_b and f":{account_b}:" in arn_b
+
+    # Each sees only its own.
+    assert [f["FunctionArn"] for f in second.list_functions()["Functions"]] == [arn_b]
+    with pytest.raises(ClientError) as err:
+        second.get_function(FunctionName=arn_a)
+    assert err.value.response["Error"]["Code"] in (
+        "ResourceNotFoundException",
+        "AccessDeniedException",
+    )
+    with pytest.raises(ClientError):
+        second.invoke(FunctionName=arn_a, Payload=b"{}")
+
+    # Same name, separate environments: never shared across accounts.
+    stream_a = json.loads(first.invoke(FunctionName="same-name")["Payload"].read())["stream"]
+    stream_b = json.loads(second.invoke(FunctionName="same-name")["Payload"].read())["stream"]
+    assert stream_a != stream_b
+    sts = server.client("sts", keys=keys_b)
+    assert sts.get_caller_identity()["Account"] == account_b
