@@ -28,23 +28,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tests.support import ServerProcess, http_get, start_server
+from tests.support import ServerProcess, http_get, lambda_role, start_server
 
 from bench.loadgen import LoadResult, percentile, run_load, target_for
 
 HANDLER = "def handler(event, context):\n    return event\n"
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 
 
 def code_zip(source: str = HANDLER) -> bytes:
@@ -84,10 +72,7 @@ def create_function(server: ServerProcess, name: str, role_arn: str, memory_mb: 
 
 
 def role(server: ServerProcess) -> str:
-    iam = server.client("iam")
-    return str(
-        iam.create_role(RoleName="bench-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    )
+    return lambda_role(server, "bench-role")
 
 
 def template_ready(server: ServerProcess, name: str, timeout: float = 30.0) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import configparser
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -18,7 +19,11 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from lambent.cli.roles import TRUST_POLICY
+
 REPO = Path(__file__).resolve().parent.parent
+# The trust policy of a Lambda execution role (the same one `lambent deploy` uses).
+LAMBDA_TRUST = json.dumps(TRUST_POLICY)
 
 
 def free_port() -> int:
@@ -134,6 +139,16 @@ def start_server(
             return server
     proc.kill()
     raise RuntimeError("lambent serve did not become ready:\n" + "\n".join(server.output))
+
+
+def lambda_role(server: ServerProcess, name: str, **kwargs: Any) -> str:
+    """The ARN of an execution role Lambda may assume, created if the account lacks it."""
+    iam = server.client("iam", **kwargs)
+    try:
+        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=LAMBDA_TRUST)
+    except iam.exceptions.EntityAlreadyExistsException:
+        role = iam.get_role(RoleName=name)
+    return str(role["Role"]["Arn"])
 
 
 def _drain_in_background(server: ServerProcess) -> None:

@@ -14,20 +14,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import REPO, ServerProcess
+from tests.support import LAMBDA_TRUST, REPO, ServerProcess
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 APP = "def handler(event, context):\n    return {'stream': context.log_stream_name}\n"
 
 
@@ -58,7 +46,7 @@ def new_account(server: ServerProcess) -> tuple[str, tuple[str, str]]:
 def deploy(server: ServerProcess, keys: tuple[str, str] | None) -> Any:
     kw = {"keys": keys} if keys else {}
     iam, lam = server.client("iam", **kw), server.client("lambda", **kw)
-    role = iam.create_role(RoleName="tenant", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    role = iam.create_role(RoleName="tenant", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     lam.create_function(
         FunctionName="same-name",
         Runtime="python3.11",

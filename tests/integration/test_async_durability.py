@@ -20,21 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, start_server
+from tests.support import ServerProcess, lambda_role, start_server
 
 EVENTS = 500
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 RECORDER = """
 import os, time
 
@@ -77,11 +65,11 @@ def serve(data: Path, retry_base_s: float = 60.0) -> ServerProcess:
 
 def deploy(srv: ServerProcess, name: str, seen_file: Path, sleep_s: float) -> Any:
     lam = srv.client("lambda", max_pool_connections=32)
-    role = srv.client("iam").create_role(RoleName=f"{name}-role", AssumeRolePolicyDocument=TRUST)
+    role = lambda_role(srv, f"{name}-role")
     lam.create_function(
         FunctionName=name,
         Runtime="python3.11",
-        Role=role["Role"]["Arn"],
+        Role=role,
         Handler="app.handler",
         Code={"ZipFile": python_zip(RECORDER)},
         Timeout=30,

@@ -18,21 +18,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, start_server
+from tests.support import ServerProcess, lambda_role, start_server
 
 RETRY_BASE_S = 0.5
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 SINK = """
 import json
 
@@ -72,11 +60,7 @@ def logs(srv: ServerProcess) -> Any:
 
 @pytest.fixture(scope="module")
 def role(srv: ServerProcess) -> str:
-    return str(
-        srv.client("iam").create_role(RoleName="async-role", AssumeRolePolicyDocument=TRUST)[
-            "Role"
-        ]["Arn"]
-    )
+    return lambda_role(srv, "async-role")
 
 
 @pytest.fixture

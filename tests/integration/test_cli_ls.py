@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -11,20 +10,8 @@ from typing import Any
 import pytest
 
 from tests.integration.cli_support import run_cli
-from tests.support import ServerProcess
+from tests.support import ServerProcess, lambda_role
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 NAMES = ("ls-alpha", "ls-bravo", "ls-charlie", "ls-delta", "ls-echo")
 
 
@@ -37,13 +24,13 @@ def code() -> bytes:
 
 @pytest.fixture(scope="module")
 def functions(server: ServerProcess) -> tuple[str, ...]:
-    role = server.client("iam").create_role(RoleName="ls-role", AssumeRolePolicyDocument=TRUST)
+    role = lambda_role(server, "ls-role")
     lam: Any = server.client("lambda")
     for i, name in enumerate(NAMES):
         lam.create_function(
             FunctionName=name,
             Runtime="python3.12" if i % 2 else "python3.11",
-            Role=role["Role"]["Arn"],
+            Role=role,
             Handler="app.handler",
             Code={"ZipFile": code()},
             MemorySize=128 + 64 * i,

@@ -17,20 +17,8 @@ from bench.httpclient import Connection
 from bench.loadgen import signed, target_for
 from botocore.exceptions import ClientError
 
-from tests.support import ServerProcess, http_get, start_server
+from tests.support import ServerProcess, http_get, lambda_role, start_server
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 SLEEPER = """import time
 
 def handler(event, context):
@@ -68,16 +56,12 @@ def lambent_cgroups() -> int:
 
 
 def make_function(server: ServerProcess, name: str, timeout: int = 30) -> Any:
-    iam = server.client("iam")
-    try:
-        role = iam.create_role(RoleName="conc-role", AssumeRolePolicyDocument=TRUST)["Role"]
-    except ClientError:
-        role = iam.get_role(RoleName="conc-role")["Role"]
+    role = lambda_role(server, "conc-role")
     lam = server.client("lambda", max_pool_connections=250)
     lam.create_function(
         FunctionName=name,
         Runtime="python3.11",
-        Role=role["Arn"],
+        Role=role,
         Handler="app.handler",
         Code={"ZipFile": code()},
         Timeout=timeout,

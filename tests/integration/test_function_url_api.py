@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from typing import Any
@@ -11,20 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import ServerProcess
+from tests.support import ServerProcess, lambda_role
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
 
@@ -37,8 +24,7 @@ def zipped() -> bytes:
 
 @pytest.fixture(scope="module")
 def lam(server: ServerProcess) -> Any:
-    iam = server.client("iam")
-    role = iam.create_role(RoleName="url-api-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    role = lambda_role(server, "url-api-role")
     client = server.client("lambda")
     client.create_function(
         FunctionName="urlfn",

@@ -18,20 +18,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from tests.support import ServerProcess
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+from tests.support import ServerProcess, lambda_role
 
 APP = """
 import base64, json
@@ -110,8 +97,7 @@ def signed_headers(
 
 @pytest.fixture(scope="module")
 def lam(server: ServerProcess) -> Any:
-    iam = server.client("iam")
-    role = iam.create_role(RoleName="url-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    role = lambda_role(server, "url-role")
     client = server.client("lambda")
     client.create_function(
         FunctionName="web",

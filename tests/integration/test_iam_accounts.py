@@ -12,20 +12,8 @@ from botocore.exceptions import ClientError
 from lambent.auth.credentials import CredentialStore
 from lambent.clock import SystemClock
 from lambent.store.sqlite import SqliteStore
-from tests.support import ServerProcess
+from tests.support import LAMBDA_TRUST, ServerProcess
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
 )
@@ -54,9 +42,9 @@ def test_entities_are_invisible_across_accounts(
         account_b
     )
 
-    iam_a.create_role(RoleName="shared-name", AssumeRolePolicyDocument=TRUST)
-    iam_a.create_role(RoleName="only-a", AssumeRolePolicyDocument=TRUST)
-    iam_b.create_role(RoleName="shared-name", AssumeRolePolicyDocument=TRUST)  # no clash
+    iam_a.create_role(RoleName="shared-name", AssumeRolePolicyDocument=LAMBDA_TRUST)
+    iam_a.create_role(RoleName="only-a", AssumeRolePolicyDocument=LAMBDA_TRUST)
+    iam_b.create_role(RoleName="shared-name", AssumeRolePolicyDocument=LAMBDA_TRUST)  # no clash
     iam_a.create_user(UserName="user-a")
     policy_a = iam_a.create_policy(PolicyName="pol", PolicyDocument=POLICY)["Policy"]["Arn"]
     key_a = iam_a.create_access_key(UserName="user-a")["AccessKey"]["AccessKeyId"]
@@ -94,7 +82,7 @@ def test_cross_account_assume_role_follows_the_trust_policy(
     account_b, key_b, secret_b = second_account
     iam_a: Any = server.client("iam")
     sts_b: Any = server.client("sts", keys=(key_b, secret_b))
-    closed = iam_a.create_role(RoleName="closed", AssumeRolePolicyDocument=TRUST)["Role"]
+    closed = iam_a.create_role(RoleName="closed", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
     with pytest.raises(ClientError) as err:
         sts_b.assume_role(RoleArn=closed["Arn"], RoleSessionName="xx")
     assert _code(err) == "AccessDenied"

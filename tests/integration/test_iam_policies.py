@@ -8,20 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import ServerProcess
+from tests.support import LAMBDA_TRUST, ServerProcess
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
@@ -35,7 +23,7 @@ def _code(err: pytest.ExceptionInfo[ClientError]) -> str:
 
 def test_aws_managed_policy_attach_detach_and_delete_conflict(server: ServerProcess) -> None:
     iam: Any = server.client("iam")
-    iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=TRUST)
+    iam.create_role(RoleName="fn-role", AssumeRolePolicyDocument=LAMBDA_TRUST)
     iam.attach_role_policy(RoleName="fn-role", PolicyArn=BASIC)
     iam.attach_role_policy(RoleName="fn-role", PolicyArn=BASIC)  # idempotent, as AWS
     attached = iam.list_attached_role_policies(RoleName="fn-role")["AttachedPolicies"]
@@ -64,7 +52,7 @@ def test_aws_managed_policy_attach_detach_and_delete_conflict(server: ServerProc
 
 def test_unknown_and_wrong_path_policies_are_not_attachable(server: ServerProcess) -> None:
     iam: Any = server.client("iam")
-    iam.create_role(RoleName="picky", AssumeRolePolicyDocument=TRUST)
+    iam.create_role(RoleName="picky", AssumeRolePolicyDocument=LAMBDA_TRUST)
     for arn in (
         "arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRole",
         "arn:aws:iam::aws:policy/NoSuchPolicy",
@@ -95,7 +83,7 @@ def test_customer_managed_policy_lifecycle(server: ServerProcess) -> None:
         iam.create_policy(PolicyName="read-things", PolicyDocument=json.dumps(POLICY))
     assert _code(err) == "EntityAlreadyExists"
 
-    iam.create_role(RoleName="reader", AssumeRolePolicyDocument=TRUST)
+    iam.create_role(RoleName="reader", AssumeRolePolicyDocument=LAMBDA_TRUST)
     iam.attach_role_policy(RoleName="reader", PolicyArn=arn)
     assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
     local = iam.list_policies(Scope="Local")["Policies"]
@@ -112,7 +100,7 @@ def test_customer_managed_policy_lifecycle(server: ServerProcess) -> None:
 
 def test_malformed_policy_documents(server: ServerProcess) -> None:
     iam: Any = server.client("iam")
-    iam.create_role(RoleName="strict", AssumeRolePolicyDocument=TRUST)
+    iam.create_role(RoleName="strict", AssumeRolePolicyDocument=LAMBDA_TRUST)
     no_resource = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"}]}
     for doc in ("{not json", json.dumps(no_resource), json.dumps({"Version": "2001-01-01"})):
         with pytest.raises(ClientError) as err:
@@ -125,7 +113,7 @@ def test_malformed_policy_documents(server: ServerProcess) -> None:
 
 def test_inline_role_policies(server: ServerProcess) -> None:
     iam: Any = server.client("iam")
-    iam.create_role(RoleName="inline", AssumeRolePolicyDocument=TRUST)
+    iam.create_role(RoleName="inline", AssumeRolePolicyDocument=LAMBDA_TRUST)
     iam.put_role_policy(RoleName="inline", PolicyName="b", PolicyDocument=json.dumps(POLICY))
     iam.put_role_policy(RoleName="inline", PolicyName="a", PolicyDocument=json.dumps(POLICY))
     assert iam.list_role_policies(RoleName="inline")["PolicyNames"] == ["a", "b"]
@@ -157,7 +145,7 @@ def test_inline_role_policies(server: ServerProcess) -> None:
 def test_list_roles_pagination_and_path_prefix(server: ServerProcess) -> None:
     iam: Any = server.client("iam")
     for i in range(7):
-        iam.create_role(RoleName=f"page-{i}", Path="/paged/", AssumeRolePolicyDocument=TRUST)
+        iam.create_role(RoleName=f"page-{i}", Path="/paged/", AssumeRolePolicyDocument=LAMBDA_TRUST)
     first = iam.list_roles(PathPrefix="/paged/", MaxItems=3)
     assert first["IsTruncated"] is True and len(first["Roles"]) == 3
     names = [r["RoleName"] for r in first["Roles"]]

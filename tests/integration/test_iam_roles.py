@@ -10,20 +10,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.support import ServerProcess
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+from tests.support import LAMBDA_TRUST, ServerProcess
 
 
 def unvalidated(server: ServerProcess, service: str) -> Any:
@@ -53,14 +40,14 @@ def test_create_and_get_role(server: ServerProcess) -> None:
     created = iam.create_role(
         RoleName="exec-role",
         Path="/service-role/",
-        AssumeRolePolicyDocument=TRUST,
+        AssumeRolePolicyDocument=LAMBDA_TRUST,
         Description="runs functions",
         Tags=[{"Key": "team", "Value": "a"}],
     )["Role"]
     account = account_of(server)
     assert created["Arn"] == f"arn:aws:iam::{account}:role/service-role/exec-role"
     assert created["RoleId"].startswith("AROA") and len(created["RoleId"]) == 21
-    assert created["AssumeRolePolicyDocument"] == json.loads(TRUST)
+    assert created["AssumeRolePolicyDocument"] == json.loads(LAMBDA_TRUST)
     assert created["MaxSessionDuration"] == 3600
 
     got = iam.get_role(RoleName="exec-role")["Role"]
@@ -73,9 +60,9 @@ def test_create_and_get_role(server: ServerProcess) -> None:
 
 def test_role_names_are_case_insensitive(server: ServerProcess) -> None:
     iam: Any = server.client("iam")
-    iam.create_role(RoleName="CaseRole", AssumeRolePolicyDocument=TRUST)
+    iam.create_role(RoleName="CaseRole", AssumeRolePolicyDocument=LAMBDA_TRUST)
     with pytest.raises(ClientError) as err:
-        iam.create_role(RoleName="caserole", AssumeRolePolicyDocument=TRUST)
+        iam.create_role(RoleName="caserole", AssumeRolePolicyDocument=LAMBDA_TRUST)
     assert _code(err) == "EntityAlreadyExists"
     assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 409
     assert iam.get_role(RoleName="CASEROLE")["Role"]["RoleName"] == "CaseRole"
@@ -97,7 +84,9 @@ def test_malformed_trust_policy_is_rejected(server: ServerProcess) -> None:
     assert _code(err) == "MalformedPolicyDocument"
     raw = unvalidated(server, "iam")
     with pytest.raises(ClientError) as err:
-        raw.create_role(RoleName="bad", AssumeRolePolicyDocument=TRUST, MaxSessionDuration=60)
+        raw.create_role(
+            RoleName="bad", AssumeRolePolicyDocument=LAMBDA_TRUST, MaxSessionDuration=60
+        )
     assert _code(err) == "ValidationError"
     assert "maxSessionDuration" in err.value.response["Error"]["Message"]
     with pytest.raises(ClientError) as err:
@@ -126,7 +115,7 @@ def test_caller_identity(server: ServerProcess, open_server: ServerProcess) -> N
 
 def test_role_tags_and_instance_profiles(server: ServerProcess) -> None:
     iam: Any = server.client("iam")
-    iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=TRUST)
+    iam.create_role(RoleName="tagged", AssumeRolePolicyDocument=LAMBDA_TRUST)
     assert "Tags" not in iam.get_role(RoleName="tagged")["Role"]
     iam.tag_role(RoleName="tagged", Tags=[{"Key": "Team", "Value": "a"}, {"Key": "x", "Value": ""}])
     iam.tag_role(RoleName="tagged", Tags=[{"Key": "team", "Value": "b"}])  # keys ignore case

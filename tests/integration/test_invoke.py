@@ -13,20 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ServerProcess, http_get
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+from tests.support import ServerProcess, http_get, lambda_role
 
 APP = """
 import json, os, sys, time
@@ -77,10 +64,7 @@ def zipped(files: dict[str, str]) -> bytes:
 
 @pytest.fixture(scope="module")
 def role(server: ServerProcess) -> str:
-    iam = server.client("iam")
-    return str(
-        iam.create_role(RoleName="invoke-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    )
+    return lambda_role(server, "invoke-role")
 
 
 @pytest.fixture(scope="module")

@@ -5,27 +5,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import json
 import zipfile
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import ServerProcess, http_get
+from tests.support import ServerProcess, http_get, lambda_role
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 WAIT = {"Delay": 1, "MaxAttempts": 30}
 
 
@@ -46,11 +33,7 @@ def sha(data: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def role(server: ServerProcess) -> str:
-    iam = server.client("iam")
-    arn: str = iam.create_role(RoleName="lambda-runner", AssumeRolePolicyDocument=TRUST)["Role"][
-        "Arn"
-    ]
-    return arn
+    return lambda_role(server, "lambda-runner")
 
 
 @pytest.fixture(scope="module")

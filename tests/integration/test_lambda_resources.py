@@ -11,16 +11,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from tests.integration.test_lambda_functions import TRUST, WAIT, create, error_of, make_zip
-from tests.support import ServerProcess, http_get
+from tests.integration.test_lambda_functions import WAIT, create, error_of, make_zip
+from tests.support import ServerProcess, http_get, lambda_role
 
 
 @pytest.fixture(scope="module")
 def role(server: ServerProcess) -> str:
-    arn: str = server.client("iam").create_role(RoleName="runner", AssumeRolePolicyDocument=TRUST)[
-        "Role"
-    ]["Arn"]
-    return arn
+    return lambda_role(server, "runner")
 
 
 @pytest.fixture(scope="module")

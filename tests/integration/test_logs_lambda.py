@@ -9,20 +9,7 @@ import time
 import zipfile
 from typing import Any
 
-from tests.support import ServerProcess
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+from tests.support import LAMBDA_TRUST, ServerProcess
 
 # The function calls back into Lambent with the boto3 its runtime provides (as Lambda's
 # Python runtimes do), signing with its execution role's credentials from the environment.
@@ -59,7 +46,7 @@ def test_function_logs_and_execution_role_identity(server: ServerProcess) -> Non
     iam: Any = server.client("iam")
     lam: Any = server.client("lambda")
     logs: Any = server.client("logs")
-    role = iam.create_role(RoleName="logs-e2e", AssumeRolePolicyDocument=TRUST)["Role"]
+    role = iam.create_role(RoleName="logs-e2e", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
     account = role["Arn"].split(":")[4]
     lam.create_function(
         FunctionName="logs-e2e",

@@ -22,20 +22,7 @@ from tests.fixtures.functions import (
     node_zip,
     python_zip,
 )
-from tests.support import ServerProcess
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+from tests.support import ServerProcess, lambda_role
 
 PYTHON_APP = """
 import sys
@@ -110,8 +97,7 @@ FLAVOURS = [
 
 @pytest.fixture(scope="module")
 def role(server: ServerProcess) -> str:
-    iam = server.client("iam")
-    return str(iam.create_role(RoleName="clients", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"])
+    return lambda_role(server, "clients")
 
 
 @pytest.fixture(scope="module", params=FLAVOURS, ids=lambda f: f.name)

@@ -13,20 +13,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import ServerProcess
+from tests.support import ServerProcess, lambda_role
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 GET_OBJECT_FAILED = "Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}"
 
 
@@ -44,8 +32,7 @@ def app(answer: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def role(server: ServerProcess) -> str:
-    iam = server.client("iam")
-    return str(iam.create_role(RoleName="s3-code", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"])
+    return lambda_role(server, "s3-code")
 
 
 @pytest.fixture(scope="module")

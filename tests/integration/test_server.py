@@ -16,20 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import REPO, ServerProcess, free_port, http_get, start_server
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+from tests.support import LAMBDA_TRUST, REPO, ServerProcess, free_port, http_get, start_server
 
 
 def aws(
@@ -165,7 +152,7 @@ def test_restart_keeps_everything_and_sigterm_stops_gracefully(tmp_path: Path) -
     first = start_server(tmp_path)
     key, _ = first.credentials()
     iam, lam = first.client("iam"), first.client("lambda")
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
     lam.create_function(
         FunctionName="kept",
         Runtime="python3.11",

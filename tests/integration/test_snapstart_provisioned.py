@@ -11,20 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import ServerProcess
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+from tests.support import ServerProcess, lambda_role
 
 SNAP_APP = """
 import os, random, time
@@ -67,13 +54,7 @@ def zipped(source: str) -> bytes:
 
 
 def role(server: ServerProcess) -> str:
-    iam = server.client("iam")
-    try:
-        return str(
-            iam.create_role(RoleName="sp-role", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-        )
-    except iam.exceptions.EntityAlreadyExistsException:
-        return str(iam.get_role(RoleName="sp-role")["Role"]["Arn"])
+    return lambda_role(server, "sp-role")
 
 
 def wait(predicate: Any, timeout: float = 60.0) -> None:

@@ -11,20 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.support import REPO, ServerProcess
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+from tests.support import LAMBDA_TRUST, REPO, ServerProcess
 
 
 def _code(err: pytest.ExceptionInfo[ClientError]) -> str:
@@ -44,7 +31,7 @@ def test_assume_role_issues_working_session_keys(server: ServerProcess) -> None:
     sts: Any = server.client("sts")
     account = sts.get_caller_identity()["Account"]
     role = iam.create_role(
-        RoleName="worker", AssumeRolePolicyDocument=TRUST, MaxSessionDuration=7200
+        RoleName="worker", AssumeRolePolicyDocument=LAMBDA_TRUST, MaxSessionDuration=7200
     )["Role"]
     out = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="job-1", DurationSeconds=7200)
     creds = out["Credentials"]
@@ -78,7 +65,7 @@ def test_assume_role_refusals(server: ServerProcess) -> None:
     iam: Any = server.client("iam")
     sts: Any = server.client("sts")
     account = sts.get_caller_identity()["Account"]
-    role = iam.create_role(RoleName="short", AssumeRolePolicyDocument=TRUST)["Role"]
+    role = iam.create_role(RoleName="short", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
 
     missing = f"arn:aws:iam::{account}:role/does-not-exist"
     with pytest.raises(ClientError) as err:
@@ -136,7 +123,12 @@ def test_aws_cli_v1_sts_and_iam(server: ServerProcess, tmp_path: Path) -> None:
     ident = run("sts", "get-caller-identity")
     assert ident["Arn"].endswith(":root")
     role = run(
-        "iam", "create-role", "--role-name", "cli-role", "--assume-role-policy-document", TRUST
+        "iam",
+        "create-role",
+        "--role-name",
+        "cli-role",
+        "--assume-role-policy-document",
+        LAMBDA_TRUST,
     )["Role"]
     run(
         "iam",
@@ -148,6 +140,6 @@ def test_aws_cli_v1_sts_and_iam(server: ServerProcess, tmp_path: Path) -> None:
     )
     got = run("iam", "get-role", "--role-name", "cli-role")["Role"]
     assert got["Arn"] == role["Arn"]
-    assert got["AssumeRolePolicyDocument"] == json.loads(TRUST)
+    assert got["AssumeRolePolicyDocument"] == json.loads(LAMBDA_TRUST)
     assumed = run("sts", "assume-role", "--role-arn", role["Arn"], "--role-session-name", "cli")
     assert assumed["AssumedRoleUser"]["Arn"].endswith(":assumed-role/cli-role/cli")

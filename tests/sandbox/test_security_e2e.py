@@ -17,22 +17,10 @@ from typing import Any
 import pytest
 
 from tests.sandbox.support import ATTACKS, require_sandbox, tcp_probe
-from tests.support import ServerProcess, start_server
+from tests.support import ServerProcess, lambda_role, start_server
 
 pytestmark = pytest.mark.sandbox
 
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
 CANARY = "import os\ndef handler(event, context):\n    return {'ok': True, 'pid': os.getpid()}\n"
 
 
@@ -48,9 +36,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 @pytest.fixture(scope="module")
 def role(srv: ServerProcess) -> str:
-    created = srv.client("iam").create_role(RoleName="attacker", AssumeRolePolicyDocument=TRUST)
-    arn: str = created["Role"]["Arn"]
-    return arn
+    return lambda_role(srv, "attacker")
 
 
 def zipped(files: dict[str, str]) -> bytes:

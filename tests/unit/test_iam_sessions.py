@@ -4,7 +4,6 @@ expiry, the execution-credential cache, and the purge cadence."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,19 +18,7 @@ from lambent.http.messages import Request
 from lambent.iam.roles import Roles
 from lambent.iam.sessions import SessionCredentials, SessionIssuer
 from lambent.store.sqlite import SqliteStore
-
-TRUST = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+from tests.support import LAMBDA_TRUST
 
 
 class World:
@@ -44,7 +31,7 @@ class World:
         self.issuer = SessionIssuer(self.roles, self.credentials, self.clock, purge_interval_s=60)
         self.auth = Authenticator("sigv4", self.credentials, self.clock, "000000000000")
         self.role = self.roles.create(
-            self.account, {"RoleName": "fn", "AssumeRolePolicyDocument": TRUST}
+            self.account, {"RoleName": "fn", "AssumeRolePolicyDocument": LAMBDA_TRUST}
         )
 
     def signed(self, creds: SessionCredentials) -> Request:

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from lambent.store.interface import Doc, Store
+
 ROLE = "iam_role"
 ROLE_ATTACHMENT = "iam_role_attachment"
 ROLE_POLICY = "iam_role_policy"
@@ -22,3 +24,15 @@ USER_POLICY = "iam_user_policy"
 
 def child_key(parent: str, name: str) -> str:
     return f"{parent}\n{name}"
+
+
+def find_named(store: Store, kind: str, account: str, name: str) -> Doc | None:
+    """IAM names are case-insensitive: an exact hit first, then a case-folded match."""
+    doc = store.get(kind, account, name)
+    if doc is not None:
+        return doc
+    folded = name.casefold()
+    for row in store.list(kind, account):
+        if row.key.casefold() == folded:
+            return row.doc
+    return None

@@ -75,11 +75,7 @@ class Policies:
         return shape
 
     def _find(self, account: str, name: str) -> Doc | None:
-        folded = name.casefold()
-        for row in self._store.list(kinds.POLICY, account):
-            if row.key.casefold() == folded:
-                return row.doc
-        return None
+        return kinds.find_named(self._store, kinds.POLICY, account, name)
 
     def resolve(self, account: str, arn: str) -> ManagedPolicy | None:
         """The policy an ARN names, if `account` may see it (its own or AWS's)."""

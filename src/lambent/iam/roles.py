@@ -40,15 +40,7 @@ class Roles:
         self._lenient = lenient_trust
 
     def find(self, account: str, name: str) -> Doc | None:
-        """IAM names are case-insensitive: an exact hit first, then a case-folded match."""
-        doc = self._store.get(kinds.ROLE, account, name)
-        if doc is not None:
-            return doc
-        folded = name.casefold()
-        for row in self._store.list(kinds.ROLE, account):
-            if row.key.casefold() == folded:
-                return row.doc
-        return None
+        return kinds.find_named(self._store, kinds.ROLE, account, name)
 
     def get(self, account: str, name: str) -> Doc:
         doc = self.find(account, name)

@@ -45,14 +45,7 @@ class Users:
         }
 
     def find(self, account: str, name: str) -> Doc | None:
-        doc = self._store.get(kinds.USER, account, name)
-        if doc is not None:
-            return doc
-        folded = name.casefold()
-        for row in self._store.list(kinds.USER, account):
-            if row.key.casefold() == folded:
-                return row.doc
-        return None
+        return kinds.find_named(self._store, kinds.USER, account, name)
 
     def get(self, account: str, name: str) -> Doc:
         doc = self.find(account, name)

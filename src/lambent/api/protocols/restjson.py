@@ -6,12 +6,14 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
+from botocore.model import OperationModel, Shape, StructureShape
 
 from lambent.api.protocols.values import (
     ErrorFactory,
     from_json,
+    from_query,
     header_text,
+    query_values,
     scalar_from_text,
     to_json,
 )
@@ -100,8 +102,8 @@ def parse_request(
                 params[m.name] = scalar_from_text(m.shape, path_params[m.wire], m.name, error)
         elif loc == "querystring":
             if query is None:
-                query = _query(req) if req.raw_query else {}
-            value = _from_query(m.shape, m.wire, query, plan.query_names, error)
+                query = query_values(req.query_pairs()) if req.raw_query else {}
+            value = from_query(m.shape, m.wire, query, plan.query_names, error)
             if value is not None:
                 params[m.name] = value
         elif loc == "header":
@@ -150,30 +152,6 @@ def _json_body(body: bytes, error: ErrorFactory) -> Any:
             "the body is not a JSON object"
         )
     return doc
-
-
-def _query(req: Request) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for key, value in req.query_pairs():
-        out.setdefault(key, []).append(value)
-    return out
-
-
-def _from_query(
-    member: Shape,
-    wire: str,
-    query: dict[str, list[str]],
-    named: frozenset[str],
-    error: ErrorFactory,
-) -> Any:
-    if isinstance(member, MapShape):
-        return {k: v[-1] for k, v in query.items() if k not in named} or None
-    values = query.get(wire)
-    if not values:
-        return None
-    if isinstance(member, ListShape):
-        return [scalar_from_text(member.member, v, wire, error) for v in values]
-    return scalar_from_text(member, values[-1], wire, error)
 
 
 def serialize_response(op: OperationModel, result: dict[str, Any] | None) -> Response:

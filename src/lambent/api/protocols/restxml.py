@@ -20,7 +20,13 @@ from xml.sax.saxutils import escape
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from lambent.api.protocols import xmlvalues
-from lambent.api.protocols.values import ErrorFactory, parse_timestamp, scalar_from_text
+from lambent.api.protocols.values import (
+    ErrorFactory,
+    from_query,
+    parse_timestamp,
+    query_values,
+    scalar_from_text,
+)
 from lambent.auth import chunked
 from lambent.errors import (
     ClientError,
@@ -102,9 +108,7 @@ def parse_request(
     assert isinstance(shape, StructureShape)
     payload = request_payload(req)
     headers = {**req.headers, **payload.trailers} if payload.trailers else req.headers
-    query: dict[str, list[str]] = {}
-    for key, text in req.query_pairs():
-        query.setdefault(key, []).append(text)
+    query = query_values(req.query_pairs())
     params: dict[str, Any] = {}
     payload_name = shape.serialization.get("payload")
     named_query = {
@@ -120,7 +124,7 @@ def parse_request(
             if wire in path_params:
                 value = scalar_from_text(member, path_params[wire], name, error)
         elif loc == "querystring":
-            value = _from_query(member, wire, query, named_query, error)
+            value = from_query(member, wire, query, named_query, error)
         elif loc == "header":
             sent = headers.get(wire.lower())
             if sent is not None:
@@ -142,23 +146,6 @@ def parse_request(
         root = xmlvalues.parse_document(payload.data, S3MalformedXML)
         params.update(xmlvalues.from_xml(shape, root, S3MalformedXML))
     return params
-
-
-def _from_query(
-    member: Shape,
-    wire: str,
-    query: dict[str, list[str]],
-    named: set[str],
-    error: ErrorFactory,
-) -> Any:
-    if isinstance(member, MapShape):
-        return {k: v[-1] for k, v in query.items() if k not in named} or None
-    values = query.get(wire)
-    if not values:
-        return None
-    if isinstance(member, ListShape):
-        return [scalar_from_text(member.member, v, wire, error) for v in values]
-    return scalar_from_text(member, values[-1], wire, error)
 
 
 def header_value(shape: Shape, text: str, wire: str, error: ErrorFactory) -> Any:

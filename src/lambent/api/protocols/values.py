@@ -7,7 +7,7 @@ import binascii
 import datetime as dt
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -191,3 +191,30 @@ def header_text(shape: Shape, value: Any) -> str:
     if isinstance(value, bytes):
         return base64.b64encode(value).decode()
     return str(value)
+
+
+def query_values(pairs: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """A query string's values by name, repeated names kept in order."""
+    out: dict[str, list[str]] = {}
+    for key, value in pairs:
+        out.setdefault(key, []).append(value)
+    return out
+
+
+def from_query(
+    member: Shape,
+    wire: str,
+    query: dict[str, list[str]],
+    named: Collection[str],
+    error: ErrorFactory,
+) -> Any:
+    """A querystring member (rest protocols): a map takes every parameter not named by
+    another member; a list takes every value; a scalar takes the last one."""
+    if isinstance(member, MapShape):
+        return {k: v[-1] for k, v in query.items() if k not in named} or None
+    values = query.get(wire)
+    if not values:
+        return None
+    if isinstance(member, ListShape):
+        return [scalar_from_text(member.member, v, wire, error) for v in values]
+    return scalar_from_text(member, values[-1], wire, error)
