@@ -17,29 +17,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import io
 import json
 import statistics
 import sys
 import tempfile
 import time
-import zipfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from tests.fixtures.functions import python_zip
 from tests.support import ServerProcess, http_get, lambda_role, start_server
 
 from bench.loadgen import LoadResult, percentile, run_load, target_for
 
 HANDLER = "def handler(event, context):\n    return event\n"
-
-
-def code_zip(source: str = HANDLER) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
 
 
 def baseline_ns(iterations: int = 200_000) -> float:
@@ -64,7 +56,7 @@ def create_function(server: ServerProcess, name: str, role_arn: str, memory_mb: 
         Runtime="python3.11",
         Role=role_arn,
         Handler="app.handler",
-        Code={"ZipFile": code_zip()},
+        Code={"ZipFile": python_zip(HANDLER)},
         MemorySize=memory_mb,
         Timeout=30,
     )

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import configparser
-import io
 import json
 import stat
 import subprocess
 import sys
-import zipfile
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.fixtures.functions import python_zip
 from tests.support import LAMBDA_TRUST, REPO, ServerProcess
 
 APP = "def handler(event, context):\n    return {'stream': context.log_stream_name}\n"
-
-
-def code() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", APP)
-    return buf.getvalue()
 
 
 def new_account(server: ServerProcess) -> tuple[str, tuple[str, str]]:
@@ -52,7 +44,7 @@ def deploy(server: ServerProcess, keys: tuple[str, str] | None) -> Any:
         Runtime="python3.11",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": code()},
+        Code={"ZipFile": python_zip(APP)},
     )
     lam.get_waiter("function_active_v2").wait(FunctionName="same-name")
     return lam

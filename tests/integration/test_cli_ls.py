@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.fixtures.functions import python_zip
 from tests.integration.cli_support import run_cli
 from tests.support import ServerProcess, lambda_role
 
 NAMES = ("ls-alpha", "ls-bravo", "ls-charlie", "ls-delta", "ls-echo")
-
-
-def code() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", "def handler(event, context):\n    return event\n")
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +24,7 @@ def functions(server: ServerProcess) -> tuple[str, ...]:
             Runtime="python3.12" if i % 2 else "python3.11",
             Role=role,
             Handler="app.handler",
-            Code={"ZipFile": code()},
+            Code={"ZipFile": python_zip("def handler(event, context):\n    return event\n")},
             MemorySize=128 + 64 * i,
             Timeout=3 + i,
         )

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import time
-import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +15,7 @@ from bench.httpclient import Connection
 from bench.loadgen import signed, target_for
 from botocore.exceptions import ClientError
 
+from tests.fixtures.functions import python_zip
 from tests.support import ServerProcess, http_get, lambda_role, start_server
 
 SLEEPER = """import time
@@ -25,13 +24,6 @@ def handler(event, context):
     time.sleep(event.get("s", 1))
     return "ok"
 """
-
-
-def code() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", SLEEPER)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +55,7 @@ def make_function(server: ServerProcess, name: str, timeout: int = 30) -> Any:
         Runtime="python3.11",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": code()},
+        Code={"ZipFile": python_zip(SLEEPER)},
         Timeout=timeout,
     )
     lam.get_waiter("function_active_v2").wait(FunctionName=name)

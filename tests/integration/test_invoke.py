@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import time
-import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
+from tests.fixtures.functions import files_zip
 from tests.support import ServerProcess, http_get, lambda_role
 
 APP = """
@@ -54,14 +53,6 @@ def handler(event, context):
 """
 
 
-def zipped(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-    return buf.getvalue()
-
-
 @pytest.fixture(scope="module")
 def role(server: ServerProcess) -> str:
     return lambda_role(server, "invoke-role")
@@ -87,7 +78,7 @@ def create(
         Runtime=extra.pop("Runtime", "python3.11"),
         Role=role,
         Handler=handler,
-        Code={"ZipFile": zipped(files or {"app.py": APP})},
+        Code={"ZipFile": files_zip(files or {"app.py": APP})},
         Timeout=timeout,
         **extra,
     )
@@ -252,7 +243,7 @@ def test_versions_and_weighted_alias(lam: Any, role: str) -> None:
     v1 = lam.publish_version(FunctionName="weighted")["Version"]
     lam.update_function_code(
         FunctionName="weighted",
-        ZipFile=zipped({"app.py": APP.replace("count += 1", "count += 100")}),
+        ZipFile=files_zip({"app.py": APP.replace("count += 1", "count += 100")}),
     )
     lam.get_waiter("function_updated_v2").wait(FunctionName="weighted")
     v2 = lam.publish_version(FunctionName="weighted")["Version"]

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
-import zipfile
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.fixtures.functions import python_zip
 from tests.support import ServerProcess, http_get, lambda_role
 
 WAIT = {"Delay": 1, "MaxAttempts": 30}
 
 
 def make_zip(body: str = "def handler(event, context):\n    return event\n") -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("app.py", body)
-    return buf.getvalue()
+    return python_zip(body)
 
 
 def account_of(role_arn: str) -> str:

@@ -3,12 +3,11 @@ credentials sign requests back into Lambent as the assumed role."""
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import zipfile
 from typing import Any
 
+from tests.fixtures.functions import python_zip
 from tests.support import LAMBDA_TRUST, ServerProcess
 
 # The function calls back into Lambent with the boto3 its runtime provides (as Lambda's
@@ -35,13 +34,6 @@ def handler(event, context):
 """
 
 
-def _zip() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", APP)
-    return buf.getvalue()
-
-
 def test_function_logs_and_execution_role_identity(server: ServerProcess) -> None:
     iam: Any = server.client("iam")
     lam: Any = server.client("lambda")
@@ -53,7 +45,7 @@ def test_function_logs_and_execution_role_identity(server: ServerProcess) -> Non
         Runtime="python3.11",
         Role=role["Arn"],
         Handler="app.handler",
-        Code={"ZipFile": _zip()},
+        Code={"ZipFile": python_zip(APP)},
         Timeout=20,
     )
     lam.get_waiter("function_active_v2").wait(FunctionName="logs-e2e")

@@ -5,29 +5,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
-import zipfile
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.fixtures.functions import files_zip
 from tests.support import ServerProcess, lambda_role
 
 GET_OBJECT_FAILED = "Error occurred while GetObject. S3 Error Code: {}. S3 Error Message: {}"
 
 
-def zipped(files: dict[str, str]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name, text in files.items():
-            zf.writestr(name, text)
-    return buf.getvalue()
-
-
 def app(answer: str) -> bytes:
-    return zipped({"app.py": f"def handler(event, context):\n    return {answer}\n"})
+    return files_zip({"app.py": f"def handler(event, context):\n    return {answer}\n"})
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +101,7 @@ def test_object_versions_pick_the_code(lam: Any, s3: Any, role: str) -> None:
 
 
 def test_layer_from_s3_is_mounted_for_the_function(lam: Any, s3: Any, role: str) -> None:
-    layer = zipped({"python/shared_lib.py": "GREETING = 'hello from a layer in S3'\n"})
+    layer = files_zip({"python/shared_lib.py": "GREETING = 'hello from a layer in S3'\n"})
     s3.put_object(Bucket="code-bucket", Key="layers/shared.zip", Body=layer)
     published = lam.publish_layer_version(
         LayerName="shared",
@@ -121,7 +112,7 @@ def test_layer_from_s3_is_mounted_for_the_function(lam: Any, s3: Any, role: str)
     assert published["Content"]["CodeSha256"] == (
         base64.b64encode(hashlib.sha256(layer).digest()).decode()
     )
-    fn = zipped(
+    fn = files_zip(
         {"app.py": "import shared_lib\ndef handler(e, c):\n    return shared_lib.GREETING\n"}
     )
     create(lam, role, "uses-layer", {"ZipFile": fn}, Layers=[published["LayerVersionArn"]])

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat
 import subprocess
 import sys
 import urllib.request
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.fixtures.functions import python_zip
 from tests.support import LAMBDA_TRUST, REPO, ServerProcess, free_port, http_get, start_server
 
 
@@ -141,13 +140,6 @@ def test_validation_message_is_aws_format(server: ServerProcess) -> None:
     assert error["Message"].startswith("1 validation error detected: Value 'bad name!' at ")
 
 
-def zipped(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
-
-
 def test_restart_keeps_everything_and_sigterm_stops_gracefully(tmp_path: Path) -> None:
     first = start_server(tmp_path)
     key, _ = first.credentials()
@@ -158,7 +150,7 @@ def test_restart_keeps_everything_and_sigterm_stops_gracefully(tmp_path: Path) -
         Runtime="python3.11",
         Role=role,
         Handler="app.handler",
-        Code={"ZipFile": zipped("def handler(e, c):\n    return 'still here'\n")},
+        Code={"ZipFile": python_zip("def handler(e, c):\n    return 'still here'\n")},
     )
     lam.get_waiter("function_active_v2").wait(FunctionName="kept")
     lam.publish_version(FunctionName="kept")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import time
-import zipfile
 from typing import Any
 
 import pytest
 
+from tests.fixtures.functions import python_zip
 from tests.support import ServerProcess, lambda_role
 
 SNAP_APP = """
@@ -46,13 +45,6 @@ def handler(event, context):
 """
 
 
-def zipped(source: str) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("app.py", source)
-    return buf.getvalue()
-
-
 def role(server: ServerProcess) -> str:
     return lambda_role(server, "sp-role")
 
@@ -73,7 +65,7 @@ def test_snapstart_version_restores_from_the_snapshot(server: ServerProcess) -> 
         Runtime="python3.12",  # AWS's SnapStart for Python starts at 3.12
         Role=role(server),
         Handler="app.handler",
-        Code={"ZipFile": zipped(SNAP_APP)},
+        Code={"ZipFile": python_zip(SNAP_APP)},
         Timeout=10,
         SnapStart={"ApplyOn": "PublishedVersions"},
     )
@@ -116,7 +108,7 @@ def test_provisioned_concurrency_goes_ready_and_serves_first(server: ServerProce
         Runtime="python3.11",
         Role=role(server),
         Handler="app.handler",
-        Code={"ZipFile": zipped(PLAIN_APP)},
+        Code={"ZipFile": python_zip(PLAIN_APP)},
     )
     lam.get_waiter("function_active_v2").wait(FunctionName="prov")
     number = lam.publish_version(FunctionName="prov")["Version"]
