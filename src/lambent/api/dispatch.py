@@ -67,6 +67,8 @@ class Dispatcher:
             if model.metadata["protocol"] in ("rest-json", "rest-xml")
         }
         self._extra = dict(extra_routes or {})
+        # Keys ending in "/" match by prefix; worked out once, not per request.
+        self._prefixes = tuple((k, h) for k, h in self._extra.items() if k.endswith("/"))
         self._by_host = [
             (key[len(HOST_ROUTE) :], h)
             for key, h in self._extra.items()
@@ -126,8 +128,8 @@ class Dispatcher:
     def _extra_route(self, raw_path: str) -> Handler | None:
         if raw_path in self._extra:
             return self._extra[raw_path]
-        for prefix, handler in self._extra.items():
-            if prefix.endswith("/") and raw_path.startswith(prefix):
+        for prefix, handler in self._prefixes:
+            if raw_path.startswith(prefix):
                 return handler
         return None
 
