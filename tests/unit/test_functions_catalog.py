@@ -227,6 +227,15 @@ def test_delete_notifies_all_versions(world: World) -> None:
         world.catalog.resolve(ACCOUNT, "f", None)
 
 
+def test_a_published_version_of_an_active_function_is_active_at_once(world: World) -> None:
+    """Publish-then-invoke must work: nothing is left to prepare for a plain version."""
+    world.create("f")
+    world.settle("f")
+    out = world.functions.publish_version(SCOPE, {"FunctionName": "f"})
+    assert out["State"] == "Active"
+    assert world.catalog.version(ACCOUNT, "f", out["Version"]).state == "Active"
+
+
 def test_snapstart_version_waits_for_the_data_plane(world: World) -> None:
     world.create("f", SnapStart={"ApplyOn": "PublishedVersions"})
     out = world.functions.publish_version(SCOPE, {"FunctionName": "f"})

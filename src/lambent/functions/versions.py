@@ -64,12 +64,11 @@ def publish(
         vcfg["Description"] = description
     snapstart = vcfg.get("SnapStart") or {}
     vcfg["SnapStart"] = config.snapstart_response(snapstart, published=True)
-    pending = (
-        states.PENDING_SNAPSHOT
-        if vcfg["SnapStart"]["OptimizationStatus"] == "On"
-        else states.PENDING
-    )
-    states.apply(vcfg, pending)
+    if vcfg["SnapStart"]["OptimizationStatus"] == "On":
+        # Pending until the data plane has taken the snapshot.
+        states.apply(vcfg, states.PENDING_SNAPSHOT)
+    # Otherwise the version keeps $LATEST's state: its code is the same, already extracted
+    # (PublishVersion waits for that), so an invoke right after publishing works, as on AWS.
     repo.put_version(account, name, str(number), doc)
     fn["last_published"] = {"version": str(number), "mark": mark}
     # Publishing bumps $LATEST's revision, as Lambda does.
