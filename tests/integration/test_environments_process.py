@@ -13,7 +13,7 @@ import json
 import zipfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from lambent.blobs.store import BlobStore
 from lambent.clock import Clock, ManualClock, SystemClock
@@ -54,6 +54,7 @@ while True:
     count += 1
     print(f"handling {rid} #{count}", flush=True)
     action = event.get("action")
+    started = time.time()
     if action == "sleep":
         time.sleep(event["seconds"])
     if action == "exit":
@@ -63,7 +64,8 @@ while True:
         conn.request("POST", f"/2018-06-01/runtime/invocation/{rid}/error", body,
                      {"Lambda-Runtime-Function-Error-Type": "ValueError"})
     else:
-        out = json.dumps({"count": count, "event": event, "pid": os.getpid()})
+        out = json.dumps({"count": count, "event": event, "pid": os.getpid(),
+                          "span": [started, time.time()]})
         conn.request("POST", f"/2018-06-01/runtime/invocation/{rid}/response", out)
     conn.getresponse().read()
 """
@@ -169,19 +171,17 @@ def test_serial_invokes_reuse_one_environment(tmp_path: Path) -> None:
 
 
 def test_parallel_invokes_get_their_own_environments(tmp_path: Path) -> None:
-    async def one(manager: EnvironmentManager, v: FunctionVersion, n: int) -> int:
+    async def one(manager: EnvironmentManager, v: FunctionVersion, n: int) -> dict[str, Any]:
         async with manager.lease(v) as (env, _):
             result = await env.run(request(n, {"action": "sleep", "seconds": 1}))
-        return int(json.loads(result.payload)["pid"])
+        return dict(json.loads(result.payload))
 
     async def body(manager: EnvironmentManager, blobs: BlobStore, sink: Lines) -> None:
         v = version(blobs)
-        loop = asyncio.get_running_loop()
-        began = loop.time()
-        pids = await asyncio.gather(*(one(manager, v, n) for n in range(10)))
-        elapsed = loop.time() - began
-        assert len(set(pids)) == 10
-        assert elapsed < 3.0, elapsed
+        answers = await asyncio.gather(*(one(manager, v, n) for n in range(10)))
+        assert len({a["pid"] for a in answers}) == 10
+        # In parallel: all ten were sleeping at one moment.
+        assert max(a["span"][0] for a in answers) < min(a["span"][1] for a in answers)
 
     run(tmp_path, body)
 
@@ -302,7 +302,7 @@ def test_shutdown_is_sigterm_then_sigkill_after_the_grace(tmp_path: Path) -> Non
                 assert "SIGTERM received\n" in sink.events
                 assert elapsed < 0.5, elapsed
             else:
-                assert 0.5 <= elapsed < 3.0, elapsed
+                assert 0.5 <= elapsed < 30.0, elapsed  # the grace, then SIGKILL (30 s: a hang)
             assert env.state is EnvState.DEAD
 
     run(tmp_path, body)
