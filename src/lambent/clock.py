@@ -65,3 +65,11 @@ class ManualClock:
             _, _, fut = heapq.heappop(self._sleepers)
             if not fut.done():
                 fut.set_result(None)
+
+
+def iso_ms(epoch: float) -> str:
+    """An epoch time as AWS writes it in logs: UTC, milliseconds, `Z`
+    (2024-01-02T03:04:05.678Z)."""
+    whole = int(epoch)
+    millis = int((epoch - whole) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{millis:03d}Z"

@@ -113,3 +113,38 @@ def test_fingerprint_ignores_volatile_fields() -> None:
     b = dict(a, RevisionId="other", LastModified="later", State="Pending")
     assert config.fingerprint(a) == config.fingerprint(b)
     assert config.fingerprint(a) != config.fingerprint(dict(a, MemorySize=256))
+
+
+def test_json_logging_config_defaults_its_levels_to_info() -> None:
+    cfg = _base(Handler="h.h", LoggingConfig={"LogFormat": "JSON", "LogGroup": "/custom/g"})
+    assert cfg["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "LogGroup": "/custom/g",
+        "ApplicationLogLevel": "INFO",
+        "SystemLogLevel": "INFO",
+    }
+
+
+@pytest.mark.parametrize("key", ["ApplicationLogLevel", "SystemLogLevel"])
+def test_a_log_level_needs_the_json_format(key: str) -> None:
+    with pytest.raises(InvalidParameterValue) as err:
+        _base(Handler="h.h", LoggingConfig={"LogFormat": "Text", key: "DEBUG"})
+    assert err.value.message == config.LOG_LEVEL_NEEDS_JSON
+    with pytest.raises(InvalidParameterValue):
+        _base(Handler="h.h", LoggingConfig={key: "DEBUG"})  # Text is the default format
+
+
+def test_update_back_to_text_drops_the_levels_and_keeps_the_group() -> None:
+    cfg = _base(
+        Handler="h.h",
+        LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN", "LogGroup": "/g"},
+    )
+    config.apply_update(cfg, {"LoggingConfig": {"LogFormat": "Text"}}, "us-east-1")
+    assert cfg["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": "/g"}
+    with pytest.raises(InvalidParameterValue):
+        config.apply_update(cfg, {"LoggingConfig": {"SystemLogLevel": "WARN"}}, "us-east-1")
+    config.apply_update(
+        cfg, {"LoggingConfig": {"LogFormat": "JSON", "SystemLogLevel": "WARN"}}, "us-east-1"
+    )
+    assert cfg["LoggingConfig"]["SystemLogLevel"] == "WARN"
+    assert cfg["LoggingConfig"]["ApplicationLogLevel"] == "INFO"

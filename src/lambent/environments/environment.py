@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from lambent.clock import Clock
-from lambent.environments import platform_lines as lines
 from lambent.environments.incarnation import Incarnation, spawn
 from lambent.environments.invocation import (
     InvocationRequest,
@@ -24,9 +23,12 @@ from lambent.environments.invocation import (
     error_payload,
 )
 from lambent.environments.lifecycle import EnvEvent, EnvState, transition
+from lambent.environments.log_levels import application_filter
+from lambent.environments.platform_log import PlatformLog
 from lambent.environments.run import InvocationRun, exit_error_type
 from lambent.functions.model import FunctionVersion
 from lambent.logs.sink import LogEvent, LogSink
+from lambent.oplog import event
 from lambent.runtime_api.server import Kind
 from lambent.sandbox.interface import EnvironmentSpec, Template
 
@@ -97,6 +99,10 @@ class Environment:
         self.returning = False
         # Provisioned concurrency: made ahead of time, served first, never reaped.
         self.provisioned = False
+        # Lambda's own lines (Text or JSON records), and the ApplicationLogLevel filter
+        # Lambda applies to the function's output in the JSON format.
+        self.platform = PlatformLog(version, config.region, env_id, clock, self.log_lines)
+        self._app_filter = application_filter(version.log_format, version.application_log_level)
 
     # -- state -----------------------------------------------------------------------------
     def event(self, event: EnvEvent) -> None:
@@ -122,6 +128,21 @@ class Environment:
         if self.collector is not None:
             self.collector.add(text)
 
+    def app_lines(self, text: list[str]) -> None:
+        """The function's own output, less what its ApplicationLogLevel filters out."""
+        if self._app_filter is not None:
+            text = self._app_filter(text)
+            if not text:
+                return
+        self.log_lines(text)
+
+    @property
+    def init_type(self) -> str:
+        """AWS_LAMBDA_INITIALIZATION_TYPE of this environment."""
+        if self.provisioned:
+            return "provisioned-concurrency"
+        return "snap-start" if self.version.snapstart else "on-demand"
+
     def _flush_batch(self) -> None:
         batch, self._batch = self._batch, None
         if batch:
@@ -138,16 +159,16 @@ class Environment:
         result = await self.spawn_and_init(budget, phase="init")
         if result.ok:
             self._pending_init_ms = result.duration_ms
+            self.platform.init_done(result.duration_ms, phase="init", init_type=self.init_type)
             if self.state is EnvState.STARTING:
                 self.event(EnvEvent.INIT_OK)
             return True
-        status = "timeout" if result.timed_out else "error"
-        self.log_lines(
-            [
-                lines.init_report(
-                    result.duration_ms, phase="init", status=status, error_type=result.error_type
-                )
-            ]
+        self.platform.init_failed(
+            result.duration_ms,
+            phase="init",
+            status="timeout" if result.timed_out else "error",
+            error_type=result.error_type,
+            init_type=self.init_type,
         )
         await self.reset()
         if self.state is EnvState.STARTING:
@@ -157,11 +178,21 @@ class Environment:
     async def spawn_and_init(self, budget_s: float, *, phase: str) -> _InitResult:
         began = self.clock.monotonic()
         if phase == "init":
-            self.log_lines([lines.init_start(self.version.runtime, self._config.region)])
+            self.platform.init_start(self.init_type)
         try:
             inc = await self._spawn()
         except Exception as exc:
-            log.exception("spawning environment %s failed", self.env_id)
+            event(
+                log,
+                logging.ERROR,
+                "sandbox.spawn_failed",
+                "spawning environment %s of %s failed",
+                self.env_id,
+                self.version.qualified_arn,
+                exc_info=True,
+                function=self.version.qualified_arn,
+                environment=self.env_id,
+            )
             return _InitResult(
                 False,
                 0.0,
@@ -191,7 +222,7 @@ class Environment:
             ephemeral_mb=self.version.ephemeral_mb,
             env=self._variables,
         )
-        inc = await spawn(self._template, spec, on_idle=self._parked, on_lines=self.log_lines)
+        inc = await spawn(self._template, spec, on_idle=self._parked, on_lines=self.app_lines)
         self._inc = inc
         inc.watcher = asyncio.get_running_loop().create_task(self._watch(inc))
         return inc
@@ -207,6 +238,18 @@ class Environment:
         if self._inc is inc and between:
             # Died between invocations: reset, and let the pool know. (During init or an
             # invocation, whoever awaits the Runtime API handles the death.)
+            event(
+                log,
+                logging.WARNING,
+                "environment.crashed",
+                "environment %s of %s exited between invocations (%s)",
+                self.env_id,
+                self.version.qualified_arn,
+                status.describe(),
+                function=self.version.qualified_arn,
+                environment=self.env_id,
+                detail=status.describe(),
+            )
             await self.reset()
             self.event(EnvEvent.CRASH)
             self._on_crash(self)

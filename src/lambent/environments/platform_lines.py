@@ -14,9 +14,13 @@ import datetime as dt
 import math
 
 
+def runtime_version(runtime: str, region: str) -> tuple[str, str]:
+    """The runtime version label and ARN that INIT_START (and platform.initStart) name."""
+    return _runtime_label(runtime), f"arn:aws:lambda:{region}::runtime:lambent-{runtime}"
+
+
 def init_start(runtime: str, region: str) -> str:
-    label = _runtime_label(runtime)
-    arn = f"arn:aws:lambda:{region}::runtime:lambent-{runtime}"
+    label, arn = runtime_version(runtime, region)
     return f"INIT_START Runtime Version: {label}\tRuntime Version ARN: {arn}\n"
 
 

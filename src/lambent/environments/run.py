@@ -12,10 +12,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lambent.environments import platform_lines as lines
 from lambent.environments.incarnation import Incarnation, body_error_type
 from lambent.environments.invocation import InvocationRequest, InvocationResult, error_payload
 from lambent.environments.lifecycle import EnvEvent
+from lambent.environments.platform_lines import billed_ms
 from lambent.runtime_api.server import Invocation, Kind, Outcome
 
 if TYPE_CHECKING:
@@ -50,31 +50,34 @@ class InvocationRun:
         self.timeout_s = float(env.version.timeout_s)
         self.began = env.clock.monotonic()
 
-    def _log(self, text: str) -> None:
-        self.env.log_lines([text])
-
     def _elapsed_ms(self, since: float) -> float:
         return (self.env.clock.monotonic() - since) * 1000.0
 
     async def suppressed_init(self) -> InvocationResult | None:
         """Init again inside the invoke phase (after a reset); a result means it failed."""
-        req = self.req
-        result = await self.env.spawn_and_init(self.timeout_s, phase="invoke")
+        req, env = self.req, self.env
+        result = await env.spawn_and_init(self.timeout_s, phase="invoke")
         if result.ok:
+            env.platform.init_done(result.duration_ms, phase="invoke", init_type=env.init_type)
             return None
         duration = self._elapsed_ms(self.began)
         status = "timeout" if result.timed_out else "error"
-        self._log(
-            lines.init_report(duration, phase="invoke", status=status, error_type=result.error_type)
+        env.platform.init_failed(
+            duration,
+            phase="invoke",
+            status=status,
+            error_type=result.error_type,
+            init_type=env.init_type,
+            request_id=req.request_id,
         )
         if result.timed_out:
             payload = timeout_payload(req.request_id, self.timeout_s)
             error_type = "Sandbox.Timedout"
         else:
             payload, error_type = result.body, result.error_type or "Runtime.Unknown"
-        self._log(lines.start(req.request_id, self.env.version.version))
+        env.platform.start(req.request_id)
         if result.timed_out:
-            self._log(lines.timed_out(req.request_id, self.timeout_s, self.env.clock.time()))
+            env.platform.timed_out(req.request_id, self.timeout_s)
         return await self.finish(
             Timing(duration, None, None), payload, error_type, status=status, reset=True
         )
@@ -83,7 +86,7 @@ class InvocationRun:
         self, inc: Incarnation, init_ms: float | None, restore_ms: float | None
     ) -> InvocationResult:
         req, clock = self.req, self.env.clock
-        self._log(lines.start(req.request_id, self.env.version.version))
+        self.env.platform.start(req.request_id)
         self.env.unfreeze(inc)
         remaining = self.timeout_s - (clock.monotonic() - self.began)
         inv = Invocation(
@@ -104,7 +107,7 @@ class InvocationRun:
             timer.cancel()
         if outcome.kind is Kind.TIMED_OUT:
             inc.output.drain()
-            self._log(lines.timed_out(req.request_id, self.timeout_s, clock.time()))
+            self.env.platform.timed_out(req.request_id, self.timeout_s)
             return await self.finish(
                 Timing(self._elapsed_ms(self.began), init_ms, restore_ms),
                 timeout_payload(req.request_id, self.timeout_s),
@@ -134,7 +137,7 @@ class InvocationRun:
         error_type = exit_error_type(inc)
         detail = status.describe()
         rid = self.req.request_id
-        self._log(lines.exited(rid, detail, error_type))
+        self.env.platform.exited(rid, detail, error_type)
         payload = error_payload(
             error_type, f"RequestId: {rid} Error: Runtime exited with error: {detail}"
         )
@@ -150,20 +153,23 @@ class InvocationRun:
         reset: bool = False,
     ) -> InvocationResult:
         env, rid = self.env, self.req.request_id
-        self._log(lines.end(rid))
+        env.platform.end(
+            rid,
+            status=status,
+            error_type=error_type if status else None,
+            duration_ms=timing.duration_ms,
+            produced_bytes=len(payload) if status is None else 0,
+        )
         extra = timing.init_ms if timing.init_ms is not None else 0.0
-        self._log(
-            lines.report(
-                rid,
-                duration_ms=timing.duration_ms,
-                billed=lines.billed_ms(timing.duration_ms + extra),
-                memory_mb=env.version.memory_mb,
-                max_used_mb=env.max_memory_mb(),
-                init_ms=timing.init_ms,
-                restore_ms=timing.restore_ms,
-                status=status,
-                error_type=error_type if status else None,
-            )
+        env.platform.report(
+            rid,
+            duration_ms=timing.duration_ms,
+            billed_ms=billed_ms(timing.duration_ms + extra),
+            max_used_mb=env.max_memory_mb(),
+            init_ms=timing.init_ms,
+            restore_ms=timing.restore_ms,
+            status=status,
+            error_type=error_type,
         )
         tail = env.collector.tail() if env.collector else None
         if reset:

@@ -310,6 +310,7 @@ def build_version(account: str, name: str, fn: Doc, doc: Doc) -> FunctionVersion
         log_group=str(logging.get("LogGroup") or f"/aws/lambda/{name}"),
         log_format=str(logging.get("LogFormat") or "Text"),
         application_log_level=logging.get("ApplicationLogLevel"),
+        system_log_level=logging.get("SystemLogLevel"),
         config=public_config(cfg),
     )
 

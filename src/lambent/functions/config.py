@@ -190,8 +190,13 @@ def apply_update(cfg: dict[str, Any], params: dict[str, Any], region: str) -> No
     if "SnapStart" in params:
         cfg["SnapStart"] = snapstart_response(params["SnapStart"], published=False)
     if "LoggingConfig" in params:
-        merged = {**cfg.get("LoggingConfig", {}), **params["LoggingConfig"]}
-        cfg["LoggingConfig"] = logging_config(merged, str(cfg["FunctionName"]))
+        given = params["LoggingConfig"]
+        stored = dict(cfg.get("LoggingConfig", {}))
+        if given.get("LogFormat", stored.get("LogFormat")) != "JSON":
+            # Back to Text: the stored levels go (they only exist in the JSON format).
+            stored.pop("ApplicationLogLevel", None)
+            stored.pop("SystemLogLevel", None)
+        cfg["LoggingConfig"] = logging_config({**stored, **given}, str(cfg["FunctionName"]))
     for key in ("Environment", "KMSKeyArn", "DeadLetterConfig", "VpcConfig", "FileSystemConfigs"):
         if key in params:
             cfg.pop(key, None)
@@ -204,8 +209,19 @@ def snapstart_response(snapstart: dict[str, Any] | None, *, published: bool) -> 
     return {"ApplyOn": apply_on, "OptimizationStatus": "On" if on else "Off"}
 
 
+LOG_LEVEL_NEEDS_JSON = (
+    'LogLevel is not supported when LogFormat is set to "Text". Remove LogLevel from your '
+    'request or change the LogFormat to "Json" and try again.'
+)
+
+
 def logging_config(given: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """LoggingConfig as AWS answers it: levels (INFO by default) only in the JSON format,
+    where asking for a level with the Text format is refused."""
     given = dict(given or {})
+    has_level = "ApplicationLogLevel" in given or "SystemLogLevel" in given
+    if has_level and given.get("LogFormat", "Text") != "JSON":
+        raise InvalidParameterValue(LOG_LEVEL_NEEDS_JSON)
     out: dict[str, Any] = {
         "LogFormat": given.get("LogFormat", "Text"),
         "LogGroup": given.get("LogGroup", f"/aws/lambda/{name}"),

@@ -46,6 +46,7 @@ class FunctionVersion:
     log_group: str = ""
     log_format: str = "Text"
     application_log_level: str | None = None  # LoggingConfig.ApplicationLogLevel (JSON format)
+    system_log_level: str | None = None  # LoggingConfig.SystemLogLevel (JSON format)
     config: Mapping[str, Any] = field(default_factory=dict)  # the full FunctionConfiguration
 
     @property
