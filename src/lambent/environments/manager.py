@@ -24,8 +24,14 @@ from lambent.environments.pool import VersionPool
 from lambent.functions.model import LATEST, FunctionVersion
 from lambent.logs.sink import LogSink
 from lambent.runtimes import environment as runtime_env
-from lambent.runtimes.registry import guest_dir, launch_for
-from lambent.sandbox.interface import Sandbox, Template, TemplateSpec
+from lambent.runtimes.registry import (
+    RUNTIME_DIR,
+    guest_dir,
+    launch_for,
+    node_sdk_dir,
+    with_function_options,
+)
+from lambent.sandbox.interface import RuntimeLaunch, Sandbox, Template, TemplateSpec
 from lambent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -177,7 +183,7 @@ class EnvironmentManager:
         return await self._sandbox.template(spec)
 
     def template_spec(self, version: FunctionVersion) -> TemplateSpec:
-        launch = launch_for(version.runtime)
+        launch = with_function_options(launch_for(version.runtime), version.environment)
         sdk = self._settings.environments.python_sdk_dir
         if launch.kind == "python" and sdk is not None:
             # Lambda's Python runtimes ship boto3; ours come from the SDK directory.
@@ -197,6 +203,8 @@ class EnvironmentManager:
         )
         if launch.kind == "python" and sdk is not None:
             base["PYTHONPATH"] = f"{base.get('PYTHONPATH', '')}:{sdk}".lstrip(":")
+        if launch.kind == "node":
+            launch = _with_node_sdk(launch, base)
         return TemplateSpec(
             key=version.key,
             account_id=version.account_id,
@@ -323,3 +331,14 @@ class EnvironmentManager:
             await template.close()
         self._templates.made.clear()
         await self._sandbox.close()
+
+
+def _with_node_sdk(launch: RuntimeLaunch, base: dict[str, str]) -> RuntimeLaunch:
+    """Lambda's Node runtimes ship the AWS SDK for JavaScript v3 in
+    /var/runtime/node_modules (on NODE_PATH); ours comes from the runtime's image."""
+    sdk = node_sdk_dir(launch.name)
+    if not sdk.is_dir():
+        return launch
+    if "NODE_PATH" in base:
+        base["NODE_PATH"] = base["NODE_PATH"].replace(f"{RUNTIME_DIR}/node_modules", str(sdk))
+    return dataclasses.replace(launch, host_paths=(*launch.host_paths, str(sdk)))

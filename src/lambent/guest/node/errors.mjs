@@ -12,6 +12,7 @@ export const ImportModuleError = errorClass("ImportModuleError");
 export const HandlerNotFound = errorClass("HandlerNotFound");
 export const MalformedHandlerName = errorClass("MalformedHandlerName");
 export const UserCodeSyntaxError = errorClass("UserCodeSyntaxError");
+export const CallbackHandlerDeprecated = errorClass("CallbackHandlerDeprecated");
 export class UnhandledPromiseRejection extends errorClass("UnhandledPromiseRejection") {
   constructor(reason, promise) {
     super(reason);

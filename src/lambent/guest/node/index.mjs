@@ -1,9 +1,10 @@
-// Lambent's Node.js runtime (nodejs20.x, nodejs22.x), started as
-//   node --expose-gc --max-http-header-size=81920 /var/runtime/node/index.mjs
-// with _HANDLER, LAMBDA_TASK_ROOT and AWS_LAMBDA_RUNTIME_API set.
+// Lambent's Node.js runtime (nodejs20.x, nodejs22.x, nodejs24.x), started as
+//   node --expose-gc --max-http-header-size=81920 [AWS's flags per major] /var/runtime/node/index.mjs
+// with _HANDLER, LAMBDA_TASK_ROOT and AWS_LAMBDA_RUNTIME_API set, each on its own Node major.
 //
-// It behaves as the runtime interface client of AWS's nodejs20.x/22.x runtimes does:
-// handlers may be async or use callbacks (and the legacy context.succeed/fail/done);
+// It behaves as the runtime interface client of AWS's nodejs runtimes does:
+// handlers may be async or use callbacks (and the legacy context.succeed/fail/done; Node 24
+// refuses callback handlers at init, as AWS's nodejs24.x does);
 // a callback's result waits for the event loop to drain unless
 // context.callbackWaitsForEmptyEventLoop is false; handler files load as CommonJS or ES
 // modules by extension and package.json "type"; console output uses AWS's log format;
@@ -11,12 +12,13 @@
 // Response streaming handlers are answered buffered (the whole stream as one response).
 //
 // This file is the invoke loop and the callback semantics; errors.mjs, logging.mjs,
-// rapid.mjs (the Runtime API client) and loader.mjs (finding the handler) hold the rest.
+// rapid.mjs (the Runtime API client), loader.mjs (finding the handler) and node_path.mjs
+// (ES module imports searched in NODE_PATH, as AWS's runtimes do) hold the rest.
 
 import { Writable } from "node:stream";
 
 import { UnhandledPromiseRejection } from "./errors.mjs";
-import { STREAMING, installGlobals, loadHandler } from "./loader.mjs";
+import { STREAMING, installGlobals, loadHandler, searchNodePathForImports } from "./loader.mjs";
 import { REQUEST_ID, patchConsole } from "./logging.mjs";
 import { RuntimeApi, serialize } from "./rapid.mjs";
 
@@ -226,6 +228,7 @@ async function main() {
   });
   process.on("beforeExit", () => globalThis[BEFORE_EXIT]());
   installGlobals();
+  searchNodePathForImports(true);
   const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();
   const handlerName = process.env._HANDLER || process.argv[2] || "";
   try {

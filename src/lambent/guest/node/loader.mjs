@@ -6,11 +6,13 @@ import fs from "node:fs";
 import path from "node:path";
 
 import {
+  CallbackHandlerDeprecated,
   HandlerNotFound,
   ImportModuleError,
   MalformedHandlerName,
   UserCodeSyntaxError,
 } from "./errors.mjs";
+import { installNodePathResolution, searchInThread } from "./node_path.mjs";
 
 export const STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
 const RUNTIME_DIR =
@@ -35,7 +37,22 @@ function hasTypeModule(folder) {
 }
 
 const tryRequire = (file) => (fs.existsSync(file) ? require(file) : undefined);
-const tryImport = async (file) => (fs.existsSync(file) ? await import(file) : undefined);
+
+// Where hooks run in this thread (Node 22+) the NODE_PATH search is installed at start, so
+// it also serves a CommonJS handler's import(); on Node 20 its loader thread costs ~45 ms of
+// CPU, so it is started only when the handler itself is an ES module.
+let nodePathSearch = false;
+export function searchNodePathForImports(onlyIfCheap) {
+  if (nodePathSearch || (onlyIfCheap && !searchInThread())) return;
+  nodePathSearch = true;
+  installNodePathResolution();
+}
+
+const tryImport = async (file) => {
+  if (!fs.existsSync(file)) return undefined;
+  searchNodePathForImports(false);
+  return await import(file);
+};
 
 async function loadModule(appRoot, moduleRoot, moduleName) {
   const base = path.resolve(appRoot, moduleRoot, moduleName);
@@ -76,7 +93,23 @@ export async function loadHandler(appRoot, fullHandler) {
   const handler = handlerPath.split(".").reduce((obj, key) => obj && obj[key], app);
   if (!handler) throw new HandlerNotFound(`${fullHandler} is undefined or not exported`);
   if (typeof handler !== "function") throw new HandlerNotFound(`${fullHandler} is not a function`);
+  refuseCallbackHandler(handler);
   return handler;
+}
+
+// Node.js 24 runtimes take only async (or streaming) handlers: one that declares the
+// callback parameter fails init, with AWS's type and message.
+const CALLBACKS_REMOVED_IN = 24;
+const CALLBACK_REMOVED =
+  "ERROR: AWS Lambda has removed support for callback-based function handlers starting with Node.js 24. " +
+  "You need to modify this function to use a supported handler signature to use Node.js 24 or later. " +
+  "For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.";
+
+function refuseCallbackHandler(handler) {
+  const major = Number(process.versions.node.split(".")[0]);
+  if (major >= CALLBACKS_REMOVED_IN && handler.length >= 3 && !handler[STREAMING]) {
+    throw new CallbackHandlerDeprecated(CALLBACK_REMOVED);
+  }
 }
 
 export function installGlobals() {

@@ -254,7 +254,10 @@ class NamespaceTemplate:
         if control is None or control.closed or self._closing:
             raise TemplateFailed("the template process is closed")
         started = time.perf_counter()
-        run = (self._variables(env), list(self.spec.launch.argv))
+        run = (
+            self._variables(env),
+            [rootfs.rewrite(a, self._moved) for a in self.spec.launch.argv],
+        )
         forked = self._take_standby(env)
         if forked is not None:
             try:
