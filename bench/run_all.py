@@ -17,6 +17,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("sandbox_coldstart", ["--n", "100"]),
     ("sandbox_rate", []),
     ("sandbox_density", []),
+    ("template_start", []),
     ("python_bootstrap", []),
 ]
 

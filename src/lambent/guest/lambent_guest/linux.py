@@ -67,6 +67,7 @@ _NR_FSOPEN = 430
 _NR_FSCONFIG = 431
 _NR_FSMOUNT = 432
 _NR_PIDFD_OPEN = 434
+_NR_MOUNT_SETATTR = 442
 
 
 class _Libc:
@@ -193,6 +194,68 @@ def fsmount_device(fstype: str, source: str, options: dict[str, str], attrs: int
             ctypes.c_uint(attrs),
         )
         return _check(rc, "fsmount")
+    finally:
+        os.close(fs)
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [
+        ("attr_set", ctypes.c_uint64),
+        ("attr_clr", ctypes.c_uint64),
+        ("propagation", ctypes.c_uint64),
+        ("userns_fd", ctypes.c_uint64),
+    ]
+
+
+def mount_setattr(fd: int, attrs: int) -> None:
+    """Set mount attributes (MOUNT_ATTR_*) on the mount `fd` refers to, detached or not."""
+    attr = _MountAttr(attrs, 0, 0, 0)
+    rc = libc().lib.syscall(
+        ctypes.c_long(_NR_MOUNT_SETATTR),
+        ctypes.c_int(fd),
+        b"",
+        ctypes.c_uint(AT_EMPTY_PATH),
+        ctypes.byref(attr),
+        ctypes.c_size_t(ctypes.sizeof(attr)),
+    )
+    _check(rc, "mount_setattr")
+
+
+def fsmount_overlay(lowers: list[str], attrs: int) -> int:
+    """A detached read-only overlayfs of `lowers` (top first). Each layer is passed on its
+    own ("lowerdir+", Linux 6.5+): one fsconfig string holds at most 256 bytes."""
+    lc = libc().lib
+    fs = _check(
+        lc.syscall(ctypes.c_long(_NR_FSOPEN), b"overlay", ctypes.c_uint(FSOPEN_CLOEXEC)),
+        "fsopen overlay",
+    )
+    try:
+        for lower in lowers:
+            rc = lc.syscall(
+                ctypes.c_long(_NR_FSCONFIG),
+                ctypes.c_int(fs),
+                ctypes.c_uint(FSCONFIG_SET_STRING),
+                b"lowerdir+",
+                _b(lower),
+                ctypes.c_int(0),
+            )
+            _check(rc, f"fsconfig lowerdir+ {lower}")
+        rc = lc.syscall(
+            ctypes.c_long(_NR_FSCONFIG),
+            ctypes.c_int(fs),
+            ctypes.c_uint(FSCONFIG_CMD_CREATE),
+            None,
+            None,
+            ctypes.c_int(0),
+        )
+        _check(rc, "fsconfig create")
+        rc = lc.syscall(
+            ctypes.c_long(_NR_FSMOUNT),
+            ctypes.c_int(fs),
+            ctypes.c_uint(FSMOUNT_CLOEXEC),
+            ctypes.c_uint(attrs),
+        )
+        return _check(rc, "fsmount overlay")
     finally:
         os.close(fs)
 

@@ -1,9 +1,10 @@
-"""Build a template's root filesystem from the host's plan, then pivot into it.
+"""Build a runtime's root filesystem from the host's plan, then pivot into it.
 
-Runs once per template, as root, in the zygote's own fresh mount namespace: a small tmpfs
+Runs once per runtime zygote, as root, in its own fresh mount namespace: a small tmpfs
 root, read-only bind mounts of the host paths the runtime needs, synthetic /etc files, a
-few device nodes, the code at /var/task, layers at /opt and the guest at /var/runtime. The
-host's root is then detached, so nothing else of the host is reachable by path.
+few device nodes and the guest at /var/runtime. The host's root is then detached, so
+nothing else of the host is reachable by path. Each version's template adds its code at
+/var/task and layers at /opt, in a copy of this namespace (version_template.launch).
 """
 
 from __future__ import annotations
@@ -42,17 +43,6 @@ def build(plan: dict[str, Any]) -> None:
     for source, target in plan["binds"]:
         _bind(source, root + target)
         linux.mount(None, root + target, None, RO_FLAGS)
-    overlay = plan.get("overlay")
-    if overlay:
-        target, lowers = overlay
-        os.makedirs(root + target, exist_ok=True)
-        linux.mount(
-            "overlay",
-            root + target,
-            "overlay",
-            linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV,
-            "lowerdir=" + ":".join(lowers),
-        )
     os.chdir(root)
     linux.pivot_root(".", ".")
     linux.umount(".", linux.MNT_DETACH)

@@ -1,107 +1,96 @@
-"""The template process of one function version: loads the runtime once, forks environments.
+"""The runtime's zygote: one process per runtime, forks the template of each function version.
 
-Started by the host as `<interpreter> -I -B -c <boot> <guest dir> <control fd>`. It then:
+Started by the host as `<interpreter> -I -B -c <boot> <guest dir> <control fd>`. It:
 
-1. builds the template's root filesystem and pivots into it (sandbox_root);
-2. for SnapStart, joins its own network slot and becomes uid 993 of its own user namespace,
-   mapped to one unprivileged host uid, before any user code runs;
-3. unshares a pid namespace and forks: the template proper is PID 1 of that namespace (so
-   it may reset `pid_ns_for_children` between forks), the launcher exits;
-4. imports the runtime's bootstrap (never the handler, unless SnapStart runs init here);
-5. serves `spawn` requests from the host, one fork each, and reports exits.
+1. builds the runtime's root filesystem (everything but a function's code and layers) and
+   pivots into it (sandbox_root);
+2. imports Lambent's guest package again from /var/runtime, so that no module it keeps
+   (and no environment forked from it) names a host path;
+3. loads once what every template needs: the runtime's bootstrap (Python runtimes; the
+   handler is never imported here), libc, the seccomp programs; then freezes the GC;
+4. serves `template` requests: each forks, as PID 1 of a new pid namespace, the version's
+   template, which mounts the version's code and layers (detached mounts the host made)
+   in a copy of the zygote's mount namespace (version_template.py).
 
-Single-threaded by design: fork copies only the calling thread.
+Why a zygote: a template used to be a fresh interpreter, ~65 ms of start-up, compiling the
+guest modules, importing the bootstrap and building the root's mounts. A fork of this
+process pays none of that (see "Templates" in docs/SANDBOX.md). The zygote itself never runs
+function code and holds no function's files. Single-threaded by design: fork copies only
+the calling thread.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import os
 import select
 import signal
 import socket
 import sys
-import time
 from typing import Any
 
-from . import linux, sandbox_child, sandbox_root, seccomp, wire
+from . import linux, sandbox_root, wire
 
+GUEST = "/var/runtime"
+PACKAGE = "lambent_guest"
 HOST_PROC_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 def main() -> None:
     control = socket.socket(fileno=int(sys.argv[2]))
     config, fds = wire.recv(control)
+    for fd in fds:
+        os.close(fd)
     if config is None:
         os._exit(1)
-    reaper = False
     try:
         linux.libc()
-        linux.last_capability()
         host_proc = os.open("/proc", HOST_PROC_FLAGS)
         sandbox_root.build(config["root"])
-        if config["userns"]:
-            host_proc = _enter_reaper(config, fds, host_proc)
-            reaper = True
-        linux.unshare(linux.CLONE_NEWPID)
-        pid = os.fork()
-        if pid == 0:
-            # PID 1 of the new pid ns now exists, so its ns file can be opened; the host's
-            # /proc is dropped before anything else runs.
-            pidns_fd = os.open("self/ns/pid", os.O_RDONLY | os.O_CLOEXEC, dir_fd=host_proc)
-            os.close(host_proc)
+        fresh = _import_from_runtime_dir()
+        zygote = fresh.RuntimeZygote(control, config, host_proc)
     except BaseException as err:
         wire.send(control, {"op": "failed", "error": f"{type(err).__name__}: {err}"})
         os._exit(1)
-    if pid:
-        if reaper:
-            control.close()
-            _reap_until_empty()
-        os._exit(0)
-    Template(control, config, pidns_fd).serve()
+    zygote.serve()
 
 
-def _enter_reaper(config: dict[str, Any], fds: list[int], host_proc: int) -> int:
-    """SnapStart: become PID 1 ("the reaper") of a pid ns holding only this template's
-    processes, mount that ns's /proc (a user namespace may only mount proc where a proc is
-    already fully visible, and the host's must not be), then drop into the template's user
-    namespace. Returns the new /proc. The launcher itself exits."""
-    linux.setns(fds[0], linux.CLONE_NEWNET)
-    os.close(fds[0])
-    linux.unshare(linux.CLONE_NEWPID)
-    if os.fork():
-        os._exit(0)
-    os.close(host_proc)
-    linux.mount("proc", "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
-    proc = os.open("/proc", HOST_PROC_FLAGS)
-    sandbox_child.enter_user_namespace(proc, config["uid"], config["gid"])
-    return proc
+def _import_from_runtime_dir() -> Any:
+    """This package came from the host's checkout (the boot line's path); after the pivot
+    it is at /var/runtime. Forget every module loaded from the host and load them again
+    from there, so tracebacks and `__file__` inside environments show /var/runtime."""
+    host_guest = sys.argv[1]
+    for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
+        del sys.modules[name]
+    sys.path[:] = [GUEST, *(p for p in sys.path if p and p != host_guest and os.path.isdir(p))]
+    importlib.invalidate_caches()
+    return importlib.import_module(f"{PACKAGE}.zygote")
 
 
-def _reap_until_empty() -> None:
-    _quiet_stdio()
-    while True:
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
-        except InterruptedError:
-            continue
+class RuntimeZygote:
+    """Forks one template per request and reaps them when they exit."""
 
+    def __init__(self, control: socket.socket, config: dict[str, Any], host_proc: int) -> None:
+        from . import seccomp, version_template
 
-class Template:
-    """PID 1 of the template's pid namespace: forks environments and reaps them."""
-
-    def __init__(self, control: socket.socket, config: dict[str, Any], pidns_fd: int) -> None:
         self.control = control
-        self.config = config
-        self.pidns_fd = pidns_fd
-        self.children: dict[int, str] = {}
-        self.closing = False
-        self.runtime: Any = None
-        self.restored = False
-        self.program = seccomp.environment_program()
+        self.kind = str(config["kind"])
+        self.host_proc = host_proc
+        self._launch = version_template.launch
+        self._quiet = version_template.quiet_stdio
+        if self.kind == "python":
+            from . import bootstrap  # type: ignore[attr-defined,unused-ignore]  # noqa: F401
+        linux.last_capability()
+        # Compiled once; every template and environment installs the same bytes.
+        self.programs = {
+            "environment": seccomp.environment_program(),
+            "template": seccomp.template_program(),
+        }
+        # Our own pid ns: each fork goes into a new one, then we come back (setns).
+        self.pidns_fd = os.open("self/ns/pid", os.O_RDONLY | os.O_CLOEXEC, dir_fd=host_proc)
+        self.children = 0
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_w, False)
         os.set_blocking(self.wake_r, False)
@@ -109,18 +98,12 @@ class Template:
         signal.set_wakeup_fd(self.wake_w)
 
     def serve(self) -> None:
-        ready: dict[str, Any] = {"op": "ready"}
-        try:
-            self._load_runtime(ready)
-        except BaseException as err:
-            wire.send(self.control, {"op": "failed", "error": f"{type(err).__name__}: {err}"})
-            os._exit(1)
         sys.stdout.flush()
         sys.stderr.flush()
-        _quiet_stdio()
-        wire.send(self.control, ready)
+        self._quiet()
+        wire.send(self.control, {"op": "ready"})
         gc.collect()
-        gc.freeze()  # keep the GC from dirtying shared pages in every child
+        gc.freeze()  # templates and environments share these pages; the GC must not dirty them
         while True:
             control = self.control.fileno()
             readable, _, _ = select.select([control, self.wake_r], [], [])
@@ -128,113 +111,68 @@ class Template:
                 _drain(self.wake_r)
                 self._reap()
             if control in readable:
-                self._handle_control()
-            if self.closing and not self.children:
-                os._exit(0)
+                self._handle()
 
-    def _load_runtime(self, ready: dict[str, Any]) -> None:
-        """Import the bootstrap from /var/runtime (never from the host path we came from,
-        never from /var/task or /opt); SnapStart also runs init here."""
-        guest = "/var/runtime"
-        host_guest = sys.argv[1]
-        sys.path[:] = [guest, *(p for p in sys.path if p and p != host_guest and os.path.isdir(p))]
-        package = sys.modules[__package__ or "lambent_guest"]
-        package.__path__ = [f"{guest}/lambent_guest"]
-        if self.config["kind"] != "python":
-            return
-        os.environ.clear()
-        os.environ.update(self.config["env"])
-        from . import bootstrap  # type: ignore[attr-defined,unused-ignore]
-
-        self.runtime = bootstrap.PythonRuntime(os.environ)
-        if not self.config["snapstart"]:
-            return
-        seccomp.template_program().install()
-        ready["snapstart"] = self._snapstart_init()
-        self.restored = True
-
-    def _snapstart_init(self) -> dict[str, Any]:
-        """Run init here, once: every environment forked afterwards is a restore."""
-        os.chdir("/var/task")
-        sandbox_child.apply_pythonpath(dict(os.environ))  # unprivileged by now
-        started = time.perf_counter()
-        outcome = self.runtime.init()
-        report: dict[str, Any] = {
-            "ok": bool(getattr(outcome, "ok", outcome is None or outcome is True)),
-            "error_type": getattr(outcome, "error_type", None),
-            "error_message": getattr(outcome, "error_message", None),
-        }
-        if report["ok"]:
-            try:
-                import snapshot_restore_py  # type: ignore[import-not-found,unused-ignore]
-
-                run_before = snapshot_restore_py.run_before_snapshot
-                run_before()
-            except ImportError:
-                pass
-            except BaseException as err:
-                report.update(
-                    ok=False, error_type="Runtime.BeforeSnapshotError", error_message=str(err)
-                )
-        report["init_duration_ms"] = (time.perf_counter() - started) * 1000.0
-        return report
-
-    def _handle_control(self) -> None:
+    def _handle(self) -> None:
         message, fds = wire.recv(self.control)
-        if message is None:  # the host is gone: take every environment with us
-            for pid in self.children:
-                _kill(pid)
+        if message is None or message.get("op") == "close":
+            # The host is gone or done with us. Templates already forked live on: each
+            # has its own control socket to the host.
             os._exit(0)
-        if message["op"] == "spawn" and self.closing:
+        if message.get("op") != "template":
             for fd in fds:
                 os.close(fd)
-            wire.send(
-                self.control,
-                {"op": "spawn_failed", "id": message["id"], "error": "the template is closing"},
-            )
-        elif message["op"] == "spawn":
-            self._spawn(message, fds)
-        elif message["op"] == "close":
-            self.closing = True
-            for fd in fds:
-                os.close(fd)
-        else:
-            for fd in fds:
-                os.close(fd)
-
-    def _spawn(self, message: dict[str, Any], fds: list[int]) -> None:
-        env_id = str(message["id"])
+            return
+        named = dict(zip(message["fds"], fds, strict=True))
         try:
+            # The child is PID 1 of a new pid namespace: the template (or SnapStart's reaper).
             linux.unshare(linux.CLONE_NEWPID)
-            message["forked_at"] = time.perf_counter()
             pid = os.fork()
         except OSError as err:
-            # Back to our own pid ns for children, or every later unshare would fail.
             with contextlib.suppress(OSError):
                 linux.setns(self.pidns_fd, linux.CLONE_NEWPID)
-            for fd in fds:
-                os.close(fd)
-            wire.send(self.control, {"op": "spawn_failed", "id": env_id, "error": str(err)})
+            _fail(named, f"fork: {err}")
             return
         if pid == 0:
-            sandbox_child.become_environment(self, message, fds)
+            self._forget_zygote()
+            ctl = socket.socket(fileno=named.pop("control"))
+            self._launch(ctl, message["config"], named, self.host_proc, self.programs)
         linux.setns(self.pidns_fd, linux.CLONE_NEWPID)
         for fd in fds:
             os.close(fd)
-        self.children[pid] = env_id
-        wire.send(self.control, {"op": "spawned", "id": env_id})
+        self.children += 1
+
+    def _forget_zygote(self) -> None:
+        """What a template must not keep of the zygote: its control socket and wake-ups."""
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.close(self.wake_r)
+        os.close(self.wake_w)
+        os.close(self.pidns_fd)
+        self.control.close()
 
     def _reap(self) -> None:
-        while self.children:
+        """Templates are our children until they exit (after their last environment)."""
+        while True:
             try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
+                pid, _status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
                 return
             if pid == 0:
                 return
-            env_id = self.children.pop(pid, None)
-            if env_id is not None:
-                wire.send(self.control, {"op": "exited", "id": env_id, "status": status})
+            self.children -= 1
+
+
+def _fail(named: dict[str, int], error: str) -> None:
+    ctl = named.get("control")
+    if ctl is not None:
+        sock = socket.socket(fileno=ctl)
+        with contextlib.suppress(OSError):
+            wire.send(sock, {"op": "failed", "error": error})
+        named.pop("control")
+        sock.close()
+    for fd in named.values():
+        os.close(fd)
 
 
 def _drain(fd: int) -> None:
@@ -243,19 +181,6 @@ def _drain(fd: int) -> None:
             pass
     except BlockingIOError:
         pass
-
-
-def _kill(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-
-
-def _quiet_stdio() -> None:
-    """After startup the template itself prints nothing; its children get their own pipes."""
-    devnull = os.open("/dev/null", os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.close(devnull)
 
 
 if __name__ == "__main__":

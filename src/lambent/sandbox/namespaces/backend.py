@@ -14,6 +14,7 @@ from lambent.sandbox.namespaces.network import AddressPlan, Network, Slot
 from lambent.sandbox.namespaces.scratch import Scratch, ScratchPool
 from lambent.sandbox.namespaces.template import NamespaceTemplate
 from lambent.sandbox.namespaces.uids import UidPool
+from lambent.sandbox.namespaces.zygotes import Zygotes
 
 
 def _unstarted_network(config: NamespacesConfig) -> Network:
@@ -36,6 +37,7 @@ class NamespacesSandbox:
                 config.work / "tmp", config.scratch_ready, config.scratch_sizes
             )
         self._templates: list[NamespaceTemplate] = []
+        self.zygotes = Zygotes(self)
         self._started = False
         self._registration: Path | None = None
         self.network: Network = _unstarted_network(config)
@@ -121,6 +123,7 @@ class NamespacesSandbox:
         for template in self._templates:
             template.kill()
         self._templates.clear()
+        await self.zygotes.close()
         if not self._started:
             return
         await asyncio.to_thread(self._teardown)

@@ -1,10 +1,11 @@
-"""The plan of a template's root filesystem (the zygote executes it, see sandbox_root.py).
+"""The plan of a runtime's root filesystem (its zygote executes it, see sandbox_root.py).
 
 Only what runtimes need is visible, read-only: /usr and the merged-usr links (/bin, /lib,
 /lib64, /sbin), the runtime's own `host_paths` (a pyenv prefix), a synthetic /etc (no
 shadow, no host users, no host configuration beyond CA certificates, alternatives links and
-the dynamic linker cache), the code at /var/task, the layers merged at /opt (overlayfs,
-later layers win), Lambent's guest code at /var/runtime, and a handful of device nodes.
+the dynamic linker cache), Lambent's guest code at /var/runtime, and a handful of device
+nodes. A function's code (/var/task) and layers (/opt) are not part of it: each version's
+template mounts its own (see mounts.py), so one root serves every function of a runtime.
 """
 
 from __future__ import annotations
@@ -101,14 +102,7 @@ def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> di
     for path in ETC_BINDS:
         if os.path.exists(path):
             binds.append([path, path])
-    binds.append([str(spec.code_dir), "/var/task"])
     binds.append([str(spec.guest_dir), "/var/runtime"])
-    overlay: list[Any] | None = None
-    if len(spec.layer_dirs) == 1:
-        binds.append([str(spec.layer_dirs[0]), "/opt"])
-    elif spec.layer_dirs:
-        # overlayfs lists the top layer first; Lambda's later layers win.
-        overlay = ["/opt", [str(p) for p in reversed(spec.layer_dirs)]]
     if etc_resolv is None:
         try:
             etc_resolv = Path("/etc/resolv.conf").read_text()
@@ -129,5 +123,4 @@ def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> di
         "files": files,
         "devices": [[f"/dev/{name}", f"/dev/{name}"] for name in DEVICES],
         "binds": binds,
-        "overlay": overlay,
     }

@@ -1,4 +1,9 @@
-"""The host side of one template process (see lambent_guest/zygote.py for the other side)."""
+"""The host side of one version's template (lambent_guest/version_template.py is the other).
+
+A template is forked from its runtime's zygote (zygotes.py) with the version's code and
+layers mounted (mounts.py); it then forks the version's environments (spawner.py) and keeps
+`standby_per_template` of them isolated and parked, ready for a request.
+"""
 
 from __future__ import annotations
 
@@ -6,98 +11,23 @@ import asyncio
 import contextlib
 import os
 import socket
-import subprocess
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from lambent.guest.lambent_guest import wire
 from lambent.sandbox.interface import EnvironmentSpec, SnapStartReport, TemplateSpec
-from lambent.sandbox.namespaces import rootfs
+from lambent.sandbox.namespaces import mounts, rootfs
+from lambent.sandbox.namespaces.control import Control, OutputPipe
 from lambent.sandbox.namespaces.environment import RUNTIME_API_ADDRESS, NamespaceEnvironment
 from lambent.sandbox.namespaces.spawner import Forked, ForkRequest, Spawner, SpawnFailed
 
 if TYPE_CHECKING:
     from lambent.sandbox.namespaces.backend import NamespacesSandbox
-
-BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from lambent_guest.zygote import main; main()"
-OUTPUT_LIMIT = 1 << 20
-SEND_TIMEOUT_S = 2.0
+    from lambent.sandbox.namespaces.zygotes import RuntimeZygote
 
 
 class TemplateFailed(OSError):
     """The template process could not start (its output explains why)."""
-
-
-class _Control:
-    """The SEQPACKET socket to the template: requests out, replies and exits in."""
-
-    def __init__(self, sock: socket.socket, on_exit: Any, on_eof: Any) -> None:
-        self.sock = sock
-        self.sock.setblocking(False)
-        # The kernel stamps each message with the sender's pid, as the host sees it.
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-        self.template_pid: int | None = None
-        self.replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self.start: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._on_exit = on_exit
-        self._on_eof = on_eof
-        self.closed = False
-        asyncio.get_running_loop().add_reader(sock.fileno(), self._readable)
-
-    def _readable(self) -> None:
-        while True:
-            try:
-                message, fds, pid = wire.recv_with_pid(self.sock)
-            except BlockingIOError:
-                return
-            except OSError:
-                message, fds, pid = None, [], None
-            for fd in fds:
-                os.close(fd)
-            if message is None:
-                self.shutdown()
-                self._on_eof()
-                return
-            self._dispatch(message, pid)
-
-    def _dispatch(self, message: dict[str, Any], pid: int | None) -> None:
-        op = message.get("op")
-        if op in ("ready", "failed"):
-            if op == "ready":
-                self.template_pid = pid
-            if not self.start.done():
-                self.start.set_result(message)
-        elif op in ("spawned", "spawn_failed"):
-            future = self.replies.pop(str(message["id"]), None)
-            if future is not None and not future.done():
-                future.set_result(message)
-        elif op == "exited":
-            self._on_exit(str(message["id"]), int(message["status"]))
-
-    def send(self, message: dict[str, Any], fds: list[int] | None = None) -> None:
-        """Messages are small and the template reads them at once; a template that stopped
-        reading must not stall the server's event loop for more than a moment."""
-        self.sock.settimeout(SEND_TIMEOUT_S)
-        try:
-            wire.send(self.sock, message, fds)
-        finally:
-            self.sock.setblocking(False)
-
-    def shutdown(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        with contextlib.suppress(ValueError, OSError):
-            asyncio.get_running_loop().remove_reader(self.sock.fileno())
-        self.sock.close()
-        error: dict[str, Any] = {"op": "failed", "error": "the template process exited"}
-        if not self.start.done():
-            self.start.set_result(error)
-        for future in self.replies.values():
-            if not future.done():
-                future.set_result({"op": "spawn_failed", "error": "template exited"})
-        self.replies.clear()
 
 
 class NamespaceTemplate:
@@ -108,103 +38,113 @@ class NamespaceTemplate:
         self._userns = spec.snapstart
         self._uid: int | None = None
         self._exits: dict[str, asyncio.Future[int]] = {}
-        self._control: _Control | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._output = bytearray()
-        self._output_done: asyncio.Future[None] | None = None
+        self._control: Control | None = None
+        self._output: OutputPipe | None = None
         self._init_slot: Any = None
         self._standby: list[Forked] = []
         self._moved = rootfs.relocations(spec)  # host paths mounted elsewhere inside
         self._refill: asyncio.Task[None] | None = None
         self._closing = False
+        self.timings: dict[str, float] = {}
 
     # -- start -----------------------------------------------------------------------------
     async def start(self) -> None:
-        sandbox, spec = self._sandbox, self.spec
+        """Fork the template from the runtime's zygote, then its first standby, so the first
+        request finds both ready (a function is Active only once this is done)."""
+        began = time.perf_counter()
+        try:
+            config = await self._config()
+            for attempt in range(2):
+                zygote = await self._sandbox.zygotes.get(self.spec)
+                self.timings.setdefault("zygote", (time.perf_counter() - began) * 1000)
+                reply = await self._launch(zygote, config, began)
+                # A zygote that died with our request in its queue: once more, on a new one.
+                if reply["op"] == "ready" or attempt or not zygote.exited():
+                    break
+        except BaseException:
+            await self.close()
+            raise
+        await self._started(reply)
+        self.timings["ready"] = (time.perf_counter() - began) * 1000
+        await self._refill_standby(delay_s=0.0)
+        self.timings["standby"] = (time.perf_counter() - began) * 1000
+
+    async def _launch(
+        self, zygote: RuntimeZygote, config: dict[str, Any], began: float
+    ) -> dict[str, Any]:
+        """Send one template request; the template's first message (ready or failed)."""
+        if self._control is not None:  # a previous attempt's
+            self._control.shutdown()
+        if self._output is not None:
+            self._output.close()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
-        interpreter = spec.launch.interpreter if spec.launch.kind == "python" else None
-        argv = [
-            interpreter or sandbox.config.zygote_python,
-            "-I",
-            "-B",
-            "-c",
-            BOOT,
-            str(spec.guest_dir),
-            str(theirs.fileno()),
-        ]
+        self._output = OutputPipe(out_r)
+        self._control = control = Control(ours, self._on_exit, self._on_eof)
+        names: list[str] = ["control", "output"]
+        fds: list[int] = [theirs.detach(), out_w]
         try:
-            self._process = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=out_w,
-                pass_fds=(theirs.fileno(),),
-                env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
-                cwd="/",
-            )
-        finally:
-            theirs.close()
-            os.close(out_w)
-        loop = asyncio.get_running_loop()
-        self._output_done = loop.create_future()
-        os.set_blocking(out_r, False)
-        loop.add_reader(out_r, self._read_output, out_r)
-        self._control = _Control(ours, self._on_exit, self._on_eof)
-        config, fds = await self._config()
-        try:
-            self._control.send(config, fds)
+            if self._init_slot is not None:
+                names.append("netns")
+                fds.append(os.dup(self._init_slot.netns_fd))
+            for name, fd in mounts.version_mounts(self.spec).items():
+                names.append(name)
+                fds.append(fd)
+            config["sent_at"] = time.perf_counter()  # CLOCK_MONOTONIC: comparable inside
+            self.timings["sending"] = (time.perf_counter() - began) * 1000
+            zygote.launch({"op": "template", "fds": names, "config": config}, fds)
+        except OSError as err:
+            return {"op": "failed", "error": f"the runtime's zygote: {err}"}
         finally:
             for fd in fds:
                 os.close(fd)
         try:
-            reply = await asyncio.wait_for(
-                asyncio.shield(self._control.start), sandbox.config.template_timeout_s
+            return await asyncio.wait_for(
+                asyncio.shield(control.start), self._sandbox.config.template_timeout_s
             )
         except TimeoutError:
-            reply = {"op": "failed", "error": "the template did not start in time"}
-        await asyncio.to_thread(self._process.wait)
+            return {"op": "failed", "error": "the template did not start in time"}
+
+    async def _started(self, reply: dict[str, Any]) -> None:
+        assert self._output is not None
         if reply["op"] != "ready":
             await self.close()
-            detail = self._output.decode(errors="replace").strip()
+            detail = self._output.text()
             raise TemplateFailed(
-                f"template for {spec.function_name}: {reply.get('error')}"
+                f"template for {self.spec.function_name}: {reply.get('error')}"
                 + (f"\n{detail}" if detail else "")
             )
-        self._keep_standby()
+        sent = self.timings.get("sending", 0.0)
+        for step, ms in dict(reply.get("timings") or {}).items():
+            self.timings[f"guest_{step}"] = sent + float(ms)
         snap = reply.get("snapstart")
         if snap is not None:
             # The template printed its init output before "ready"; take all of it.
-            if self._output_done is not None:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(self._output_done), 2.0)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._output.done), 2.0)
             self.snapstart_report = SnapStartReport(
                 ok=bool(snap["ok"]),
                 init_duration_ms=float(snap["init_duration_ms"]),
                 error_type=snap.get("error_type"),
                 error_message=snap.get("error_message"),
-                output=bytes(self._output),
+                output=bytes(self._output.data),
             )
 
-    async def _config(self) -> tuple[dict[str, Any], list[int]]:
+    async def _config(self) -> dict[str, Any]:
         spec, sandbox = self.spec, self._sandbox
         config: dict[str, Any] = {
-            "op": "config",
             "kind": spec.launch.kind,
-            "root": rootfs.plan(spec, sandbox.staging_dir),
             "userns": self._userns,
             "snapstart": spec.snapstart,
             "env": {k: rootfs.rewrite(v, self._moved) for k, v in spec.base_env.items()},
         }
-        fds: list[int] = []
         if self._userns:
             self._uid = sandbox.uids.take()
             config.update(uid=self._uid, gid=self._uid)
             config["env"]["AWS_LAMBDA_INITIALIZATION_TYPE"] = "snap-start"
             # The template's own network during init: a slot of its own.
             self._init_slot = await sandbox.take_slot(spec.network == "egress")
-            fds.append(os.dup(self._init_slot.netns_fd))
-        return config, fds
+        return config
 
     def process_pid(self) -> int | None:
         """Host pid of the template process (PID 1 of its own pid namespace), if running."""
@@ -213,21 +153,14 @@ class NamespaceTemplate:
             return None
         return control.template_pid
 
-    def _read_output(self, fd: int) -> None:
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            data = b""
-        if not data:
-            asyncio.get_running_loop().remove_reader(fd)
-            os.close(fd)
-            if self._output_done is not None and not self._output_done.done():
-                self._output_done.set_result(None)
-            return
-        if len(self._output) < OUTPUT_LIMIT:
-            self._output += data[: OUTPUT_LIMIT - len(self._output)]
+    def memory_bytes(self) -> int:
+        """What keeping this template costs: the PSS of its process and of its standby
+        forks (a blocking read of /proc; call it off the event loop)."""
+        pids = [self.process_pid(), *self.standby_pids()]
+        return sum(_pss_bytes(pid) for pid in pids if pid is not None)
+
+    def standby_pids(self) -> list[int]:
+        return [f.pid for f in self._standby]
 
     def _exit_future(self, env_id: str) -> asyncio.Future[int]:
         future = self._exits.get(env_id)
@@ -247,6 +180,9 @@ class NamespaceTemplate:
             if not future.done():
                 future.set_result(9)  # raw wait status of SIGKILL
         self._exits.clear()
+        if self._closing and self._uid is not None:  # SnapStart: no environment uses it now
+            self._sandbox.uids.give_back(self._uid)
+            self._uid = None
 
     # -- spawn -----------------------------------------------------------------------------
     async def spawn(self, env: EnvironmentSpec) -> NamespaceEnvironment:
@@ -325,10 +261,13 @@ class NamespaceTemplate:
         if self._refill is None or self._refill.done():
             self._refill = asyncio.get_running_loop().create_task(self._refill_standby())
 
-    async def _refill_standby(self) -> None:
-        # Not right away: the environment just handed out is running its init now, and a
-        # fork plus its setup would compete with it for the CPU.
-        await asyncio.sleep(self._sandbox.config.standby_refill_delay_s)
+    async def _refill_standby(self, delay_s: float | None = None) -> None:
+        # Not right away after a spawn: the environment just handed out is running its init
+        # now, and a fork plus its setup would compete with it for the CPU.
+        if delay_s is None:
+            delay_s = self._sandbox.config.standby_refill_delay_s
+        if delay_s > 0:
+            await asyncio.sleep(delay_s)
         target = self._sandbox.config.standby_per_template
         while len(self._standby) < target and not self.closing():
             control = self._control
@@ -385,6 +324,19 @@ class NamespaceTemplate:
             forked.discard(self._sandbox)
         if self._control is not None:
             self._control.shutdown()
+        if self._output is not None:
+            self._output.close()
         if self._uid is not None:
             self._sandbox.uids.give_back(self._uid)
             self._uid = None
+
+
+def _pss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
