@@ -19,6 +19,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("sandbox_density", []),
     ("template_start", []),
     ("python_bootstrap", []),
+    ("node_init", []),
 ]
 
 

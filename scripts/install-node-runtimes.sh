@@ -40,6 +40,11 @@ for major in "${majors[@]}"; do
   fi
   if [[ -z $sdk_ready ]]; then
     npm_ci "$here/runtimes/node-sdk" "$staging/sdk"
+    # Node loads the SDK's CommonJS build (each package's "main", for import and require
+    # alike); the ES module build and the TypeScript declarations are for bundlers and
+    # editors, 38 of its 44 MB. AWS's runtimes leave them out too.
+    find "$staging/sdk/node_modules" -type d \( -name dist-es -o -name dist-types \) -prune \
+      -exec rm -rf {} +
     sdk_ready=1
   fi
   npm_ci "$here/runtimes/node$major" "$staging/node$major"
