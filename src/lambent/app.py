@@ -90,9 +90,11 @@ class App:
         self.catalog.subscribe(self.snapstart)
         self.provisioned = ProvisionedReconciler(self.environments, self.catalog, self.clock)
         self.invoker = InvokeService(
-            settings, self.clock, self.catalog, self.environments, self.admission.lease
+            settings, self.clock, self.catalog, self.environments, self.admission
         )
-        self.async_invoke = AsyncInvocations(settings, self.clock, self.invoker, self.catalog)
+        self.async_invoke = AsyncInvocations(
+            settings, self.clock, self.invoker, self.catalog, self.admission
+        )
         self.handlers: list[ServiceHandlers] = []
         self._http: HttpServer | None = None
         self._stopping = asyncio.Event()

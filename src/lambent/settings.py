@@ -62,8 +62,10 @@ class AsyncSettings:
     retry_base_s: float = 60.0
     throttle_backoff_base_s: float = 1.0
     throttle_backoff_max_s: float = 300.0
-    # Deliveries running at once (each holds a concurrency lease while it runs).
-    pollers: int = 8
+    # Deliveries running at once, all functions together. Each function runs as many as
+    # its free concurrency allows (reserved, or its share of the unreserved pool); this
+    # only caps the total, and by default it is AWS's account concurrency.
+    max_deliveries: int = 1000
     # A claimed event not settled in this long is handed out again (> the 900 s timeout).
     claim_timeout_s: float = 960.0
     # On shutdown, running deliveries get this long before they are cut off (and re-queued).

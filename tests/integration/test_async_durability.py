@@ -1,6 +1,10 @@
 """Nothing accepted is lost: SIGKILL the server in the middle of an async load, restart it
 on the same data dir, and every accepted event is delivered at least once.
 
+The function has reserved concurrency 2 (issue 8: pollers that claimed more than the
+function may run throttled themselves and backed off for minutes after a restart): the
+restarted server must drain at the function's own pace, never throttling itself.
+
 The function appends its request id to a file the test owns (the process sandbox shows
 it the host filesystem). Appending happens first thing, so a line is on the host before
 the server could settle the event; logs would not do: the last lines before a SIGKILL may
@@ -20,9 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, lambda_role, start_server
+from tests.support import ServerProcess, http_get, lambda_role, start_server
 
-EVENTS = 500
+EVENTS = 300
+RESERVED = 2
+HANDLER_S = 0.05
+# Issue 8's target is 30 s from the restart (measured in bench/async_drain.py); this bound
+# only catches a hang or a drain that backs off for minutes.
+DRAIN_BOUND_S = 300.0
 RECORDER = """
 import os, time
 
@@ -63,6 +72,12 @@ def serve(data: Path, retry_base_s: float = 60.0) -> ServerProcess:
     )
 
 
+def async_stats(srv: ServerProcess) -> dict[str, Any]:
+    status, body = http_get(f"{srv.endpoint}/_lambent/stats")
+    assert status == 200
+    return dict(json.loads(body)["async"])
+
+
 def deploy(srv: ServerProcess, name: str, seen_file: Path, sleep_s: float) -> Any:
     lam = srv.client("lambda", max_pool_connections=32)
     role = lambda_role(srv, f"{name}-role")
@@ -84,7 +99,8 @@ def test_sigkill_mid_delivery_loses_nothing(tmp_path: Path) -> None:
     seen_file = tmp_path / "seen.txt"
     srv = serve(data)
     try:
-        lam = deploy(srv, "durable", seen_file, sleep_s=0.1)
+        lam = deploy(srv, "durable", seen_file, sleep_s=HANDLER_S)
+        lam.put_function_concurrency(FunctionName="durable", ReservedConcurrentExecutions=RESERVED)
 
         def accept(i: int) -> str:
             resp = lam.invoke(
@@ -107,12 +123,16 @@ def test_sigkill_mid_delivery_loses_nothing(tmp_path: Path) -> None:
 
     restarted = serve(data)
     try:
-        assert wait_until(lambda: accepted <= set(seen(seen_file)), timeout=120), (
+        assert wait_until(lambda: accepted <= set(seen(seen_file)), timeout=DRAIN_BOUND_S), (
             f"{len(accepted - set(seen(seen_file)))} accepted events never delivered"
         )
         assert set(seen(seen_file)) == accepted  # and nothing that was not accepted
         # Deliveries that were running at the kill were claimed; start-up queued them again.
         assert any("queued again" in line for line in restarted.output), restarted.output
+        # Nothing else ran: no event was ever throttled, let alone backed off.
+        counters = async_stats(restarted)
+        assert counters["throttled"] == 0, counters
+        assert counters["throttled_by_own_deliveries"] == 0, counters
     finally:
         assert restarted.stop() == 0  # a clean stop, nothing hangs
 

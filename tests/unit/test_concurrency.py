@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from lambent.clock import ManualClock
-from lambent.concurrency.admission import Admission
+from lambent.concurrency.admission import Admission, Lease
 from lambent.concurrency.burst import BurstLimiter
+from lambent.concurrency.throttle import Throttle, ThrottleReason
 from lambent.errors import TooManyRequests
 
 
@@ -88,3 +89,44 @@ def test_burst_bucket_refills_with_time() -> None:
     clock.advance(0.5)
     burst.take("a", "f")
     burst.take("a", "other")  # per function
+
+
+def test_free_says_how_many_more_leases_a_function_could_take() -> None:
+    adm = admission(6, {"r": 2})
+    assert (adm.free("a", "r"), adm.free("a", "u")) == (2, 4)
+    adm.take("a", "r")
+    leases = [adm.take("a", "u") for _ in range(3)]
+    assert (adm.free("a", "r"), adm.free("a", "u")) == (1, 1)
+    adm.give(leases[0])
+    assert adm.free("a", "u") == 2
+    assert adm.free("b", "u") == 4  # another account's pool is its own
+
+
+def test_try_take_answers_a_throttle_value_with_its_reason() -> None:
+    adm = admission(10, {"r": 1, "off": 0})
+    assert isinstance(adm.try_take("a", "r"), Lease)
+    assert adm.try_take("a", "r") == Throttle(ThrottleReason.RESERVED_CONCURRENCY, reserved=1)
+    assert adm.try_take("a", "off") == Throttle(ThrottleReason.RESERVED_CONCURRENCY, reserved=0)
+    small = admission(1, {})
+    small.take("a", "u")
+    assert small.try_take("a", "u") == Throttle(ThrottleReason.ACCOUNT_CONCURRENCY)
+    assert small.in_use("a") == 1  # a throttle takes nothing
+
+
+def test_listeners_hear_every_lease_given_back_once() -> None:
+    adm = admission(10, {})
+    heard: list[Lease] = []
+    adm.on_release(heard.append)
+    lease = adm.take("a", "f")
+    adm.give(lease)
+    adm.give(lease)  # a second give (a safety net on another exit path) changes nothing
+    assert heard == [lease]
+    assert adm.in_use() == 0
+    assert adm.free("a", "f") == 10
+
+
+def test_a_throttle_raised_and_read_back_keeps_its_reason() -> None:
+    err = Throttle(ThrottleReason.ACCOUNT_CONCURRENCY).error()
+    assert isinstance(err, TooManyRequests)
+    assert err.reason == "ConcurrentInvocationLimitExceeded"
+    assert Throttle.from_error(err).reason is ThrottleReason.ACCOUNT_CONCURRENCY

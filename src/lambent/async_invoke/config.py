@@ -21,8 +21,6 @@ class AsyncCatalog(Protocol):
         self, account: str, name: str, qualifier: str | None
     ) -> Mapping[str, Any] | None: ...
 
-    def reserved_concurrency(self, account: str, name: str) -> int | None: ...
-
 
 @dataclass(frozen=True, slots=True)
 class AsyncConfig:

@@ -1,9 +1,11 @@
-"""One attempt at one event: run it through the sync path, let the policy decide, settle.
+"""One attempt at one event: run it through the invoke path, let the policy decide, settle.
 
-The attempt goes through `InvokeService.run`, so an async event takes the same admission
-lease and environment lease as a sync invoke; a throttle comes back as an outcome. The
-request id the function sees is the event id (the one the caller got with its 202), on
-every attempt, as on AWS.
+The attempt goes through `InvokeService.attempt`, so an async event takes the same admission
+lease and environment lease as a sync invoke; the scheduler usually holds the admission
+lease already (it claims only what can run). What came of it is a typed outcome
+(invoke/outcome.py), mapped here onto the retry policy's kinds: no HTTP status is read.
+The request id the function sees is the event id (the one the caller got with its 202),
+on every attempt, as on AWS.
 
 Settling sends records before it completes the event: a crash in between repeats the
 send rather than losing it (at-least-once, like the rest of the queue).
@@ -35,29 +37,41 @@ from lambent.async_invoke.records import (
 )
 from lambent.async_invoke.targets import Targets
 from lambent.clock import Clock
+from lambent.concurrency.admission import Lease
+from lambent.concurrency.throttle import Throttle
 from lambent.environments.invocation import InvocationRequest, InvocationResult
-from lambent.environments.pool import PoolRetired
-from lambent.errors import ResourceConflict, ResourceNotFound, ServiceError, TooManyRequests
 from lambent.functions.model import FunctionVersion, Resolved
+from lambent.invoke.outcome import (
+    FunctionFailed,
+    InvokeOutcome,
+    NotFound,
+    NotReady,
+    Succeeded,
+    Superseded,
+    Throttled,
+    Unavailable,
+)
 
 log = logging.getLogger(__name__)
 RETIRED_POOL_TRIES = 3
 
 
 class Invoker(Protocol):
-    """The part of InvokeService async delivery uses (the sync path, shared)."""
+    """The part of InvokeService async invocation uses (the invoke path, shared)."""
 
     def resolve(
         self, account_id: str, function: str, qualifier: str | None, region: str | None = None
-    ) -> Resolved: ...
-
-    def route(self, resolved: Resolved) -> FunctionVersion: ...
+    ) -> Resolved:
+        """For acceptance: raises AWS's errors, which the 202's caller gets."""
 
     def check_ready(self, version: FunctionVersion) -> None: ...
 
-    async def run(
-        self, version: FunctionVersion, resolved: Resolved, req: InvocationRequest
-    ) -> InvocationResult: ...
+    def locate(self, account_id: str, function: str, qualifier: str | None) -> Resolved | NotFound:
+        """For delivery: the function as it is now, or a typed not-found."""
+
+    async def attempt(
+        self, resolved: Resolved, req: InvocationRequest, lease: Lease | None = None
+    ) -> InvokeOutcome: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +79,33 @@ class Attempt:
     outcome: Outcome
     config: AsyncConfig
     function_arn: str  # qualified, for the record's requestContext.functionArn
+    throttle: Throttle | None = None  # what throttled the attempt, if anything did
+
+
+def _response(result: InvocationResult) -> Response:
+    return Response(result.payload, result.executed_version, result.function_error)
+
+
+def policy_outcome(outcome: InvokeOutcome) -> Outcome:
+    """The retry policy's view of what happened."""
+    match outcome:
+        case Succeeded(result):
+            return Outcome(OutcomeKind.SUCCESS, _response(result))
+        case FunctionFailed(result):
+            return Outcome(OutcomeKind.FUNCTION_ERROR, _response(result))
+        case Throttled(throttle) if throttle.reserved == 0:
+            return Outcome(OutcomeKind.ZERO_CONCURRENCY, detail=throttle.reason.value)
+        case Throttled(throttle):
+            return Outcome(OutcomeKind.THROTTLED, detail=throttle.reason.value)
+        case NotFound():
+            return Outcome(OutcomeKind.GONE)
+        case NotReady(state):
+            return Outcome(OutcomeKind.SYSTEM_ERROR, detail=f"function state {state}")
+        case Unavailable(detail):
+            return Outcome(OutcomeKind.SYSTEM_ERROR, detail=detail)
+        case Superseded():
+            return Outcome(OutcomeKind.SYSTEM_ERROR, detail="environment pool retired")
+    raise AssertionError(f"unknown outcome {outcome!r}")  # pragma: no cover
 
 
 class Delivery:
@@ -84,21 +125,19 @@ class Delivery:
         self._clock = clock
         self._timing = timing
 
-    async def deliver(self, event: QueuedEvent) -> Decision:
-        attempt = await self._attempt(event)
-        cfg = attempt.config
-        decision = decide(event.state, attempt.outcome, self._clock.time(), cfg.retry, self._timing)
-        await self._settle(event, attempt, decision)
-        return decision
+    async def deliver(self, event: QueuedEvent, lease: Lease | None = None) -> Decision:
+        return await self.settle(event, await self.attempt(event, lease))
 
     # -- the attempt -----------------------------------------------------------------------
-    async def _attempt(self, event: QueuedEvent) -> Attempt:
+    async def attempt(self, event: QueuedEvent, lease: Lease | None = None) -> Attempt:
+        """Run the event once. `lease`: the function's admission lease, held by the caller
+        (who gives it back); without one the attempt takes its own or is throttled."""
         dest = event.destination
+        config, arn = AsyncConfig(), dest.qualified_arn
         for _ in range(RETIRED_POOL_TRIES):
-            try:
-                resolved = self._invoker.resolve(dest.account_id, dest.function_arn, dest.qualifier)
-            except ResourceNotFound:
-                return Attempt(Outcome(OutcomeKind.GONE), AsyncConfig(), dest.qualified_arn)
+            resolved = self._invoker.locate(dest.account_id, dest.function_arn, dest.qualifier)
+            if isinstance(resolved, NotFound):
+                return Attempt(Outcome(OutcomeKind.GONE), config, arn)
             config = async_config(
                 self._catalog.event_invoke_config(
                     dest.account_id, dest.function_name, dest.qualifier
@@ -108,51 +147,30 @@ class Delivery:
             arn = resolved.alias_arn or resolved.version.qualified_arn
             if expired(event.state, self._clock.time(), config.retry):
                 return Attempt(Outcome(OutcomeKind.EXPIRED), config, arn)
-            try:
-                return Attempt(await self._run(event, resolved), config, arn)
-            except PoolRetired:
-                continue  # the function changed while we waited: resolve it again, now
-        outcome = Outcome(OutcomeKind.SYSTEM_ERROR, detail="environment pool retired")
-        return Attempt(outcome, config, arn)
-
-    async def _run(self, event: QueuedEvent, resolved: Resolved) -> Outcome:
-        dest = event.destination
-        try:
-            version = self._invoker.route(resolved)
-            self._invoker.check_ready(version)
             req = InvocationRequest(
                 request_id=event.event_id,
                 payload=event.payload,
                 invoked_arn=resolved.invoked_arn,
                 trace_id=event.state.trace_id,
             )
-            result = await self._invoker.run(version, resolved, req)
-        except TooManyRequests as exc:
-            if self._catalog.reserved_concurrency(dest.account_id, dest.function_name) == 0:
-                return Outcome(OutcomeKind.ZERO_CONCURRENCY, detail=exc.reason)
-            return Outcome(OutcomeKind.THROTTLED, detail=exc.reason)
-        except ResourceNotFound:
-            return Outcome(OutcomeKind.GONE)
-        except PoolRetired:
-            raise
-        except ResourceConflict as exc:
-            return Outcome(OutcomeKind.SYSTEM_ERROR, detail=repr(exc))
-        except ServiceError as exc:
-            log.warning("async event %s: %s", event.event_id, exc)
-            return Outcome(OutcomeKind.SYSTEM_ERROR, detail=repr(exc))
-        except Exception as exc:
-            log.exception("async event %s: delivery failed", event.event_id)
-            return Outcome(OutcomeKind.SYSTEM_ERROR, detail=repr(exc))
-        response = Response(result.payload, result.executed_version, result.function_error)
-        kind = OutcomeKind.FUNCTION_ERROR if result.failed else OutcomeKind.SUCCESS
-        return Outcome(kind, response)
+            outcome = await self._invoker.attempt(resolved, req, lease)
+            if isinstance(outcome, Superseded):
+                continue  # the function changed while we waited: resolve it again, now
+            if isinstance(outcome, Unavailable | NotReady):
+                log.warning("async event %s could not run: %s", event.event_id, outcome)
+            throttle = outcome.throttle if isinstance(outcome, Throttled) else None
+            return Attempt(policy_outcome(outcome), config, arn, throttle)
+        return Attempt(policy_outcome(Superseded()), config, arn)
 
     # -- settling --------------------------------------------------------------------------
-    async def _settle(self, event: QueuedEvent, attempt: Attempt, decision: Decision) -> None:
+    async def settle(self, event: QueuedEvent, attempt: Attempt) -> Decision:
+        decision = decide(
+            event.state, attempt.outcome, self._clock.time(), attempt.config.retry, self._timing
+        )
         if decision.action is Action.RETRY:
             assert decision.at is not None
             await self._queue.reschedule(event.event_id, decision.state, decision.at)
-            return
+            return decision
         if decision.action is Action.DROP:
             log.warning(
                 "async event %s dropped: %s no longer exists",
@@ -162,6 +180,7 @@ class Delivery:
         elif decision.condition is not None:
             await self._send(event, attempt, decision, decision.condition)
         await self._queue.complete(event.event_id)
+        return decision
 
     async def _send(
         self, event: QueuedEvent, attempt: Attempt, decision: Decision, condition: Condition

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lambent.async_invoke.event import EventState, QueuedEvent
-from lambent.async_invoke.queue import QueueStats
+from lambent.async_invoke.queue import DueFunction, QueueStats
 
 
 @dataclass(slots=True)
@@ -38,13 +38,45 @@ class MemoryQueue:
             return entry.event.available_at <= now
         return entry.claimed_until <= now
 
-    async def claim(self, now: float, limit: int, lease_s: float) -> list[QueuedEvent]:
+    @staticmethod
+    def _order(entry: _Entry) -> tuple[int, float, int]:
+        """Lapsed leases first (oldest lease first), then oldest due, then accepted first."""
+        if entry.claimed_until is not None:
+            return (0, entry.claimed_until, entry.seq)
+        return (1, entry.event.available_at, entry.seq)
+
+    @staticmethod
+    def _since(entry: _Entry) -> float:
+        if entry.claimed_until is not None:
+            return entry.claimed_until
+        return entry.event.available_at
+
+    async def due_functions(self, now: float, cap: int) -> list[DueFunction]:
+        self._operations += 1
+        counts: dict[str, int] = {}
+        first: dict[str, float] = {}
+        for entry in self._entries.values():
+            if not self._claimable(entry, now):
+                continue
+            fn = entry.event.destination.function_arn
+            counts[fn] = counts.get(fn, 0) + 1
+            first[fn] = min(first.get(fn, self._since(entry)), self._since(entry))
+        due = [DueFunction(fn, min(n, cap), first[fn]) for fn, n in counts.items()]
+        return sorted(due, key=lambda d: (d.due_at, d.function_arn))
+
+    async def claim(
+        self, function_arn: str, now: float, limit: int, lease_s: float
+    ) -> list[QueuedEvent]:
         if limit <= 0:
             return []
         self._operations += 1
         ready = sorted(
-            (e for e in self._entries.values() if self._claimable(e, now)),
-            key=lambda e: (e.event.available_at, e.seq),
+            (
+                e
+                for e in self._entries.values()
+                if e.event.destination.function_arn == function_arn and self._claimable(e, now)
+            ),
+            key=self._order,
         )[:limit]
         for entry in ready:
             entry.claimed_until = now + lease_s
@@ -74,11 +106,8 @@ class MemoryQueue:
             entry.claimed_until = None
         return len(claimed)
 
-    async def next_due(self) -> float | None:
-        times = [
-            e.event.available_at if e.claimed_until is None else e.claimed_until
-            for e in self._entries.values()
-        ]
+    async def next_due(self, after: float) -> float | None:
+        times = [self._since(e) for e in self._entries.values() if self._since(e) > after]
         return min(times, default=None)
 
     async def stats(self) -> QueueStats:

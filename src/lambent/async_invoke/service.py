@@ -1,10 +1,12 @@
-"""Asynchronous invocation: accept durably, deliver through the sync path, retry, send on.
+"""Asynchronous invocation: accept durably, deliver through the invoke path, retry, send on.
 
     Invoke(Event) -> resolve + size check -> queue (fsync'd, group commit) -> 202
-    poller -> Delivery (InvokeService.run) -> policy -> reschedule | destinations + complete
+    scheduler (per function, within its free concurrency) -> Delivery
+      (InvokeService.attempt) -> policy -> reschedule | destinations + complete
 
 At start-up every claim left by a server that died mid-delivery goes back to the queue
-before the poller starts, so an accepted event is delivered at least once.
+before the scheduler starts, so an accepted event is delivered at least once, and the
+backlog drains at the function's full concurrency.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from lambent.async_invoke.config import AsyncCatalog
 from lambent.async_invoke.delivery import Delivery, Invoker
 from lambent.async_invoke.event import Destination, EventState, QueuedEvent
 from lambent.async_invoke.policy import RetryTiming
-from lambent.async_invoke.poller import Poller
 from lambent.async_invoke.queue import EventQueue, QueueStats
+from lambent.async_invoke.scheduler import Scheduler
 from lambent.async_invoke.sqlite import SqliteQueue
 from lambent.async_invoke.targets import FunctionTarget, Targets
 from lambent.clock import Clock
+from lambent.concurrency.admission import Admission
 from lambent.errors import RequestTooLarge
 from lambent.functions.model import LATEST, Resolved
 from lambent.invoke.service import InvokeCall, trace_id
@@ -52,6 +55,7 @@ class AsyncInvocations:
         clock: Clock,
         invoker: Invoker,
         catalog: AsyncCatalog,
+        admission: Admission,
         queue: EventQueue | None = None,
     ) -> None:
         self._settings = settings
@@ -64,8 +68,13 @@ class AsyncInvocations:
             cfg.retry_base_s, cfg.throttle_backoff_base_s, cfg.throttle_backoff_max_s
         )
         self._delivery = Delivery(invoker, catalog, self.queue, self.targets, clock, timing)
-        self.poller = Poller(
-            self.queue, self._delivery, clock, slots=cfg.pollers, lease_s=cfg.claim_timeout_s
+        self.scheduler = Scheduler(
+            self.queue,
+            self._delivery,
+            admission,
+            clock,
+            max_deliveries=cfg.max_deliveries,
+            lease_s=cfg.claim_timeout_s,
         )
         self._started = False
 
@@ -101,21 +110,34 @@ class AsyncInvocations:
         now = self._clock.time()
         state = EventState(enqueued_at=now, trace_id=trace or trace_id(now))
         await self.queue.enqueue(QueuedEvent(event_id, dest, payload, state, available_at=now))
-        self.poller.notify()
+        self.scheduler.notify()
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
         recovered = await self.queue.recover()
         if recovered:
             log.info("async: %d events whose delivery was cut off are queued again", recovered)
-        self.poller.start()
+        self.scheduler.start()
         self._started = True
 
     async def stop(self) -> None:
         if self._started:
-            await self.poller.stop(self._settings.async_.stop_grace_s)
+            await self.scheduler.stop(self._settings.async_.stop_grace_s)
             self._started = False
         await self.queue.close()
 
     async def stats(self) -> QueueStats:
         return await self.queue.stats()
+
+    async def snapshot(self) -> dict[str, int]:
+        """The operator's view (`/_lambent/stats`): the queue and the scheduler's counters."""
+        queue = await self.queue.stats()
+        counters = self.scheduler.stats
+        return {
+            "queued": queue.queued,
+            "claimed": queue.claimed,
+            "in_flight": counters.in_flight,
+            "attempts": counters.attempts,
+            "throttled": counters.throttled,
+            "throttled_by_own_deliveries": counters.throttled_by_own_deliveries,
+        }

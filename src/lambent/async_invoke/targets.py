@@ -3,7 +3,7 @@
 Only Lambda functions are targets today. A queue, topic, event bus or broker target is one
 class with `service` and `send()`, registered in `Targets`; nothing else changes.
 A target that fails or does not exist is logged and the message dropped (AWS counts a
-DestinationDeliveryFailures metric): it must never stop a poller.
+DestinationDeliveryFailures metric): it must never stop the scheduler.
 """
 
 from __future__ import annotations

@@ -5,9 +5,12 @@ once. A function with reserved concurrency N runs at most N, and those N are car
 the account: functions without a reservation share what is left (the unreserved pool),
 which AWS keeps at 100 or more. Reserved 0 throttles everything.
 
-Taking a lease is synchronous and never waits: there is room, or the caller gets AWS's
-429 with the right `Reason` now. The lease is an async context manager so that every exit
-path gives it back; `in_use` lets tests prove nothing leaked.
+Taking a lease is synchronous and never waits: there is room, or the caller gets a
+`Throttle` (AWS's `Reason`) now; `take` raises it as the 429 the sync path answers. The
+lease is an async context manager so that every exit path gives it back; `in_use` lets
+tests prove nothing leaked. `free` says how many more leases a function could take now,
+and listeners hear every lease given back, so the async scheduler claims only what can
+run and wakes when room appears instead of polling.
 """
 
 from __future__ import annotations
@@ -16,20 +19,22 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from lambent.errors import TooManyRequests
+from lambent.concurrency.throttle import RATE_EXCEEDED, Throttle, ThrottleReason
 from lambent.functions.model import FunctionVersion, Resolved
 
-RATE_EXCEEDED = "Rate Exceeded."
+__all__ = ["RATE_EXCEEDED", "Admission", "Lease"]
 
 ReservedLookup = Callable[[str, str], int | None]
 ReservedTotal = Callable[[str], int]
+ReleaseListener = Callable[["Lease"], None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, eq=False)
 class Lease:
     account_id: str
     function_name: str
-    reserved: bool
+    reserved: bool  # counted against the function's reservation, not the unreserved pool
+    returned: bool = False
 
 
 @dataclass
@@ -50,30 +55,55 @@ class Admission:
         self._reserved_total = reserved_total
         self._accounts: dict[str, _Account] = {}
         self._functions: dict[tuple[str, str], int] = {}
+        self._listeners: list[ReleaseListener] = []
 
     @property
     def account_limit(self) -> int:
         return self._limit
 
-    def take(self, account_id: str, function_name: str) -> Lease:
-        account = self._accounts.setdefault(account_id, _Account())
-        reserved = self._reserved_for(account_id, function_name)
-        key = (account_id, function_name)
+    def reserved(self, account_id: str, function_name: str) -> int | None:
+        return self._reserved_for(account_id, function_name)
+
+    def free(self, account_id: str, function_name: str) -> int:
+        """How many more leases `function_name` could take right now."""
+        return self._free(account_id, function_name, self._reserved_for(account_id, function_name))
+
+    def _free(self, account_id: str, function_name: str, reserved: int | None) -> int:
         if reserved is not None:
-            if self._functions.get(key, 0) >= reserved:
-                raise TooManyRequests(
-                    RATE_EXCEEDED, reason="ReservedFunctionConcurrentInvocationLimitExceeded"
-                )
-        else:
-            unreserved_limit = self._limit - self._reserved_total(account_id)
-            if account.unreserved_in_use >= unreserved_limit or account.in_use >= self._limit:
-                raise TooManyRequests(RATE_EXCEEDED, reason="ConcurrentInvocationLimitExceeded")
+            return max(0, reserved - self._functions.get((account_id, function_name), 0))
+        account = self._accounts.get(account_id) or _Account()
+        unreserved_limit = self._limit - self._reserved_total(account_id)
+        return max(
+            0,
+            min(unreserved_limit - account.unreserved_in_use, self._limit - account.in_use),
+        )
+
+    def try_take(self, account_id: str, function_name: str) -> Lease | Throttle:
+        reserved = self._reserved_for(account_id, function_name)
+        if self._free(account_id, function_name, reserved) <= 0:
+            if reserved is not None:
+                return Throttle(ThrottleReason.RESERVED_CONCURRENCY, reserved)
+            return Throttle(ThrottleReason.ACCOUNT_CONCURRENCY)
+        account = self._accounts.setdefault(account_id, _Account())
+        if reserved is None:
             account.unreserved_in_use += 1
         account.in_use += 1
+        key = (account_id, function_name)
         self._functions[key] = self._functions.get(key, 0) + 1
         return Lease(account_id, function_name, reserved is not None)
 
+    def take(self, account_id: str, function_name: str) -> Lease:
+        """A lease, or AWS's 429 raised."""
+        taken = self.try_take(account_id, function_name)
+        if isinstance(taken, Throttle):
+            raise taken.error()
+        return taken
+
     def give(self, lease: Lease) -> None:
+        """Give a lease back (a second give of the same lease does nothing)."""
+        if lease.returned:
+            return
+        lease.returned = True
         account = self._accounts[lease.account_id]
         account.in_use -= 1
         if not lease.reserved:
@@ -84,6 +114,12 @@ class Admission:
             self._functions[key] = left
         else:
             del self._functions[key]
+        for listener in self._listeners:
+            listener(lease)
+
+    def on_release(self, listener: ReleaseListener) -> None:
+        """Call `listener` with every lease given back (synchronously: keep it cheap)."""
+        self._listeners.append(listener)
 
     @contextlib.asynccontextmanager
     async def lease(self, version: FunctionVersion, resolved: Resolved) -> AsyncIterator[Lease]:

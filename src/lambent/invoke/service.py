@@ -1,35 +1,56 @@
-"""The synchronous invoke path: resolve, route, lease an environment, run, answer.
+"""The invoke path: resolve, route, lease an environment, run, answer.
 
     resolve qualifier (cached) -> alias weights -> state check -> size check
       -> [admission lease] -> environment lease -> invocation
 
 The leases nest as context managers so every exit path (answer, error, timeout, client
-gone) gives back what it took.
+gone) gives back what it took. `invoke` is the synchronous caller's: it raises AWS's
+errors. `attempt` is the async path's: it returns a typed outcome (invoke/outcome.py) to
+decide from, and may run under an admission lease the caller already holds.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
+import logging
 import random
 import time
-from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from lambent.clock import Clock
+from lambent.concurrency.admission import Admission, Lease
+from lambent.concurrency.throttle import Throttle
 from lambent.environments.invocation import InvocationRequest, InvocationResult
 from lambent.environments.manager import EnvironmentManager
 from lambent.environments.pool import PoolRetired
-from lambent.errors import InvalidRequestContent, RequestTooLarge, ResourceConflict
+from lambent.errors import (
+    InvalidRequestContent,
+    InvalidRuntime,
+    RequestTooLarge,
+    ResourceConflict,
+    ResourceNotFound,
+    TooManyRequests,
+)
 from lambent.functions.model import FunctionCatalog, FunctionVersion, Resolved
+from lambent.invoke.outcome import (
+    FunctionFailed,
+    InvokeOutcome,
+    NotFound,
+    NotReady,
+    Succeeded,
+    Superseded,
+    Throttled,
+    Unavailable,
+)
 from lambent.settings import Settings
 
+log = logging.getLogger(__name__)
 MAX_CLIENT_CONTEXT = 3583
-
-Admission = Callable[[FunctionVersion, Resolved], AbstractAsyncContextManager[object]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +167,50 @@ class InvokeService:
         self, version: FunctionVersion, resolved: Resolved, req: InvocationRequest
     ) -> InvocationResult:
         lease: AbstractAsyncContextManager[Any] = (
-            self._admission(version, resolved) if self._admission else nullcontext()
+            self._admission.lease(version, resolved) if self._admission else nullcontext()
         )
         async with lease, self._environments.lease(version) as (env, _created):
             return await env.run(req)
+
+    # -- the async path: typed outcomes ------------------------------------------------------
+    def locate(self, account_id: str, function: str, qualifier: str | None) -> Resolved | NotFound:
+        try:
+            return self.resolve(account_id, function, qualifier)
+        except ResourceNotFound as exc:
+            return NotFound(exc.message)
+
+    async def attempt(
+        self, resolved: Resolved, req: InvocationRequest, lease: Lease | None = None
+    ) -> InvokeOutcome:
+        """One try at running `req`. With `lease` the caller already holds the function's
+        admission lease (and keeps owning it); without, one is taken here or the outcome
+        is the throttle."""
+        try:
+            version = self.route(resolved)
+        except ResourceNotFound as exc:
+            return NotFound(exc.message)
+        if version.state != "Active":
+            return NotReady(version.state)
+        with contextlib.ExitStack() as held:
+            if lease is None and self._admission is not None:
+                taken = self._admission.try_take(version.account_id, version.function_name)
+                if isinstance(taken, Throttle):
+                    return Throttled(taken)
+                held.callback(self._admission.give, taken)
+            return await self._run_outcome(version, req)
+        raise AssertionError("unreachable")  # pragma: no cover - mypy: ExitStack may swallow
+
+    async def _run_outcome(self, version: FunctionVersion, req: InvocationRequest) -> InvokeOutcome:
+        try:
+            async with self._environments.lease(version) as (env, _created):
+                result = await env.run(req)
+        except PoolRetired:
+            return Superseded()
+        except TooManyRequests as exc:  # the scaling limit, checked before a new environment
+            return Throttled(Throttle.from_error(exc))
+        except InvalidRuntime as exc:
+            return Unavailable(exc.message)
+        except Exception as exc:
+            log.exception("invocation %s could not run", req.request_id)
+            return Unavailable(repr(exc))
+        return FunctionFailed(result) if result.failed else Succeeded(result)

@@ -1,7 +1,8 @@
 """`GET /_lambent/stats`: what an operator (or a leak test) needs to see at a glance.
 
-Concurrency leases in use, execution environments by state, and the server's own open
-file descriptors and descendant processes. Answered only to loopback clients: it names
+Concurrency leases in use, execution environments by state, the async queue and its
+scheduler (events queued and claimed, deliveries in flight, throttles), and the server's
+own open file descriptors and descendant processes. Answered only to loopback clients: it names
 functions of every account.
 """
 
@@ -72,7 +73,9 @@ def handler(app: App) -> Any:
         host = req.peer[0] if req.peer else ""
         if host not in ("127.0.0.1", "::1", "::ffff:127.0.0.1"):
             return Response(403, b'{"message":"stats are served to loopback clients only"}')
-        body = json.dumps(snapshot(app)).encode()
+        view = snapshot(app)
+        view["async"] = await app.async_invoke.snapshot()
+        body = json.dumps(view).encode()
         return Response(200, body, [("Content-Type", "application/json")])
 
     return stats
