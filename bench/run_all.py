@@ -20,6 +20,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("template_start", []),
     ("python_bootstrap", []),
     ("node_init", []),
+    ("async_drain", []),
 ]
 
 
