@@ -5,7 +5,6 @@ the root filesystem plan, the nftables ruleset, addresses and exit statuses."""
 from __future__ import annotations
 
 import ipaddress
-import json
 import signal
 from pathlib import Path
 
@@ -209,20 +208,3 @@ def test_exit_status_mapping() -> None:
     assert exit_status(3 << 8, oom_killed=True) == exit_status(3 << 8, oom_killed=False)
     assert exit_status(3 << 8, oom_killed=False).describe() == "exit status 3"
     assert not exit_status(signal.SIGTERM, oom_killed=True).oom_killed
-
-
-def test_stale_sandboxes_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
-    from lambent.sandbox.namespaces import stale
-
-    run = tmp_path / "run"
-    dead_parent = tmp_path / "cg" / "lambent-dead"
-    (dead_parent / "leaf").mkdir(parents=True)
-    live_parent = tmp_path / "cg" / "lambent-live"
-    live_parent.mkdir(parents=True)
-    assert stale.register("live", [live_parent], run)[1] == 0
-    assert stale.register("live2", [live_parent], run)[1] == 1  # a subnet nobody uses
-    record = {"pid": 999_999_999, "start": "1", "cgroups": [str(dead_parent)], "nft_table": "x"}
-    run.joinpath("dead.json").write_text(json.dumps(record))
-    assert stale.sweep(run) == ["dead"]
-    assert not dead_parent.exists()
-    assert live_parent.exists() and (run / "live.json").exists()

@@ -4,42 +4,53 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
+import logging
 from pathlib import Path
 
 from lambent.sandbox.interface import TemplateSpec
-from lambent.sandbox.namespaces import cgroups, stale
+from lambent.sandbox.namespaces import cgroups, reaper, stale
 from lambent.sandbox.namespaces.config import NamespacesConfig
 from lambent.sandbox.namespaces.environment import Resources
 from lambent.sandbox.namespaces.network import AddressPlan, Network, Slot
+from lambent.sandbox.namespaces.registry import Registry, default_subnet
 from lambent.sandbox.namespaces.scratch import Scratch, ScratchPool
 from lambent.sandbox.namespaces.template import NamespaceTemplate
 from lambent.sandbox.namespaces.uids import UidPool
 from lambent.sandbox.namespaces.zygotes import Zygotes
 
+log = logging.getLogger(__name__)
+
 
 def _unstarted_network(config: NamespacesConfig) -> Network:
     """A placeholder until start() has claimed a subnet (nothing is created on the host)."""
-    return Network(AddressPlan(config.network(0), config.tag), 0, ())
+    return Network(AddressPlan(default_subnet(0), config.tag), 0, ())
 
 
 class NamespacesSandbox:
     name = "namespaces"
     isolated = True
 
-    def __init__(self, config: NamespacesConfig) -> None:
+    def __init__(self, config: NamespacesConfig, registry: Registry | None = None) -> None:
         self.config = config
+        self.registry = registry or Registry()
         self.staging_dir = config.work / "root"
         self.uids = UidPool(config.uid_base, config.uid_count)
         self.cgroups: cgroups.CgroupDriver = cgroups.detect(config.cgroup_root, config.cgroup_name)
         self.scratch: ScratchPool | None = None
         if config.tmp_backend == "ext4":
             self.scratch = ScratchPool(
-                config.work / "tmp", config.scratch_ready, config.scratch_sizes
+                config.work / "tmp",
+                config.scratch_ready,
+                config.scratch_sizes,
+                prefix=f"tmp-{config.tag}",
             )
         self._templates: list[NamespaceTemplate] = []
         self.zygotes = Zygotes(self)
         self._started = False
         self._registration: Path | None = None
+        self._templates_cgroup: cgroups.EnvCgroup | None = None
+        self.reaped: list[reaper.Reaped] = []  # what start() removed of dead sandboxes
         self.network: Network = _unstarted_network(config)
         self._held: dict[int, Resources] = {}
         self.fast_cgroup_moves = False
@@ -47,16 +58,27 @@ class NamespacesSandbox:
     async def start(self) -> None:
         self.config.work.mkdir(parents=True, exist_ok=True)
         self.staging_dir.mkdir(exist_ok=True)
-        await asyncio.to_thread(stale.sweep)
-        self._registration, subnet = stale.register(self.config.tag, list(self.cgroups.parents()))
+        config = self.config
+        claim = await asyncio.to_thread(
+            stale.claim,
+            self.registry,
+            config.tag,
+            self.cgroups.parents(),
+            self.cgroups.roots(config.cgroup_root),
+            None if self.scratch is None else self.scratch.directory,
+            ipaddress.IPv4Network(config.subnet) if config.subnet else None,
+        )
+        self._registration, self.reaped = claim.registration, claim.reaped
+        assert claim.record.subnet is not None
         self.network = Network(
-            AddressPlan(self.config.network(subnet), self.config.tag),
+            AddressPlan(claim.record.subnet, self.config.tag),
             self.config.network_slots_ready,
             self.config.blocked_host_ports,
             self.config.public_host_ports,
         )
         try:
             await asyncio.to_thread(self.cgroups.setup)
+            self._templates_cgroup = self.cgroups.create_unlimited("templates")
             self.fast_cgroup_moves = cgroups.favor_dynamic_modifications()
             await asyncio.to_thread(self.network.start)
             if self.scratch is not None:
@@ -83,6 +105,17 @@ class NamespacesSandbox:
             self._templates.remove(template)
             raise
         return template
+
+    def adopt_template(self, pid: int) -> None:
+        """Put a runtime's zygote in the templates cgroup before it forks anything, so a
+        successor can find and kill it and what it forks (templates, environments) if this
+        server dies."""
+        if self._templates_cgroup is None:
+            return
+        try:
+            self._templates_cgroup.adopt(pid)
+        except OSError as err:
+            log.warning("template pid %d stays outside the sandbox's cgroups: %s", pid, err)
 
     async def take_slot(self, egress: bool) -> Slot:
         slot = self.network.take_ready(egress)
@@ -138,4 +171,5 @@ class NamespacesSandbox:
         with contextlib.suppress(OSError):
             self.staging_dir.rmdir()
         if self._registration is not None:
-            stale.unregister(self._registration)
+            self.registry.remove(self.config.tag)
+            self._registration = None

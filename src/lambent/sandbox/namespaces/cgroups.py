@@ -103,6 +103,11 @@ class EnvCgroup:
         self.driver = driver
         self.dirs = dirs
 
+    def adopt(self, pid: int) -> None:
+        """Move a running process (and the children it forks later) into these cgroups."""
+        for d in self.dirs:
+            _write(d / "cgroup.procs", str(pid))
+
     def open_procs(self) -> list[int]:
         """fds of every cgroup.procs, for the child to write itself into."""
         return [os.open(d / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC) for d in self.dirs]
@@ -167,6 +172,15 @@ class CgroupDriver:
     def create(self, env_id: str, memory_mb: int) -> EnvCgroup:
         raise NotImplementedError
 
+    def create_unlimited(self, name: str) -> EnvCgroup:
+        """A leaf with no limits (the templates): a dead server's processes are then all
+        in cgroups its successor can find."""
+        raise NotImplementedError
+
+    def roots(self, mount: Path) -> tuple[Path, ...]:
+        """The root of each hierarchy in use, under the cgroup mount point."""
+        raise NotImplementedError
+
     def freeze(self, group: EnvCgroup, frozen: bool) -> None:
         raise NotImplementedError
 
@@ -186,11 +200,17 @@ class CgroupDriver:
         raise NotImplementedError
 
     def kill_all(self, dirs: list[Path]) -> None:
+        """SIGKILL every member, then thaw: a frozen task acts on the signal only once
+        thawed (cgroup v1)."""
         for d in dirs:
             with contextlib.suppress(OSError):
                 for pid in (d / "cgroup.procs").read_text().split():
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(int(pid), 9)
+        for d in dirs:
+            if (d / "freezer.state").exists():
+                with contextlib.suppress(OSError):
+                    _write(d / "freezer.state", "THAWED")
 
     def parents(self) -> tuple[Path, ...]:
         raise NotImplementedError
@@ -236,13 +256,22 @@ class CgroupV1(CgroupDriver):
         with contextlib.suppress(OSError):
             _write(memory / "memory.use_hierarchy", "1")
 
-    def create(self, env_id: str, memory_mb: int) -> EnvCgroup:
+    def roots(self, mount: Path) -> tuple[Path, ...]:
+        return tuple(mount / h.controllers[0] for h in self.hierarchies)
+
+    def _leaves(self, name: str, exist_ok: bool) -> EnvCgroup:
         dirs = []
         for h in self.hierarchies:
-            d = h.parent / env_id
-            d.mkdir()
+            d = h.parent / name
+            d.mkdir(exist_ok=exist_ok)
             dirs.append(d)
-        group = EnvCgroup(self, tuple(dirs))
+        return EnvCgroup(self, tuple(dirs))
+
+    def create_unlimited(self, name: str) -> EnvCgroup:
+        return self._leaves(name, exist_ok=True)
+
+    def create(self, env_id: str, memory_mb: int) -> EnvCgroup:
+        group = self._leaves(env_id, exist_ok=False)
         self.set_memory_limit(group, memory_mb)
         _write(self._parent("cpu") / env_id / "cpu.cfs_period_us", str(CPU_PERIOD_US))
         _write(self._parent("pids") / env_id / "pids.max", str(PIDS_MAX))
@@ -316,6 +345,15 @@ class CgroupV2(CgroupDriver):
     def make_leaf(self, path: Path) -> None:
         """mkdir; the kernel populates the interface files (a test double makes them)."""
         path.mkdir()
+
+    def roots(self, mount: Path) -> tuple[Path, ...]:
+        return (mount,)
+
+    def create_unlimited(self, name: str) -> EnvCgroup:
+        d = self.parent / name
+        if not d.exists():
+            self.make_leaf(d)
+        return EnvCgroup(self, (d,))
 
     def create(self, env_id: str, memory_mb: int) -> EnvCgroup:
         d = self.parent / env_id

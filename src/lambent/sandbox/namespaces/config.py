@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,12 +40,6 @@ class NamespacesConfig:
     standby_per_template: int = 1
     standby_refill_delay_s: float = 0.05
     cgroup_root: Path = Path("/sys/fs/cgroup")
-
-    def network(self, claimed_index: int) -> ipaddress.IPv4Network:
-        """`subnet` if set, else the /16 of 100.64.0.0/10 this sandbox claimed at start."""
-        if self.subnet:
-            return ipaddress.IPv4Network(self.subnet)
-        return ipaddress.IPv4Network(f"100.{64 + claimed_index % 64}.0.0/16")
 
     @property
     def cgroup_name(self) -> str:

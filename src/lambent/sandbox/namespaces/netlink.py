@@ -15,17 +15,22 @@ import ipaddress
 import os
 import socket
 import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 NETLINK_ROUTE = 0
 RTM_NEWLINK = 16
 RTM_DELLINK = 17
 RTM_NEWADDR = 20
 RTM_NEWROUTE = 24
+RTM_GETROUTE = 26
 NLM_F_REQUEST = 0x1
 NLM_F_ACK = 0x4
+NLM_F_DUMP = 0x300
 NLM_F_EXCL = 0x200
 NLM_F_CREATE = 0x400
 NLMSG_ERROR = 2
+NLMSG_DONE = 3
 IFLA_IFNAME = 3
 IFLA_LINKINFO = 18
 IFLA_NET_NS_FD = 28
@@ -34,8 +39,10 @@ IFLA_INFO_DATA = 2
 VETH_INFO_PEER = 1
 IFA_ADDRESS = 1
 IFA_LOCAL = 2
-RTA_GATEWAY = 5
+RTA_DST = 1
 RTA_OIF = 4
+RTA_GATEWAY = 5
+RTA_TABLE = 15
 IFF_UP = 0x1
 RT_TABLE_MAIN = 254
 RTPROT_BOOT = 3
@@ -50,6 +57,37 @@ def _attr(kind: int, payload: bytes) -> bytes:
     length = 4 + len(payload)
     pad = (4 - length % 4) % 4
     return struct.pack("=HH", length, kind) + payload + b"\0" * pad
+
+
+@dataclass(frozen=True)
+class Route:
+    """One IPv4 route of any table (main, local, policy tables)."""
+
+    destination: ipaddress.IPv4Network
+    table: int
+    oif: int | None
+
+
+def _attrs(data: bytes, offset: int, end: int) -> dict[int, bytes]:
+    found: dict[int, bytes] = {}
+    while offset + 4 <= end:
+        length, kind = struct.unpack_from("=HH", data, offset)
+        if length < 4:
+            break
+        found[kind & 0x3FFF] = data[offset + 4 : offset + length]
+        offset += (length + 3) & ~3
+    return found
+
+
+def _route(data: bytes, offset: int, end: int) -> Route:
+    _, dst_len, _, _, table = struct.unpack_from("=BBBBB", data, offset)
+    attrs = _attrs(data, offset + 12, end)
+    destination = attrs.get(RTA_DST, b"\0\0\0\0")
+    if RTA_TABLE in attrs:
+        (table,) = struct.unpack("=I", attrs[RTA_TABLE])
+    oif = struct.unpack("=i", attrs[RTA_OIF])[0] if RTA_OIF in attrs else None
+    network = ipaddress.IPv4Network((destination, dst_len), strict=False)
+    return Route(network, table, oif)
 
 
 def _ifinfo(index: int = 0, flags: int = 0, change: int = 0) -> bytes:
@@ -93,6 +131,40 @@ class Netlink:
                         raise OSError(-code, f"rtnetlink: {os.strerror(-code)}")
                     return
                 offset += (length + 3) & ~3
+
+    def _dump(self, kind: int, body: bytes) -> Iterator[tuple[int, bytes, int, int]]:
+        """A dump request: yields (type, buffer, payload offset, payload end) per message."""
+        self._seq += 1
+        header = struct.pack(
+            "=IHHII", 16 + len(body), kind, NLM_F_REQUEST | NLM_F_DUMP, self._seq, 0
+        )
+        self.sock.send(header + body)
+        while True:
+            data = self.sock.recv(1 << 16)
+            offset = 0
+            while offset + 16 <= len(data):
+                length, msg_type, _, seq, _ = struct.unpack_from("=IHHII", data, offset)
+                if length < 16:
+                    return
+                if seq == self._seq:
+                    if msg_type == NLMSG_DONE:
+                        return
+                    if msg_type == NLMSG_ERROR:
+                        (code,) = struct.unpack_from("=i", data, offset + 16)
+                        if code:
+                            raise OSError(-code, f"rtnetlink: {os.strerror(-code)}")
+                        return
+                    yield msg_type, data, offset + 16, offset + length
+                offset += (length + 3) & ~3
+
+    def routes(self) -> list[Route]:
+        """Every IPv4 route of this netns, in every table."""
+        body = struct.pack("=BBBBBBBBI", socket.AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)
+        return [
+            _route(data, start, end)
+            for kind, data, start, end in self._dump(RTM_GETROUTE, body)
+            if kind == RTM_NEWROUTE
+        ]
 
     def add_veth(self, host_name: str, peer_name: str, peer_netns_fd: int) -> None:
         """A veth pair with one end here and its peer created directly inside another netns."""

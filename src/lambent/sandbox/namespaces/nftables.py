@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from lambent.sandbox.namespaces.network import AddressPlan
 
 HOST_ADDRESS = "169.254.100.1"
+_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
 def ruleset(
@@ -80,5 +81,28 @@ def apply(script: str) -> None:
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        env=_ENV,
+    )
+
+
+def tables() -> list[str]:
+    """Names of this host's `ip` family tables."""
+    listing = subprocess.run(
+        ["nft", "list", "tables", "ip"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=_ENV,
+    ).stdout
+    return [line.split()[2] for line in listing.splitlines() if len(line.split()) == 3]
+
+
+def delete(table: str) -> None:
+    """Drop one table if it exists."""
+    subprocess.run(
+        ["nft", "delete", "table", "ip", table],
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_ENV,
     )

@@ -181,8 +181,17 @@ def make_scratch(directory: Path, name: str, size_mb: int, background: bool = Fa
 class ScratchPool:
     """Ready /tmp filesystems per size, refilled on a background thread."""
 
-    def __init__(self, directory: Path, ready_per_size: int, default_sizes: tuple[int, ...]):
+    def __init__(
+        self,
+        directory: Path,
+        ready_per_size: int,
+        default_sizes: tuple[int, ...],
+        prefix: str = "tmp",
+    ):
         self.directory = directory
+        # Images are named for their sandbox: another server on the same data dir keeps
+        # its own, and a successor knows which are a dead one's (reaper.py).
+        self.prefix = prefix
         self.ready_per_size = ready_per_size
         self._ready: dict[int, list[Scratch]] = {size: [] for size in default_sizes}
         self._lock = threading.Lock()
@@ -193,13 +202,11 @@ class ScratchPool:
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        for stale in self.directory.glob("*.img"):
-            stale.unlink()
         self._thread = threading.Thread(target=self._refill, name="lambent-scratch", daemon=True)
         self._thread.start()
 
     def _name(self) -> str:
-        return f"tmp-{os.getpid()}-{next(self._names)}"
+        return f"{self.prefix}-{next(self._names)}"
 
     def wait_ready(self, timeout_s: float) -> bool:
         """Block until every size in use has its ready images (start-up), or the timeout."""
@@ -301,6 +308,6 @@ class ScratchPool:
             self._thread.join(timeout=10)
         for scratch in pending:
             scratch.release()
-        for stale in self.directory.glob("*.img"):
+        for leftover in self.directory.glob(f"{self.prefix}-*.img"):
             with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
+                leftover.unlink()

@@ -67,6 +67,7 @@ class RuntimeZygote:
         finally:
             theirs.close()
             os.close(out_w)
+        self._sandbox.adopt_template(self._process.pid)  # it forks nothing before its message
         self._output = OutputPipe(out_r)
         self._control = Control(ours, on_exit=_ignore, on_eof=self._on_eof)
         staging = self._sandbox.staging_dir
