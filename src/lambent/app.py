@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -172,7 +173,9 @@ class App:
         write_credentials_file(data / "credentials", cred)
         write_config_file(data / "config", self.settings.region, self.settings.endpoint)
 
-    async def start(self) -> StartupInfo:
+    async def start(self, listeners: list[socket.socket] | None = None) -> StartupInfo:
+        """Start every service, then serve on `listeners` (bound by the caller before
+        anything started, see http/listen.py) or on a new listener."""
         info = self.bootstrap_accounts()
         await self.environments.start()
         await self.provisioned.start()
@@ -183,7 +186,10 @@ class App:
         await self.async_invoke.start()
         dispatcher = self.build_dispatcher()
         self._http = HttpServer(dispatcher)
-        await self._http.listen(self.settings.host, self.settings.port)
+        if listeners is None:
+            await self._http.listen(self.settings.host, self.settings.port)
+        for sock in listeners or ():
+            await self._http.serve_socket(sock)
         return info
 
     async def stop(self) -> None:

@@ -198,3 +198,26 @@ def test_open_mode_refuses_a_public_host(tmp_path: Path) -> None:
 def test_open_mode_maps_any_credentials_to_the_account(open_server: ServerProcess) -> None:
     sts: Any = open_server.client("sts", keys=("anything", "at-all"))
     assert sts.get_caller_identity()["Account"] == "123456789012"
+
+
+def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
+    """No traceback, a non-zero exit, the port named; nothing is made, not even the data dir."""
+    import socket
+
+    data = tmp_path / "data"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        argv = [sys.executable, "-m", "lambent", "serve", "--sandbox", "process"]
+        argv += ["--port", str(port), "--data-dir", str(data)]
+        done = subprocess.run(
+            argv, check=False, capture_output=True, text=True, cwd=REPO, timeout=60
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"lambent serve: port {port} on 127.0.0.1 is already in use "
+        "(another server? choose another with --port)"
+    ]
+    assert done.stdout == ""
+    assert not data.exists()

@@ -1,6 +1,6 @@
 """A server killed with SIGKILL leaves nothing behind once the next one has started
-(issue 8 §1.8), a live server's resources are never taken for a dead one's, and no subnet
-that is still routed is claimed again.
+(issue 8 §1.8), a live server's resources are never taken for a dead one's, no subnet
+that is still routed is claimed again, and a port in use leaves the host as it was (§1.13).
 
 Every server here is a real `lambent serve --sandbox namespaces`; the host is read with
 `ip`, `nft`, `losetup`, /proc and cgroupfs (tests/host_state.py).
@@ -204,3 +204,28 @@ def test_a_subnet_that_is_still_routed_is_never_claimed(tmp_path: Path) -> None:
             assert not any(chosen.overlaps(t) for t in taken), (chosen, taken)
     finally:
         subprocess.run(["ip", "route", "del", "blackhole", str(routed)], check=True)
+
+
+def test_a_port_in_use_is_one_line_and_leaves_the_host_as_it_was(tmp_path: Path) -> None:
+    require_sandbox()
+    data = tmp_path / "data"
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        before = HostState.capture([tmp_path])
+        argv = [sys.executable, "-m", "lambent", "serve", "--sandbox", "namespaces"]
+        argv += ["--port", str(port), "--data-dir", str(data)]
+        result = subprocess.run(
+            argv, check=False, capture_output=True, text=True, cwd=REPO, timeout=120
+        )
+        after = HostState.capture([tmp_path])
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert str(port) in lines[0] and "already in use" in lines[0], lines[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    leaked = after.leaked_since(before)
+    assert leaked.empty, f"left by a server that could not start:\n{leaked.describe()}"

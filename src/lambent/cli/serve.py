@@ -111,13 +111,26 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(settings: Settings) -> int:
     from lambent.app import App
+    from lambent.http.listen import ListenFailed, bind_listeners
 
+    # The port first: if it is taken, say so before anything exists that must be undone.
+    try:
+        listeners = bind_listeners(settings.host, settings.port)
+    except ListenFailed as exc:
+        print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
+        return 1
     app = App(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    info = await app.start()
+    try:
+        info = await app.start(listeners)
+    except BaseException:
+        for sock in listeners:
+            sock.close()
+        await app.stop()  # whatever started (the sandbox's host objects) is undone
+        raise
     if info.created_account:
         print(f"created account {info.created_account} with a root access key", flush=True)
     if info.credentials_file is not None:
