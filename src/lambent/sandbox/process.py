@@ -30,6 +30,17 @@ from lambent.sandbox.interface import (
 )
 
 
+def die_with_server() -> tuple[str, ...]:
+    """An argv prefix that makes the environment get SIGKILL when the server dies, however
+    it dies: the kernel sends the parent-death signal even to a stopped process (this
+    backend's freeze is SIGSTOP), which would otherwise stay stopped forever after a SIGKILL
+    of the server. util-linux's setpriv sets it and execs the runtime (a preexec_fn would be
+    unsafe in a threaded server). The signal follows the thread that forked: spawn() runs on
+    the event loop's thread, which lives as long as the server."""
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin:/usr/sbin:/sbin")
+    return (setpriv, "--pdeathsig", "KILL", "--") if setpriv else ()
+
+
 def merge_layers(layer_dirs: tuple[Path, ...], work: Path) -> Path | None:
     """A directory with the layers' files merged in order (later layers win)."""
     if not layer_dirs:
@@ -147,9 +158,10 @@ class ProcessEnvironment:
 class ProcessTemplate:
     snapstart_report: SnapStartReport | None = None
 
-    def __init__(self, spec: TemplateSpec, work: Path) -> None:
+    def __init__(self, spec: TemplateSpec, work: Path, launcher: tuple[str, ...] = ()) -> None:
         self.spec = spec
         self._work = work
+        self._launcher = launcher
         self._opt = merge_layers(spec.layer_dirs, work)
         self._map = {
             "/var/task": str(spec.code_dir),
@@ -172,6 +184,7 @@ class ProcessTemplate:
         variables["AWS_LAMBDA_RUNTIME_API"] = f"{host}:{port}"
         variables = {k: self._host_path(v) for k, v in variables.items()}
         argv = [self._host_path(a) for a in self.spec.launch.argv]
+        argv = [*self._launcher, *argv]
         read_fd, write_fd = os.pipe()
         try:
             proc = subprocess.Popen(
@@ -204,12 +217,13 @@ class ProcessSandbox:
 
     def __init__(self, work: Path) -> None:
         self._work = work
+        self._launcher = die_with_server()
 
     async def start(self) -> None:
         self._work.mkdir(parents=True, exist_ok=True)
 
     async def template(self, spec: TemplateSpec) -> ProcessTemplate:
-        return ProcessTemplate(spec, self._work)
+        return ProcessTemplate(spec, self._work, self._launcher)
 
     async def close(self) -> None:
         shutil.rmtree(self._work, ignore_errors=True)
