@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import configparser
 import contextlib
 import json
@@ -19,7 +20,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from lambent.auth.credentials import Credential, CredentialStore
 from lambent.cli.roles import TRUST_POLICY
+from lambent.clock import SystemClock
+from lambent.store.sqlite import SqliteStore
 
 REPO = Path(__file__).resolve().parent.parent
 # The trust policy of a Lambda execution role (the same one `lambent deploy` uses).
@@ -177,3 +181,17 @@ def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
             return int(resp.status), resp.read()
     except urllib.error.HTTPError as err:
         return int(err.code), err.read()
+
+
+def create_account(data_dir: Path) -> tuple[str, Credential]:
+    """Another account, made the way an operator makes one: in the data dir's store, which
+    the running server reads (SQLite WAL takes a second writer)."""
+
+    async def create() -> tuple[str, Credential]:
+        store = SqliteStore(data_dir / "state.db")
+        try:
+            return await CredentialStore(store, SystemClock()).create_account()
+        finally:
+            await store.close()
+
+    return asyncio.run(create())

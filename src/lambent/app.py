@@ -19,6 +19,7 @@ from lambent.auth.credentials import (
     write_credentials_file,
 )
 from lambent.blobs.store import BlobStore
+from lambent.blocking import BlockingWork
 from lambent.clock import Clock, SystemClock
 from lambent.concurrency.admission import Admission
 from lambent.concurrency.burst import BurstLimiter
@@ -28,6 +29,7 @@ from lambent.environments.snapstart import SnapStartCoordinator
 from lambent.errors import ServiceError
 from lambent.functions.catalog import StoreCatalog
 from lambent.functions.model import LATEST, FunctionVersion
+from lambent.functions.service import ControlPlane
 from lambent.http.messages import Request, Response
 from lambent.http.server import HttpServer
 from lambent.iam.roles import Roles
@@ -57,8 +59,10 @@ class App:
         data = settings.data_dir
         data.mkdir(parents=True, exist_ok=True)
         self.store = SqliteStore(data / "state.db")
+        # Hashing, zip checks, extraction and object bytes: never on the event loop.
+        self.work = BlockingWork()
         self.blobs = BlobStore(data, max_unzipped=settings.limits.code_size_unzipped)
-        self.s3 = S3(self.store, data / "s3", self.clock)
+        self.s3 = S3(self.store, data / "s3", self.clock, self.work)
         self.credentials = CredentialStore(self.store, self.clock)
         self.authenticator = Authenticator(
             settings.auth, self.credentials, self.clock, settings.account_id
@@ -97,16 +101,17 @@ class App:
             settings, self.clock, self.invoker, self.catalog, self.admission
         )
         self.handlers: list[ServiceHandlers] = []
+        self.control_plane: ControlPlane | None = None
         self._http: HttpServer | None = None
         self._stopping = asyncio.Event()
 
-    def _execution_credentials(self, version: FunctionVersion, env_id: str) -> dict[str, str]:
+    async def _execution_credentials(self, version: FunctionVersion, env_id: str) -> dict[str, str]:
         """The execution role's temporary credentials, for the function's SDK."""
         lifetime = (
             self.settings.environments.max_lifetime_s + self.settings.environments.keep_alive_s
         )
         try:
-            issued = self.sessions.execution_credentials(
+            issued = await self.sessions.execution_credentials(
                 version.role, version.function_name, valid_for_s=lifetime
             )
         except ServiceError as exc:
@@ -115,26 +120,24 @@ class App:
         return issued.environment()
 
     def _version_exists(self, version: FunctionVersion) -> bool:
-        try:
-            self.catalog.version(version.account_id, version.function_name, version.version)
-        except ServiceError:
-            return False
-        return True
+        """Asked by a catalog listener: `changed()` has loaded the version if it exists."""
+        found = self.catalog.cached_version(
+            version.account_id, version.function_name, version.version
+        )
+        return found is not None
 
     def _latest_version(self, account_id: str, function_name: str) -> FunctionVersion | None:
-        try:
-            return self.catalog.version(account_id, function_name, LATEST)
-        except ServiceError:
-            return None
+        """Asked by a catalog listener: `changed()` has loaded $LATEST."""
+        return self.catalog.cached_version(account_id, function_name, LATEST)
 
     def _scaling_limit(self, version: FunctionVersion) -> None:
         reserved = self.catalog.reserved_concurrency(version.account_id, version.function_name)
         self.burst.take(version.account_id, version.function_name, reserved=reserved is not None)
 
-    def build_dispatcher(self) -> Dispatcher:
+    async def build_dispatcher(self) -> Dispatcher:
         from lambent.api.wiring import build_handlers, extra_routes
 
-        self.handlers = build_handlers(self)
+        self.handlers = await build_handlers(self)
         from lambent.ops import stats
 
         routes = {
@@ -153,14 +156,14 @@ class App:
     async def _health(self, req: Request) -> Response:
         return Response(200, b'{"status":"ok"}', [("Content-Type", "application/json")])
 
-    def bootstrap_accounts(self) -> StartupInfo:
+    async def bootstrap_accounts(self) -> StartupInfo:
         info = StartupInfo(endpoint=self.settings.endpoint)
         if self.settings.auth == "open":
-            self.credentials.ensure_account(self.settings.account_id)
+            await self.credentials.ensure_account(self.settings.account_id)
             return info
         creds_file = self.settings.data_dir / "credentials"
-        if not self.credentials.accounts():
-            account, cred = self.credentials.create_account()
+        if not await self.credentials.accounts():
+            account, cred = await self.credentials.create_account()
             info.created_account = account
             self._write_client_files(cred)
         elif not creds_file.exists():
@@ -176,7 +179,8 @@ class App:
     async def start(self, listeners: list[socket.socket] | None = None) -> StartupInfo:
         """Start every service, then serve on `listeners` (bound by the caller before
         anything started, see http/listen.py) or on a new listener."""
-        info = self.bootstrap_accounts()
+        info = await self.bootstrap_accounts()
+        await self.catalog.start()
         await self.environments.start()
         await self.provisioned.start()
         info.notes.append(
@@ -184,7 +188,7 @@ class App:
             + ("" if self.sandbox.isolated else " (no isolation between functions)")
         )
         await self.async_invoke.start()
-        dispatcher = self.build_dispatcher()
+        dispatcher = await self.build_dispatcher()
         self._http = HttpServer(dispatcher)
         if listeners is None:
             await self._http.listen(self.settings.host, self.settings.port)
@@ -199,5 +203,8 @@ class App:
         await self.provisioned.close()
         await self.snapstart.close()
         await self.environments.close()
+        if self.control_plane is not None:
+            await self.control_plane.provisioner.close()
+        self.work.close()
         self.logs.close()
-        self.store.close()
+        await self.store.close()

@@ -9,10 +9,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lambent.auth.credentials import CredentialStore
-from lambent.clock import SystemClock
-from lambent.store.sqlite import SqliteStore
-from tests.support import LAMBDA_TRUST, ServerProcess
+from tests.support import LAMBDA_TRUST, ServerProcess, create_account
 
 POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
@@ -22,9 +19,7 @@ POLICY = json.dumps(
 @pytest.fixture(scope="module")
 def second_account(server: ServerProcess) -> Iterator[tuple[str, str, str]]:
     """A second account made the way an operator would, in the running server's store."""
-    store = SqliteStore(server.data_dir / "state.db")
-    account, cred = CredentialStore(store, SystemClock()).create_account()
-    store.close()
+    account, cred = create_account(server.data_dir)
     yield account, cred.access_key, cred.secret
 
 

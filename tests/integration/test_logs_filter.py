@@ -15,10 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lambent.auth.credentials import CredentialStore
-from lambent.clock import SystemClock
-from lambent.store.sqlite import SqliteStore
-from tests.support import REPO, ServerProcess
+from tests.support import REPO, ServerProcess, create_account
 
 GROUP = "/aws/lambda/filtered"
 
@@ -198,9 +195,7 @@ def test_aws_cli_v1_filter_log_events(server: ServerProcess, base: int, tmp_path
 
 @pytest.fixture(scope="module")
 def other_account(server: ServerProcess) -> Iterator[tuple[str, str]]:
-    store = SqliteStore(server.data_dir / "state.db")
-    _, cred = CredentialStore(store, SystemClock()).create_account()
-    store.close()
+    _, cred = create_account(server.data_dir)
     yield cred.access_key, cred.secret
 
 

@@ -15,11 +15,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from lambent.auth import chunked, sigv4
-from lambent.auth.credentials import CredentialStore
-from lambent.clock import SystemClock
 from lambent.s3 import checksums
-from lambent.store.sqlite import SqliteStore
-from tests.support import ServerProcess
+from tests.support import ServerProcess, create_account
 
 MIB = 1024 * 1024
 
@@ -32,9 +29,7 @@ def s3(server: ServerProcess) -> Any:
 @pytest.fixture(scope="module")
 def other_keys(server: ServerProcess) -> Iterator[tuple[str, str]]:
     """Root keys of a second account, made the way an operator would."""
-    store = SqliteStore(server.data_dir / "state.db")
-    _, cred = CredentialStore(store, SystemClock()).create_account()
-    store.close()
+    _, cred = create_account(server.data_dir)
     yield cred.access_key, cred.secret
 
 

@@ -111,7 +111,7 @@ class World:
         return self.admission.take(ACCOUNT, name)
 
     # Invoker
-    def resolve(
+    async def resolve(
         self, account_id: str, function: str, qualifier: str | None, region: str | None = None
     ) -> Resolved:
         name = function.rsplit(":", 1)[-1]
@@ -124,9 +124,11 @@ class World:
     def check_ready(self, version: FunctionVersion) -> None:
         pass
 
-    def locate(self, account_id: str, function: str, qualifier: str | None) -> Resolved | NotFound:
+    async def locate(
+        self, account_id: str, function: str, qualifier: str | None
+    ) -> Resolved | NotFound:
         try:
-            return self.resolve(account_id, function, qualifier)
+            return await self.resolve(account_id, function, qualifier)
         except ResourceNotFound as exc:
             return NotFound(exc.message)
 
@@ -166,7 +168,7 @@ class World:
         return Succeeded(InvocationResult(b'{"ok":true}', LATEST))
 
     # AsyncCatalog
-    def event_invoke_config(
+    async def event_invoke_config(
         self, account: str, name: str, qualifier: str | None
     ) -> dict[str, Any] | None:
         return self.configs.get(name)

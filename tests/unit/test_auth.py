@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -42,63 +43,69 @@ def signed(clock: ManualClock, key: str, secret: str, token: str | None = None) 
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[ManualClock, CredentialStore, Authenticator]:
+async def world(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[ManualClock, CredentialStore, Authenticator]]:
     clock = ManualClock()
-    creds = CredentialStore(SqliteStore(tmp_path / "s.db"), clock)
-    return clock, creds, Authenticator("sigv4", creds, clock, "000000000000")
+    store = SqliteStore(tmp_path / "s.db")
+    creds = CredentialStore(store, clock)
+    yield clock, creds, Authenticator("sigv4", creds, clock, "000000000000")
+    await store.close()
 
 
-def test_a_correctly_signed_request_is_accepted(
+async def test_a_correctly_signed_request_is_accepted(
     world: tuple[ManualClock, CredentialStore, Authenticator],
 ) -> None:
     clock, creds, auth = world
-    account, root = creds.create_account("123456789012")
-    caller = auth.authenticate(signed(clock, root.access_key, root.secret))
+    account, root = await creds.create_account("123456789012")
+    caller = await auth.authenticate(signed(clock, root.access_key, root.secret))
     assert caller.account_id == account == "123456789012"
     assert caller.principal_arn == "arn:aws:iam::123456789012:root"
     assert caller.service == "lambda" and caller.region == "us-east-1"
 
 
-def test_wrong_secret_unknown_key_missing_header(
+async def test_wrong_secret_unknown_key_missing_header(
     world: tuple[ManualClock, CredentialStore, Authenticator],
 ) -> None:
     clock, creds, auth = world
-    _, root = creds.create_account("123456789012")
+    _, root = await creds.create_account("123456789012")
     with pytest.raises(InvalidSignature) as bad:
-        auth.authenticate(signed(clock, root.access_key, "not-the-secret"))
+        await auth.authenticate(signed(clock, root.access_key, "not-the-secret"))
     assert bad.value.status == 403 and "signature we calculated does not match" in bad.value.message
     with pytest.raises(UnrecognizedClient):
-        auth.authenticate(signed(clock, "AKIANOTAKEY000000000", root.secret))
+        await auth.authenticate(signed(clock, "AKIANOTAKEY000000000", root.secret))
     with pytest.raises(MissingAuthentication):
-        auth.authenticate(Request("GET", "/", "", {}, b""))
+        await auth.authenticate(Request("GET", "/", "", {}, b""))
 
 
-def test_a_tampered_body_fails(world: tuple[ManualClock, CredentialStore, Authenticator]) -> None:
+async def test_a_tampered_body_fails(
+    world: tuple[ManualClock, CredentialStore, Authenticator],
+) -> None:
     clock, creds, auth = world
-    _, root = creds.create_account("123456789012")
+    _, root = await creds.create_account("123456789012")
     req = signed(clock, root.access_key, root.secret)
     req.body = b'{"x": 2}'
     with pytest.raises(InvalidSignature):
-        auth.authenticate(req)
+        await auth.authenticate(req)
 
 
-def test_stale_request_is_refused_as_expired_signature(
+async def test_stale_request_is_refused_as_expired_signature(
     world: tuple[ManualClock, CredentialStore, Authenticator],
 ) -> None:
     clock, creds, auth = world
-    _, root = creds.create_account("123456789012")
+    _, root = await creds.create_account("123456789012")
     req = signed(clock, root.access_key, root.secret)
     clock.advance(16 * 60)
     with pytest.raises(InvalidSignature) as err:
-        auth.authenticate(req)
+        await auth.authenticate(req)
     assert err.value.message.startswith("Signature expired")
 
 
-def test_session_keys_need_their_token_and_expire(
+async def test_session_keys_need_their_token_and_expire(
     world: tuple[ManualClock, CredentialStore, Authenticator],
 ) -> None:
     clock, creds, auth = world
-    creds.create_account("123456789012")
+    await creds.create_account("123456789012")
     session = Credential(
         access_key="ASIAEXAMPLE000000000",
         secret="s3cret",
@@ -108,12 +115,12 @@ def test_session_keys_need_their_token_and_expire(
         session_token="tok",
         expires_at=clock.time() + 900,
     )
-    creds.save(session)
+    await creds.save(session)
     assert (
-        auth.authenticate(signed(clock, session.access_key, "s3cret", "tok")).user_id == "AROAX:s"
-    )
+        await auth.authenticate(signed(clock, session.access_key, "s3cret", "tok"))
+    ).user_id == "AROAX:s"
     with pytest.raises(UnrecognizedClient):
-        auth.authenticate(signed(clock, session.access_key, "s3cret", "other"))
+        await auth.authenticate(signed(clock, session.access_key, "s3cret", "other"))
     clock.advance(901)
     with pytest.raises(ExpiredToken):
-        auth.authenticate(signed(clock, session.access_key, "s3cret", "tok"))
+        await auth.authenticate(signed(clock, session.access_key, "s3cret", "tok"))

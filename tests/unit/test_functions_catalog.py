@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from lambent.blobs.store import BlobStore
+from lambent.blocking import BlockingWork
 from lambent.clock import ManualClock
 from lambent.errors import PreconditionFailed, ResourceNotFound
 from lambent.functions.aliases import AliasService
 from lambent.functions.catalog import StoreCatalog
 from lambent.functions.code_url import CodeUrlSigner
+from lambent.functions.concurrency import ConcurrencyService
 from lambent.functions.lifecycle import Provisioner
 from lambent.functions.lookup import Scope
+from lambent.functions.model import FunctionVersion
 from lambent.functions.runtimes import SUPPORTED_RUNTIMES
 from lambent.functions.service import ControlPlane, FunctionService
 from lambent.functions.tags import TagService
@@ -32,6 +35,7 @@ ACCOUNT = "123456789012"
 SCOPE = Scope(ACCOUNT, "us-east-1")
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/runner"
 ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
+HANG_S = 60.0  # only a hang takes this long
 
 
 class CountingStore(SqliteStore):
@@ -39,9 +43,9 @@ class CountingStore(SqliteStore):
         super().__init__(path)
         self.reads = 0
 
-    def get(self, kind: str, account: str, key: str) -> Doc | None:
+    async def get(self, kind: str, account: str, key: str) -> Doc | None:
         self.reads += 1
-        return super().get(kind, account, key)
+        return await super().get(kind, account, key)
 
 
 class Recorder:
@@ -71,9 +75,14 @@ class World:
         self.catalog = StoreCatalog(self.store, self.settings, self.clock)
         blobs = BlobStore(tmp, max_unzipped=self.settings.limits.code_size_unzipped)
         self.blobs = blobs
-        uploads = ZipUploads(blobs, self.settings.limits.code_size_zipped)
+        self.work = BlockingWork(2)
+        uploads = ZipUploads(blobs, self.settings.limits.code_size_zipped, self.work)
         signer = CodeUrlSigner(self.catalog.repo, self.clock, "http://127.0.0.1:1")
-        self.provisioner = Provisioner(self.catalog, blobs.extracted)
+
+        async def extract(sha: str) -> object:
+            return await self.work.run(blobs.extracted, sha)
+
+        self.provisioner = Provisioner(self.catalog, extract)
         self.catalog.attach_provisioner(self.provisioner)
         layers = LayerService(LayerRepository(self.store), uploads, signer, self.clock)
         cp = ControlPlane(
@@ -84,14 +93,19 @@ class World:
         self.tags = TagService(self.catalog)
         self.listener = Recorder()
         self.catalog.subscribe(self.listener)
-        self.store.put("iam_role", ACCOUNT, "runner", {"RoleName": "runner", "Arn": ROLE})
 
-    def settle(self, name: str) -> None:
-        future = self.catalog.pending(ACCOUNT, name)
-        if future is not None:
-            future.result(timeout=10)
+    async def start(self) -> None:
+        await self.store.put("iam_role", ACCOUNT, "runner", {"RoleName": "runner", "Arn": ROLE})
 
-    def create(self, name: str, **extra: Any) -> Doc:
+    async def close(self) -> None:
+        await self.provisioner.close()
+        self.work.close()
+        await self.store.close()
+
+    async def settle(self, name: str) -> None:
+        await self.provisioner.wait(ACCOUNT, name, timeout=HANG_S)
+
+    async def create(self, name: str, **extra: Any) -> Doc:
         params = {
             "FunctionName": name,
             "Runtime": "python3.12",
@@ -100,21 +114,21 @@ class World:
             "Code": {"ZipFile": make_zip()},
             **extra,
         }
-        out = self.functions.create(SCOPE, params)
-        self.settle(name)
+        out = await self.functions.create(SCOPE, params)
+        await self.settle(name)
         return out
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
     w = World(tmp_path)
+    await w.start()
     yield w
-    w.provisioner.shutdown()
-    w.store.close()
+    await w.close()
 
 
-def test_create_is_pending_then_active_after_extraction(world: World) -> None:
-    out = world.functions.create(
+async def test_create_is_pending_then_active_after_extraction(world: World) -> None:
+    out = await world.functions.create(
         SCOPE,
         {
             "FunctionName": "f",
@@ -126,48 +140,50 @@ def test_create_is_pending_then_active_after_extraction(world: World) -> None:
     )
     assert out["State"] == "Pending"
     assert out["StateReasonCode"] == "Creating"
-    world.settle("f")
-    version = world.catalog.resolve(ACCOUNT, "f", None).version
+    await world.settle("f")
+    version = (await world.catalog.resolve(ACCOUNT, "f", None)).version
     assert version.state == "Active"
     assert version.last_update_status == "Successful"
     assert world.blobs.extracted(version.code_sha256_hex).is_dir()
 
 
-def test_every_name_form_resolves_to_the_same_cached_version(world: World) -> None:
-    world.create("f")
-    first = world.catalog.resolve(ACCOUNT, "f", None)
+async def test_every_name_form_resolves_to_the_same_cached_version(world: World) -> None:
+    await world.create("f")
+    first = await world.catalog.resolve(ACCOUNT, "f", None)
     reads = world.store.reads
     for name in ("f", f"{ACCOUNT}:function:f", ARN + "f", "f:$LATEST", ARN + "f:$LATEST"):
-        assert world.catalog.resolve(ACCOUNT, name, None).version is first.version
+        assert (await world.catalog.resolve(ACCOUNT, name, None)).version is first.version
     assert world.store.reads == reads  # warm: no database read
 
 
-def test_writes_invalidate_and_notify(world: World) -> None:
-    world.create("f")
-    before = world.catalog.resolve(ACCOUNT, "f", None).version
-    world.functions.update_configuration(SCOPE, {"FunctionName": "f", "MemorySize": 512})
-    world.settle("f")
-    after = world.catalog.resolve(ACCOUNT, "f", None).version
+async def test_writes_invalidate_and_notify(world: World) -> None:
+    await world.create("f")
+    before = (await world.catalog.resolve(ACCOUNT, "f", None)).version
+    await world.functions.update_configuration(SCOPE, {"FunctionName": "f", "MemorySize": 512})
+    await world.settle("f")
+    after = (await world.catalog.resolve(ACCOUNT, "f", None)).version
     assert after.memory_mb == 512
     assert after.revision_id != before.revision_id
     assert (ACCOUNT, "f", "$LATEST") in world.listener.changed
 
 
-def test_update_while_in_progress_waits_for_settle(world: World) -> None:
-    world.create("f")
-    world.functions.update_code(SCOPE, {"FunctionName": "f", "ZipFile": make_zip("x = 1")})
+async def test_update_while_in_progress_waits_for_settle(world: World) -> None:
+    await world.create("f")
+    await world.functions.update_code(SCOPE, {"FunctionName": "f", "ZipFile": make_zip("x = 1")})
     # No settle in between: the second write waits for the first to finish.
-    out = world.functions.update_code(SCOPE, {"FunctionName": "f", "ZipFile": make_zip("x = 2")})
+    out = await world.functions.update_code(
+        SCOPE, {"FunctionName": "f", "ZipFile": make_zip("x = 2")}
+    )
     assert out["LastUpdateStatus"] == "InProgress"
 
 
-def test_alias_with_weights(world: World) -> None:
-    world.create("f", Publish=True)
-    world.functions.update_code(SCOPE, {"FunctionName": "f", "ZipFile": make_zip("y = 1")})
-    world.settle("f")
-    world.functions.publish_version(SCOPE, {"FunctionName": "f"})
-    world.settle("f")
-    world.aliases.create(
+async def test_alias_with_weights(world: World) -> None:
+    await world.create("f", Publish=True)
+    await world.functions.update_code(SCOPE, {"FunctionName": "f", "ZipFile": make_zip("y = 1")})
+    await world.settle("f")
+    await world.functions.publish_version(SCOPE, {"FunctionName": "f"})
+    await world.settle("f")
+    await world.aliases.create(
         SCOPE,
         {
             "FunctionName": "f",
@@ -176,85 +192,88 @@ def test_alias_with_weights(world: World) -> None:
             "RoutingConfig": {"AdditionalVersionWeights": {"2": 0.1}},
         },
     )
-    resolved = world.catalog.resolve(ACCOUNT, "f:live", None)
+    resolved = await world.catalog.resolve(ACCOUNT, "f:live", None)
     assert resolved.version.version == "1"
     assert resolved.alias == "live"
     assert resolved.additional_weights == {"2": 0.1}
+    # The weighted version comes with the alias: routing an invoke needs no lookup.
+    assert resolved.additional_versions["2"].version == "2"
+    assert resolved.additional_versions["2"].code_sha256_hex != resolved.version.code_sha256_hex
     assert resolved.invoked_arn == ARN + "f:live"
-    assert world.catalog.version(ACCOUNT, "f", "2").version == "2"
+    assert (await world.catalog.version(ACCOUNT, "f", "2")).version == "2"
 
 
-def test_not_found_messages(world: World) -> None:
-    world.create("f")
+async def test_not_found_messages(world: World) -> None:
+    await world.create("f")
     with pytest.raises(ResourceNotFound) as exc:
-        world.catalog.resolve(ACCOUNT, "nope", None)
+        await world.catalog.resolve(ACCOUNT, "nope", None)
     assert exc.value.message == f"Function not found: {ARN}nope"
     with pytest.raises(ResourceNotFound) as exc:
-        world.catalog.resolve(ACCOUNT, "f", "7")
+        await world.catalog.resolve(ACCOUNT, "f", "7")
     assert exc.value.message == f"Function not found: {ARN}f:7"
     with pytest.raises(ResourceNotFound) as exc:
-        world.catalog.resolve(ACCOUNT, "f", "missing-alias")
+        await world.catalog.resolve(ACCOUNT, "f", "missing-alias")
     assert exc.value.message == f"Function not found: {ARN}f:missing-alias"
     other_region = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f"
     with pytest.raises(ResourceNotFound) as exc:
-        world.catalog.resolve(ACCOUNT, other_region, None)
+        await world.catalog.resolve(ACCOUNT, other_region, None)
     assert exc.value.message == f"Function not found: {other_region}"
 
 
-def test_other_accounts_see_nothing(world: World) -> None:
-    world.create("f")
+async def test_other_accounts_see_nothing(world: World) -> None:
+    await world.create("f")
     with pytest.raises(ResourceNotFound):
-        world.catalog.resolve("999999999999", "f", None)
+        await world.catalog.resolve("999999999999", "f", None)
     with pytest.raises(ResourceNotFound):
-        world.catalog.resolve(ACCOUNT, "999999999999:function:f", None)
+        await world.catalog.resolve(ACCOUNT, "999999999999:function:f", None)
     other = Scope("999999999999", "us-east-1")
-    assert world.functions.list_functions(other, {})["Functions"] == []
+    assert (await world.functions.list_functions(other, {}))["Functions"] == []
 
 
-def test_network_tag(world: World) -> None:
-    world.create("f")
-    assert world.catalog.resolve(ACCOUNT, "f", None).version.network == "egress"
-    world.tags.tag(SCOPE, ARN + "f", {"lambent:network": "none"})
-    assert world.catalog.resolve(ACCOUNT, "f", None).version.network == "none"
+async def test_network_tag(world: World) -> None:
+    await world.create("f")
+    assert (await world.catalog.resolve(ACCOUNT, "f", None)).version.network == "egress"
+    await world.tags.tag(SCOPE, ARN + "f", {"lambent:network": "none"})
+    assert (await world.catalog.resolve(ACCOUNT, "f", None)).version.network == "none"
     assert (ACCOUNT, "f", "*") in world.listener.changed
 
 
-def test_delete_notifies_all_versions(world: World) -> None:
-    world.create("f", Publish=True)
-    world.functions.delete(SCOPE, "f", None)
+async def test_delete_notifies_all_versions(world: World) -> None:
+    await world.create("f", Publish=True)
+    await world.functions.delete(SCOPE, "f", None)
     assert world.listener.changed[-1] == (ACCOUNT, "f", "*")
     with pytest.raises(ResourceNotFound):
-        world.catalog.resolve(ACCOUNT, "f", None)
+        await world.catalog.resolve(ACCOUNT, "f", None)
 
 
-def test_a_published_version_of_an_active_function_is_active_at_once(world: World) -> None:
+async def test_a_published_version_of_an_active_function_is_active_at_once(world: World) -> None:
     """Publish-then-invoke must work: nothing is left to prepare for a plain version."""
-    world.create("f")
-    world.settle("f")
-    out = world.functions.publish_version(SCOPE, {"FunctionName": "f"})
+    await world.create("f")
+    await world.settle("f")
+    out = await world.functions.publish_version(SCOPE, {"FunctionName": "f"})
     assert out["State"] == "Active"
-    assert world.catalog.version(ACCOUNT, "f", out["Version"]).state == "Active"
+    assert (await world.catalog.version(ACCOUNT, "f", out["Version"])).state == "Active"
 
 
-def test_snapstart_version_waits_for_the_data_plane(world: World) -> None:
-    world.create("f", SnapStart={"ApplyOn": "PublishedVersions"})
-    out = world.functions.publish_version(SCOPE, {"FunctionName": "f"})
-    world.settle("f")
+async def test_snapstart_version_waits_for_the_data_plane(world: World) -> None:
+    await world.create("f", SnapStart={"ApplyOn": "PublishedVersions"})
+    out = await world.functions.publish_version(SCOPE, {"FunctionName": "f"})
+    await world.settle("f")
     assert out["SnapStart"] == {"ApplyOn": "PublishedVersions", "OptimizationStatus": "On"}
     assert world.listener.published == [(ACCOUNT, "f", "1")]
-    version = world.catalog.version(ACCOUNT, "f", "1")
+    version = await world.catalog.version(ACCOUNT, "f", "1")
     assert version.state == "Pending"
     assert version.snapstart
     with pytest.raises(PreconditionFailed):
-        world.functions.publish_version(SCOPE, {"FunctionName": "f", "RevisionId": "stale"})
-    world.catalog.set_version_state(ACCOUNT, "f", "1", "Active")
-    assert world.catalog.version(ACCOUNT, "f", "1").state == "Active"
+        await world.functions.publish_version(SCOPE, {"FunctionName": "f", "RevisionId": "stale"})
+    await world.catalog.set_version_state(ACCOUNT, "f", "1", "Active")
+    assert (await world.catalog.version(ACCOUNT, "f", "1")).state == "Active"
 
 
-def test_broken_zip_fails_the_function(world: World) -> None:
+async def test_broken_zip_fails_the_function(world: World) -> None:
     data = bytearray(make_zip("print('x')\n" * 50))
     data[40] ^= 0xFF  # corrupt the compressed bytes; the central directory stays readable
-    world.functions.create(
+    await world.functions.create(
         SCOPE,
         {
             "FunctionName": "bad",
@@ -264,15 +283,65 @@ def test_broken_zip_fails_the_function(world: World) -> None:
             "Code": {"ZipFile": bytes(data)},
         },
     )
-    world.settle("bad")
-    cfg = world.functions.get_configuration(SCOPE, "bad", None)
+    await world.settle("bad")
+    cfg = await world.functions.get_configuration(SCOPE, "bad", None)
     assert cfg["State"] == "Failed"
     assert cfg["StateReasonCode"] == "InvalidZipFileException"
 
 
-def test_data_plane_reads(world: World) -> None:
-    world.create("f", Publish=True)
+async def test_data_plane_reads(world: World) -> None:
+    await world.create("f", Publish=True)
     assert world.catalog.reserved_concurrency(ACCOUNT, "f") is None
-    assert world.catalog.event_invoke_config(ACCOUNT, "f", None) is None
-    assert world.catalog.provisioned_concurrency(ACCOUNT, "f", "1") is None
-    assert world.catalog.provisioned_configs() == []
+    assert await world.catalog.event_invoke_config(ACCOUNT, "f", None) is None
+    assert await world.catalog.provisioned_concurrency(ACCOUNT, "f", "1") is None
+    assert await world.catalog.provisioned_configs() == []
+
+
+async def test_reserved_concurrency_is_an_index_kept_by_writes(world: World) -> None:
+    """Admission asks on every invoke without awaiting: the catalog keeps reserved
+    concurrency in memory, refreshed by each write and loaded again at start."""
+    concurrency = ConcurrencyService(world.catalog, LayerRepository(world.store))
+    await world.create("f")
+    await world.create("g")
+    await concurrency.put_reserved(SCOPE, "f", 7)
+    await concurrency.put_reserved(SCOPE, "g", 3)
+    assert world.catalog.reserved_concurrency(ACCOUNT, "f") == 7
+    assert world.catalog.reserved_total(ACCOUNT) == 10
+    assert world.catalog.reserved_total("999999999999") == 0
+    await concurrency.delete_reserved(SCOPE, "g")
+    assert world.catalog.reserved_concurrency(ACCOUNT, "g") is None
+    assert world.catalog.reserved_total(ACCOUNT) == 7
+    # A new catalog over the same store (a restart) loads the index at start.
+    restarted = StoreCatalog(world.store, world.settings, world.clock)
+    assert restarted.reserved_total(ACCOUNT) == 0
+    await restarted.start()
+    assert restarted.reserved_concurrency(ACCOUNT, "f") == 7
+    await world.functions.delete(SCOPE, "f", None)
+    assert world.catalog.reserved_total(ACCOUNT) == 0
+
+
+async def test_listeners_find_the_changed_versions_loaded(world: World) -> None:
+    """A listener (the environment manager) asks the cache without awaiting; `changed()`
+    has loaded $LATEST and the named version before it calls them."""
+    seen: list[tuple[object, object]] = []
+
+    class Asking:
+        def function_changed(self, account: str, name: str, version: str) -> None:
+            seen.append(
+                (
+                    world.catalog.cached_version(account, name, "$LATEST"),
+                    world.catalog.cached_version(account, name, version),
+                )
+            )
+
+        def version_published(self, account: str, name: str, version: str) -> None:
+            return None
+
+    await world.create("f", Publish=True)
+    world.catalog.subscribe(Asking())
+    await world.functions.update_configuration(SCOPE, {"FunctionName": "f", "Timeout": 9})
+    latest, named = seen[-1]
+    assert isinstance(latest, FunctionVersion) and latest.timeout_s == 9
+    assert named is latest
+    await world.functions.delete(SCOPE, "f", "1")
+    assert seen[-1][1] is None  # version 1 is gone: nothing to find

@@ -4,7 +4,7 @@ expiry, the execution-credential cache, and the purge cadence."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,11 +26,13 @@ class World:
         self.clock = ManualClock()
         self.store = SqliteStore(tmp / "state.db")
         self.credentials = CredentialStore(self.store, self.clock)
-        self.account, self.root = self.credentials.create_account()
         self.roles = Roles(self.store, self.clock)
         self.issuer = SessionIssuer(self.roles, self.credentials, self.clock, purge_interval_s=60)
         self.auth = Authenticator("sigv4", self.credentials, self.clock, "000000000000")
-        self.role = self.roles.create(
+
+    async def start(self) -> None:
+        self.account, self.root = await self.credentials.create_account()
+        self.role = await self.roles.create(
             self.account, {"RoleName": "fn", "AssumeRolePolicyDocument": LAMBDA_TRUST}
         )
 
@@ -51,85 +53,86 @@ class World:
         )
         return Request("POST", "/", "", headers, body)
 
-    def session_keys(self) -> list[str]:
+    async def session_keys(self) -> list[str]:
         return [
             row.key
-            for _, row in self.store.scan(KEY_KIND)
+            for _, row in await self.store.scan(KEY_KIND)
             if row.doc.get("session_token") is not None
         ]
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
+async def world(tmp_path: Path) -> AsyncIterator[World]:
     w = World(tmp_path)
+    await w.start()
     yield w
-    w.store.close()
+    await w.store.close()
 
 
-def test_session_keys_authenticate_until_they_expire(world: World) -> None:
+async def test_session_keys_authenticate_until_they_expire(world: World) -> None:
     root_arn = f"arn:aws:iam::{world.account}:root"
-    creds = world.issuer.assume_role(world.account, root_arn, world.role["Arn"], "job", 900)
+    creds = await world.issuer.assume_role(world.account, root_arn, world.role["Arn"], "job", 900)
     assert creds.access_key_id.startswith("ASIA")
     assert creds.expiration == world.clock.time() + 900
-    caller = world.auth.authenticate(world.signed(creds))
+    caller = await world.auth.authenticate(world.signed(creds))
     assert caller.principal_arn == f"arn:aws:sts::{world.account}:assumed-role/fn/job"
     assert caller.user_id == f"{world.role['RoleId']}:job"
     world.clock.advance(901)
     with pytest.raises(ExpiredToken):  # AWS: ExpiredTokenException, not an unknown key
-        world.auth.authenticate(world.signed(creds))
+        await world.auth.authenticate(world.signed(creds))
 
 
-def test_assume_role_rules(world: World) -> None:
+async def test_assume_role_rules(world: World) -> None:
     root_arn = f"arn:aws:iam::{world.account}:root"
     with pytest.raises(ValidationError, match="MaxSessionDuration"):
-        world.issuer.assume_role(world.account, root_arn, world.role["Arn"], "s", 3601)
+        await world.issuer.assume_role(world.account, root_arn, world.role["Arn"], "s", 3601)
     with pytest.raises(AccessDenied):
-        world.issuer.assume_role(
+        await world.issuer.assume_role(
             "999999999999", "arn:aws:iam::999999999999:root", world.role["Arn"], "s", None
         )
     with pytest.raises(AccessDenied):
-        world.issuer.assume_role(world.account, root_arn, "not an arn", "s", None)
+        await world.issuer.assume_role(world.account, root_arn, "not an arn", "s", None)
     session = f"arn:aws:sts::{world.account}:assumed-role/fn/s"
-    world.roles.update(world.account, "fn", {"MaxSessionDuration": 7200})
+    await world.roles.update(world.account, "fn", {"MaxSessionDuration": 7200})
     with pytest.raises(ValidationError, match="role chaining"):
-        world.issuer.assume_role(world.account, session, world.role["Arn"], "s2", 3700)
+        await world.issuer.assume_role(world.account, session, world.role["Arn"], "s2", 3700)
 
 
-def test_execution_credentials_are_reused_while_valid_long_enough(world: World) -> None:
+async def test_execution_credentials_are_reused_while_valid_long_enough(world: World) -> None:
     arn = world.role["Arn"]
-    first = world.issuer.execution_credentials(arn, "my-function", valid_for_s=600)
+    first = await world.issuer.execution_credentials(arn, "my-function", valid_for_s=600)
     assert first.principal_arn.endswith(":assumed-role/fn/my-function")
     assert set(first.environment()) == {
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
     }
-    assert world.issuer.execution_credentials(arn, "my-function", valid_for_s=600) == first
-    other = world.issuer.execution_credentials(arn, "other-function", valid_for_s=600)
+    assert await world.issuer.execution_credentials(arn, "my-function", valid_for_s=600) == first
+    other = await world.issuer.execution_credentials(arn, "other-function", valid_for_s=600)
     assert other.access_key_id != first.access_key_id
     world.clock.advance(first.expiration - world.clock.time() - 599)
-    renewed = world.issuer.execution_credentials(arn, "my-function", valid_for_s=600)
+    renewed = await world.issuer.execution_credentials(arn, "my-function", valid_for_s=600)
     assert renewed.access_key_id != first.access_key_id
-    assert world.auth.authenticate(world.signed(renewed)).account_id == world.account
+    assert (await world.auth.authenticate(world.signed(renewed))).account_id == world.account
     with pytest.raises(IamNoSuchEntity):
-        world.issuer.execution_credentials(
+        await world.issuer.execution_credentials(
             f"arn:aws:iam::{world.account}:role/gone", "f", valid_for_s=60
         )
 
 
-def test_expired_keys_are_purged_on_the_issue_cadence(world: World) -> None:
+async def test_expired_keys_are_purged_on_the_issue_cadence(world: World) -> None:
     root_arn = f"arn:aws:iam::{world.account}:root"
     arn = world.role["Arn"]
-    first = world.issuer.assume_role(world.account, root_arn, arn, "a1", 900)
+    first = await world.issuer.assume_role(world.account, root_arn, arn, "a1", 900)
     world.clock.advance(1000)  # first has expired; the last sweep was at the first issue
-    second = world.issuer.assume_role(world.account, root_arn, arn, "a2", 900)
-    assert set(world.session_keys()) == {second.access_key_id}
+    second = await world.issuer.assume_role(world.account, root_arn, arn, "a2", 900)
+    assert set(await world.session_keys()) == {second.access_key_id}
     world.clock.advance(950)  # second expired, but a sweep ran only 950 s ago
-    third = world.issuer.assume_role(world.account, root_arn, arn, "a3", 900)
+    third = await world.issuer.assume_role(world.account, root_arn, arn, "a3", 900)
     world.clock.advance(10)
-    world.issuer.assume_role(world.account, root_arn, arn, "a4", 900)
-    assert third.access_key_id in world.session_keys()
-    assert second.access_key_id not in world.session_keys()
-    assert world.store.get(KEY_KIND, GLOBAL, first.access_key_id) is None
+    await world.issuer.assume_role(world.account, root_arn, arn, "a4", 900)
+    assert third.access_key_id in await world.session_keys()
+    assert second.access_key_id not in await world.session_keys()
+    assert await world.store.get(KEY_KIND, GLOBAL, first.access_key_id) is None
     # The root key never expires and is never purged.
-    assert world.credentials.lookup(world.root.access_key) is not None
+    assert await world.credentials.lookup(world.root.access_key) is not None

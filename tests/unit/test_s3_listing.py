@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Iterable
+from typing import TypeVar
+
 from lambent.s3.listing import Page, paginate, paginate_versions
 
+T = TypeVar("T")
+
 KEYS = ["a", "a/1", "a/2", "a/b/3", "ab", "b/1", "b/2", "c"]
+
+
+async def stream(items: Iterable[T]) -> AsyncIterator[T]:
+    """The store's side of a listing: entries in key order, one at a time."""
+    for item in items:
+        yield item
 
 
 def page(**kw: object) -> Page[str]:
     args: dict[str, object] = {"prefix": "", "delimiter": None, "marker": None, "max_keys": 1000}
     args.update(kw)
-    return paginate(((k, k) for k in KEYS), **args)  # type: ignore[arg-type]
+    return asyncio.run(paginate(stream((k, k) for k in KEYS), **args))  # type: ignore[arg-type]
 
 
 def walk(max_keys: int, **kw: object) -> tuple[list[str], list[str], int]:
@@ -84,7 +96,9 @@ def test_versions_count_one_by_one_and_resume_inside_a_key() -> None:
             "max_keys": 1000,
         }
         args.update(kw)
-        return paginate_versions(iter(entries), lambda v: v, **args)  # type: ignore[arg-type]
+        return asyncio.run(
+            paginate_versions(stream(entries), lambda v: v, **args)  # type: ignore[arg-type]
+        )
 
     first, next_version = run(max_keys=2)
     assert first.items == ["a3", "a2"] and first.truncated

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from lambent.blocking import BlockingWork
 from lambent.clock import ManualClock
 from lambent.errors import S3BucketNotEmpty, S3InvalidArgument, S3InvalidPart, S3NoSuchUpload
 from lambent.s3.multipart import MIN_PART_SIZE, Requested
@@ -19,51 +20,55 @@ A = "111111111111"
 
 
 @pytest.fixture
-def s3(tmp_path: Path) -> Iterator[S3]:
+async def s3(tmp_path: Path) -> AsyncIterator[S3]:
     store = SqliteStore(tmp_path / "state.db")
-    service = S3(store, tmp_path / "s3", ManualClock())
-    service.buckets.create(A, "us-east-1", "bkt", None)
+    work = BlockingWork(2)
+    service = S3(store, tmp_path / "s3", ManualClock(), work)
+    await service.buckets.create(A, "us-east-1", "bkt", None)
     yield service
-    store.close()
+    work.close()
+    await store.close()
 
 
 def files(s3: S3) -> int:
     return sum(1 for p in s3.content.path("00").parent.parent.rglob("*") if p.is_file())
 
 
-def part(s3: S3, upload: str, number: int, data: bytes, key: str = "k") -> Requested:
-    stored = s3.uploads.put_part(A, "bkt", key, upload, number, s3.content.write(data), data, {})
+async def part(s3: S3, upload: str, number: int, data: bytes, key: str = "k") -> Requested:
+    stored = await s3.uploads.put_part(
+        A, "bkt", key, upload, number, s3.content.write(data), data, {}
+    )
     return Requested(number, stored.etag)
 
 
-def test_parts_join_into_one_object_with_a_multipart_etag(s3: S3) -> None:
-    upload = s3.uploads.create(A, "bkt", "k", Attributes("application/zip", {"m": "1"}))
+async def test_parts_join_into_one_object_with_a_multipart_etag(s3: S3) -> None:
+    upload = await s3.uploads.create(A, "bkt", "k", Attributes("application/zip", {"m": "1"}))
     one, two = b"a" * MIN_PART_SIZE, b"tail"
-    done = [part(s3, upload, 1, one), part(s3, upload, 2, two)]
-    part(s3, upload, 3, b"uploaded but not named in the completion")
-    _, version = s3.uploads.complete(A, "bkt", "k", upload, done, {})
+    done = [await part(s3, upload, 1, one), await part(s3, upload, 2, two)]
+    await part(s3, upload, 3, b"uploaded but not named in the completion")
+    _, version = await s3.uploads.complete(A, "bkt", "k", upload, done, {})
     md5s = hashlib.md5(one).digest() + hashlib.md5(two).digest()
     assert version.etag == f'"{hashlib.md5(md5s).hexdigest()}-2"'
     assert version.content_type == "application/zip" and version.metadata == {"m": "1"}
-    assert s3.objects.read(s3.objects.get(A, "bkt", "k", None)[1]) == one + two
+    assert await s3.objects.read((await s3.objects.get(A, "bkt", "k", None))[1]) == one + two
     assert files(s3) == 1  # the parts are freed once the object holds the bytes
     with pytest.raises(S3NoSuchUpload):
-        s3.uploads.complete(A, "bkt", "k", upload, done, {})
+        await s3.uploads.complete(A, "bkt", "k", upload, done, {})
 
 
-def test_a_part_uploaded_again_replaces_the_first(s3: S3) -> None:
-    upload = s3.uploads.create(A, "bkt", "k", Attributes("text/plain"))
-    part(s3, upload, 1, b"first try")
-    again = part(s3, upload, 1, b"second try")
+async def test_a_part_uploaded_again_replaces_the_first(s3: S3) -> None:
+    upload = await s3.uploads.create(A, "bkt", "k", Attributes("text/plain"))
+    await part(s3, upload, 1, b"first try")
+    again = await part(s3, upload, 1, b"second try")
     assert files(s3) == 1
-    s3.uploads.complete(A, "bkt", "k", upload, [again], {})
-    assert s3.objects.read(s3.objects.get(A, "bkt", "k", None)[1]) == b"second try"
+    await s3.uploads.complete(A, "bkt", "k", upload, [again], {})
+    assert await s3.objects.read((await s3.objects.get(A, "bkt", "k", None))[1]) == b"second try"
 
 
-def test_completion_rules(s3: S3) -> None:
-    upload = s3.uploads.create(A, "bkt", "k", Attributes("text/plain"))
-    small = part(s3, upload, 1, b"small")
-    last = part(s3, upload, 2, b"last")
+async def test_completion_rules(s3: S3) -> None:
+    upload = await s3.uploads.create(A, "bkt", "k", Attributes("text/plain"))
+    small = await part(s3, upload, 1, b"small")
+    last = await part(s3, upload, 2, b"last")
     cases = [
         ([last, small], "InvalidPartOrder"),
         ([small, small], "InvalidPartOrder"),
@@ -73,28 +78,28 @@ def test_completion_rules(s3: S3) -> None:
     ]
     for requested, code in cases:
         with pytest.raises(S3InvalidPart) as err:
-            s3.uploads.complete(A, "bkt", "k", upload, requested, {})
+            await s3.uploads.complete(A, "bkt", "k", upload, requested, {})
         assert err.value.code == code
     with pytest.raises(S3InvalidArgument):
-        part(s3, upload, 10_001, b"x")
+        await part(s3, upload, 10_001, b"x")
     with pytest.raises(S3NoSuchUpload):
-        s3.uploads.check(A, "bkt", "other-key", upload)
+        await s3.uploads.check(A, "bkt", "other-key", upload)
 
 
-def test_abort_and_bucket_delete_free_the_parts(s3: S3) -> None:
-    upload = s3.uploads.create(A, "bkt", "k", Attributes("text/plain"))
-    part(s3, upload, 1, b"one")
-    s3.uploads.abort(A, "bkt", "k", upload)
+async def test_abort_and_bucket_delete_free_the_parts(s3: S3) -> None:
+    upload = await s3.uploads.create(A, "bkt", "k", Attributes("text/plain"))
+    await part(s3, upload, 1, b"one")
+    await s3.uploads.abort(A, "bkt", "k", upload)
     assert files(s3) == 0
     with pytest.raises(S3NoSuchUpload):
-        s3.uploads.abort(A, "bkt", "k", upload)
-    pending = s3.uploads.create(A, "bkt", "k", Attributes("text/plain"))
-    part(s3, pending, 1, b"left behind")
+        await s3.uploads.abort(A, "bkt", "k", upload)
+    pending = await s3.uploads.create(A, "bkt", "k", Attributes("text/plain"))
+    await part(s3, pending, 1, b"left behind")
     content = s3.content.write(b"obj")
-    s3.objects.put(A, "bkt", "obj", content, b"obj", Attributes("text/plain"))
+    await s3.objects.put(A, "bkt", "obj", content, b"obj", Attributes("text/plain"))
     with pytest.raises(S3BucketNotEmpty):
-        s3.delete_bucket(A, "bkt")
-    s3.uploads.check(A, "bkt", "k", pending)  # a refused delete leaves the upload alone
-    s3.objects.delete(A, "bkt", "obj", None)
-    s3.delete_bucket(A, "bkt")
+        await s3.delete_bucket(A, "bkt")
+    await s3.uploads.check(A, "bkt", "k", pending)  # a refused delete leaves the upload alone
+    await s3.objects.delete(A, "bkt", "obj", None)
+    await s3.delete_bucket(A, "bkt")
     assert files(s3) == 0

@@ -100,7 +100,7 @@ class Dispatcher:
         service_name = self._service_for(req)
         service = self._models.services.get(service_name)
         try:
-            caller = self._auth.authenticate(req)
+            caller = await self._auth.authenticate(req)
             op, params = self._parse(service_name, req)
             ctx = RequestContext(
                 request_id=request_id,

@@ -12,14 +12,14 @@ if TYPE_CHECKING:
     from lambent.app import App
 
 
-def build_handlers(app: App) -> list[ServiceHandlers]:
+async def build_handlers(app: App) -> list[ServiceHandlers]:
     from lambent.invoke.api import InvokeHandlers
 
     return [
         InvokeHandlers(app.invoker, app.async_invoke),
-        *lambda_.handlers(app),
+        *await lambda_.handlers(app),
         *iam.handlers(app),
-        *sts.handlers(app),
+        *await sts.handlers(app),
         *logs.handlers(app),
         *s3.handlers(app),
     ]

@@ -17,7 +17,7 @@ from lambent.async_invoke.policy import DEFAULT_MAX_AGE_S, DEFAULT_MAX_RETRIES, 
 class AsyncCatalog(Protocol):
     """What async delivery asks the control plane besides what InvokeService does."""
 
-    def event_invoke_config(
+    async def event_invoke_config(
         self, account: str, name: str, qualifier: str | None
     ) -> Mapping[str, Any] | None: ...
 

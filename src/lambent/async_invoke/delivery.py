@@ -59,14 +59,16 @@ RETIRED_POOL_TRIES = 3
 class Invoker(Protocol):
     """The part of InvokeService async invocation uses (the invoke path, shared)."""
 
-    def resolve(
+    async def resolve(
         self, account_id: str, function: str, qualifier: str | None, region: str | None = None
     ) -> Resolved:
         """For acceptance: raises AWS's errors, which the 202's caller gets."""
 
     def check_ready(self, version: FunctionVersion) -> None: ...
 
-    def locate(self, account_id: str, function: str, qualifier: str | None) -> Resolved | NotFound:
+    async def locate(
+        self, account_id: str, function: str, qualifier: str | None
+    ) -> Resolved | NotFound:
         """For delivery: the function as it is now, or a typed not-found."""
 
     async def attempt(
@@ -135,11 +137,13 @@ class Delivery:
         dest = event.destination
         config, arn = AsyncConfig(), dest.qualified_arn
         for _ in range(RETIRED_POOL_TRIES):
-            resolved = self._invoker.locate(dest.account_id, dest.function_arn, dest.qualifier)
+            resolved = await self._invoker.locate(
+                dest.account_id, dest.function_arn, dest.qualifier
+            )
             if isinstance(resolved, NotFound):
                 return Attempt(Outcome(OutcomeKind.GONE), config, arn)
             config = async_config(
-                self._catalog.event_invoke_config(
+                await self._catalog.event_invoke_config(
                     dest.account_id, dest.function_name, dest.qualifier
                 ),
                 resolved.version.config,

@@ -85,7 +85,7 @@ class AsyncInvocations:
         limit = self._settings.limits.async_payload
         if len(call.payload) > limit:
             raise too_large(len(call.payload), limit)
-        resolved = self._invoker.resolve(
+        resolved = await self._invoker.resolve(
             call.account_id, call.function, call.qualifier, call.region
         )
         self._invoker.check_ready(resolved.version)
@@ -99,7 +99,7 @@ class AsyncInvocations:
         limit = self._settings.limits.async_payload
         if len(payload) > limit:
             raise too_large(len(payload), limit)
-        resolved = self._invoker.resolve(account, function, qualifier)
+        resolved = await self._invoker.resolve(account, function, qualifier)
         event_id = str(uuid.uuid4())
         await self._enqueue(event_id, destination(resolved), payload, None)
         return event_id

@@ -50,9 +50,9 @@ class Authenticator:
         except sigv4.SignatureProblem:
             return None
 
-    def authenticate(self, req: Request) -> Caller:
+    async def authenticate(self, req: Request) -> Caller:
         if self._mode == "open":
-            return self._open(req)
+            return await self._open(req)
         try:
             auth = sigv4.parse_authorization(req.headers.get("authorization"))
         except sigv4.SignatureProblem as exc:
@@ -60,7 +60,7 @@ class Authenticator:
                 raise MissingAuthentication(exc.message) from exc
             raise InvalidSignature(exc.message) from exc
         # Expired session keys are found too, so the caller hears ExpiredTokenException.
-        cred = self._credentials.lookup(auth.access_key, include_expired=True)
+        cred = await self._credentials.lookup(auth.access_key, include_expired=True)
         if cred is None or cred.status != "Active":
             raise UnrecognizedClient(BAD_TOKEN)
         if cred.session_token is not None:
@@ -93,12 +93,12 @@ class Authenticator:
             auth.service,
         )
 
-    def _open(self, req: Request) -> Caller:
+    async def _open(self, req: Request) -> Caller:
         auth = self.scope(req)
         account = self._open_account
         access_key = auth.access_key if auth else None
         if access_key:
-            cred = self._credentials.lookup(access_key)
+            cred = await self._credentials.lookup(access_key)
             if cred is not None:
                 # Keys Lambent issued (AssumeRole, CreateAccessKey) keep their identity.
                 return Caller(

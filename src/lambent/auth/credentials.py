@@ -60,10 +60,10 @@ class CredentialStore:
         self._cache: dict[str, Credential] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, access_key: str, *, include_expired: bool = False) -> Credential | None:
+    async def lookup(self, access_key: str, *, include_expired: bool = False) -> Credential | None:
         cred = self._cache.get(access_key)
         if cred is None:
-            doc = self._store.get(KEY_KIND, GLOBAL, access_key)
+            doc = await self._store.get(KEY_KIND, GLOBAL, access_key)
             if doc is None:
                 return None
             cred = Credential(
@@ -86,7 +86,7 @@ class CredentialStore:
             return None
         return cred
 
-    def save(self, cred: Credential, *, user_name: str | None = None) -> None:
+    async def save(self, cred: Credential, *, user_name: str | None = None) -> None:
         doc = {
             "secret": cred.secret,
             "account_id": cred.account_id,
@@ -98,11 +98,11 @@ class CredentialStore:
             "user_name": user_name,
             "created": self._clock.time(),
         }
-        self._store.put(KEY_KIND, GLOBAL, cred.access_key, doc, parent=cred.account_id)
+        await self._store.put(KEY_KIND, GLOBAL, cred.access_key, doc, parent=cred.account_id)
         self.forget(cred.access_key)
 
-    def delete(self, access_key: str) -> bool:
-        gone = self._store.delete(KEY_KIND, GLOBAL, access_key)
+    async def delete(self, access_key: str) -> bool:
+        gone = await self._store.delete(KEY_KIND, GLOBAL, access_key)
         self.forget(access_key)
         return gone
 
@@ -110,26 +110,26 @@ class CredentialStore:
         with self._lock:
             self._cache.pop(access_key, None)
 
-    def purge_expired(self) -> int:
+    async def purge_expired(self) -> int:
         now = self._clock.time()
         doomed = [
             row.key
-            for _, row in self._store.scan(KEY_KIND)
+            for _, row in await self._store.scan(KEY_KIND)
             if row.doc.get("expires_at") is not None and row.doc["expires_at"] < now
         ]
         for key in doomed:
-            self.delete(key)
+            await self.delete(key)
         return len(doomed)
 
     # accounts --------------------------------------------------------------------------
-    def accounts(self) -> list[str]:
-        return [row.key for row in self._store.list(ACCOUNT_KIND, GLOBAL)]
+    async def accounts(self) -> list[str]:
+        return [row.key for row in await self._store.list(ACCOUNT_KIND, GLOBAL)]
 
-    def create_account(self, account_id: str | None = None) -> tuple[str, Credential]:
+    async def create_account(self, account_id: str | None = None) -> tuple[str, Credential]:
         """A new account with a root key pair."""
         account = account_id or new_account_id()
-        with self._store.transaction():
-            self._store.put(ACCOUNT_KIND, GLOBAL, account, {"created": self._clock.time()})
+        async with self._store.transaction():
+            await self._store.put(ACCOUNT_KIND, GLOBAL, account, {"created": self._clock.time()})
             cred = Credential(
                 access_key=new_access_key(),
                 secret=new_secret(),
@@ -137,11 +137,11 @@ class CredentialStore:
                 principal_arn=f"arn:aws:iam::{account}:root",
                 user_id=account,
             )
-            self.save(cred)
+            await self.save(cred)
         return account, cred
 
-    def ensure_account(self, account_id: str) -> None:
-        self._store.insert(ACCOUNT_KIND, GLOBAL, account_id, {"created": self._clock.time()})
+    async def ensure_account(self, account_id: str) -> None:
+        await self._store.insert(ACCOUNT_KIND, GLOBAL, account_id, {"created": self._clock.time()})
 
 
 def write_credentials_file(path: Path, cred: Credential, profile: str = "default") -> None:

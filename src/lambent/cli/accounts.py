@@ -8,9 +8,10 @@ pair in DATA/credentials-<account> (aws CLI format, mode 600).
 from __future__ import annotations
 
 import argparse
+import asyncio
 from pathlib import Path
 
-from lambent.auth.credentials import CredentialStore, write_credentials_file
+from lambent.auth.credentials import Credential, CredentialStore, write_credentials_file
 from lambent.clock import SystemClock
 from lambent.store.sqlite import SqliteStore
 
@@ -31,15 +32,19 @@ def run_create(args: argparse.Namespace) -> int:
         raise SystemExit(f"lambent accounts create: --account-id must be 12 digits, got {wanted!r}")
     if not (data / "state.db").exists():
         raise SystemExit(f"lambent accounts create: {data} is not a lambent data dir")
-    store = SqliteStore(data / "state.db")
-    try:
-        creds = CredentialStore(store, SystemClock())
-        if wanted is not None and wanted in creds.accounts():
-            raise SystemExit(f"lambent accounts create: account {wanted} already exists")
-        account, cred = creds.create_account(wanted)
-    finally:
-        store.close()
+    account, cred = asyncio.run(_create(data, wanted))
     target = data / f"credentials-{account}"
     write_credentials_file(target, cred)
     print(f"created account {account}; its root keys are in {target}")
     return 0
+
+
+async def _create(data: Path, wanted: str | None) -> tuple[str, Credential]:
+    store = SqliteStore(data / "state.db")
+    try:
+        creds = CredentialStore(store, SystemClock())
+        if wanted is not None and wanted in await creds.accounts():
+            raise SystemExit(f"lambent accounts create: account {wanted} already exists")
+        return await creds.create_account(wanted)
+    finally:
+        await store.close()

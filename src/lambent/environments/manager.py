@@ -13,7 +13,7 @@ import dataclasses
 import datetime as dt
 import logging
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from lambent.blobs.store import BlobStore
@@ -36,7 +36,7 @@ from lambent.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CredentialsFor = Callable[[FunctionVersion, str], Mapping[str, str]]
+CredentialsFor = Callable[[FunctionVersion, str], Awaitable[Mapping[str, str]]]
 
 
 @dataclass
@@ -120,7 +120,7 @@ class EnvironmentManager:
         if provisioned:
             variables["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
         if self._credentials_for is not None:
-            variables.update(self._credentials_for(version, env_id))
+            variables.update(await self._credentials_for(version, env_id))
         env = Environment(
             env_id,
             version,

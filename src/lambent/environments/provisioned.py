@@ -25,11 +25,13 @@ Doc = dict[str, Any]
 
 
 class ProvisionedCatalog(Protocol):
-    def version(self, account_id: str, function_name: str, version: str) -> FunctionVersion: ...
+    async def version(
+        self, account_id: str, function_name: str, version: str
+    ) -> FunctionVersion: ...
 
-    def provisioned_configs(self) -> list[Doc]: ...
+    async def provisioned_configs(self) -> list[Doc]: ...
 
-    def set_provisioned_status(
+    async def set_provisioned_status(
         self,
         account: str,
         name: str,
@@ -73,7 +75,7 @@ class ProvisionedReconciler:
 
     async def reconcile(self) -> None:
         wanted: dict[tuple[str, str, str], int] = {}
-        for doc in self._catalog.provisioned_configs():
+        for doc in await self._catalog.provisioned_configs():
             key = (str(doc["_account"]), str(doc["_function"]), str(doc["_version"]))
             wanted[key] = wanted.get(key, 0) + int(doc["RequestedProvisionedConcurrentExecutions"])
             if self._failed.get(key) == doc.get("LastModified"):
@@ -91,14 +93,14 @@ class ProvisionedReconciler:
         qualifier = str(doc["_qualifier"])
         requested = int(doc["RequestedProvisionedConcurrentExecutions"])
         try:
-            version = self._catalog.version(account, name, number)
+            version = await self._catalog.version(account, name, number)
         except ResourceNotFound:
             return
         have = self._manager.provisioned_count(version)
         if have >= requested:
-            self._report(key, qualifier, "READY", requested)
+            await self._report(key, qualifier, "READY", requested)
             return
-        self._report(key, qualifier, "IN_PROGRESS", have)
+        await self._report(key, qualifier, "IN_PROGRESS", have)
         results = await asyncio.gather(
             *(self._manager.provision(version) for _ in range(requested - have)),
             return_exceptions=True,
@@ -107,11 +109,13 @@ class ProvisionedReconciler:
         ready = self._manager.provisioned_count(version)
         if failures:
             self._failed[key] = str(doc.get("LastModified"))
-            self._report(key, qualifier, "FAILED", ready, "FUNCTION_ERROR_INIT_FAILURE")
+            await self._report(key, qualifier, "FAILED", ready, "FUNCTION_ERROR_INIT_FAILURE")
         else:
-            self._report(key, qualifier, "READY" if ready >= requested else "IN_PROGRESS", ready)
+            await self._report(
+                key, qualifier, "READY" if ready >= requested else "IN_PROGRESS", ready
+            )
 
-    def _report(
+    async def _report(
         self,
         key: tuple[str, str, str],
         qualifier: str,
@@ -123,7 +127,7 @@ class ProvisionedReconciler:
             return
         self._reported[key] = (status, available)
         account, name, _ = key
-        self._catalog.set_provisioned_status(
+        await self._catalog.set_provisioned_status(
             account,
             name,
             qualifier,

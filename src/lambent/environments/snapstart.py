@@ -20,9 +20,11 @@ log = logging.getLogger(__name__)
 
 
 class VersionStates(Protocol):
-    def version(self, account_id: str, function_name: str, version: str) -> FunctionVersion: ...
+    async def version(
+        self, account_id: str, function_name: str, version: str
+    ) -> FunctionVersion: ...
 
-    def set_version_state(
+    async def set_version_state(
         self,
         account: str,
         name: str,
@@ -51,7 +53,7 @@ class SnapStartCoordinator:
 
     async def _snapshot(self, account: str, name: str, number: str) -> None:
         try:
-            version = self._catalog.version(account, name, number)
+            version = await self._catalog.version(account, name, number)
         except ResourceNotFound:
             return
         if not version.snapstart:
@@ -60,7 +62,7 @@ class SnapStartCoordinator:
             template = await self._manager.template_for(version)
         except Exception as exc:
             log.exception("SnapStart template for %s failed", version.qualified_arn)
-            self._catalog.set_version_state(
+            await self._catalog.set_version_state(
                 account,
                 name,
                 number,
@@ -71,10 +73,10 @@ class SnapStartCoordinator:
             return
         report = template.snapstart_report
         if report is None or report.ok:
-            self._catalog.set_version_state(account, name, number, "Active")
+            await self._catalog.set_version_state(account, name, number, "Active")
             return
         timeout = report.error_type == "Runtime.InitTimeout"
-        self._catalog.set_version_state(
+        await self._catalog.set_version_state(
             account,
             name,
             number,

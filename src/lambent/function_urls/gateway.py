@@ -76,21 +76,21 @@ class FunctionUrlGateway:
         body = b"" if req.method == "HEAD" else answer.body
         return Response(answer.status, body, headers)
 
-    def _address(self, req: Request) -> tuple[UrlConfig, str]:
+    async def _address(self, req: Request) -> tuple[UrlConfig, str]:
         where = addresses.from_host(req.headers.get("host", ""), req.raw_path)
         if where is None:
             where = addresses.from_path(req.raw_path)
-        config = None if where is None else self._urls.find(where.url_id)
+        config = None if where is None else await self._urls.find(where.url_id)
         if where is None or config is None or where.region not in (None, config.region):
             # What AWS answers for a URL that does not exist (or no longer does).
             raise forbidden(None)
         return config, where.raw_path
 
     async def _serve(self, req: Request, request_id: str, trace: str) -> HttpAnswer:
-        config, raw_path = self._address(req)
+        config, raw_path = await self._address(req)
         if config.cors is not None and cors.is_preflight(req.method, req.headers):
             return cors.preflight(config.cors, req.headers)
-        caller = self._authorize(req, config)
+        caller = await self._authorize(req, config)
         now = self._clock.time()
         ctx = EventContext(
             url_id=config.url_id,
@@ -112,22 +112,22 @@ class FunctionUrlGateway:
             answer = cors.decorate(config.cors, req.headers.get("origin"), answer)
         return answer
 
-    def _authorize(self, req: Request, config: UrlConfig) -> Caller | None:
+    async def _authorize(self, req: Request, config: UrlConfig) -> Caller | None:
         """The signed caller for AWS_IAM, None for NONE; raises Refused (403)."""
         if config.auth_type != "AWS_IAM":
-            if not access.allows(self._urls.policy(config), None, "NONE"):
+            if not access.allows(await self._urls.policy(config), None, "NONE"):
                 raise forbidden()
             return None
         scope = self._auth.scope(req)
         if scope is None or scope.service != "lambda":
             raise forbidden()
         try:
-            caller = self._auth.authenticate(req)
+            caller = await self._auth.authenticate(req)
         except ServiceError as err:
             raise Refused(response.error(403, err.code, err.message)) from err
         principal = access.Principal(caller.account_id, caller.principal_arn)
         if caller.account_id != config.account and not access.allows(
-            self._urls.policy(config), principal, "AWS_IAM"
+            await self._urls.policy(config), principal, "AWS_IAM"
         ):
             raise forbidden()
         return caller

@@ -23,43 +23,45 @@ class UrlRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def by_id(self, url_id: str) -> UrlConfig | None:
-        doc = self.store.get(URL, "", url_id)
+    async def by_id(self, url_id: str) -> UrlConfig | None:
+        doc = await self.store.get(URL, "", url_id)
         return None if doc is None else UrlConfig.from_doc(doc)
 
-    def by_qualifier(self, account: str, function: str, qualifier: str) -> UrlConfig | None:
-        ref = self.store.get(URL_REF, account, ref_key(function, qualifier))
-        return None if ref is None else self.by_id(str(ref["url_id"]))
+    async def by_qualifier(self, account: str, function: str, qualifier: str) -> UrlConfig | None:
+        ref = await self.store.get(URL_REF, account, ref_key(function, qualifier))
+        return None if ref is None else await self.by_id(str(ref["url_id"]))
 
-    def of_function(self, account: str, function: str) -> list[UrlConfig]:
+    async def of_function(self, account: str, function: str) -> list[UrlConfig]:
         found = []
-        for row in self.store.list(URL_REF, account, parent=function):
-            config = self.by_id(str(row.doc["url_id"]))
+        for row in await self.store.list(URL_REF, account, parent=function):
+            config = await self.by_id(str(row.doc["url_id"]))
             if config is not None:
                 found.append(config)
         return found
 
-    def insert(self, config: UrlConfig) -> bool:
+    async def insert(self, config: UrlConfig) -> bool:
         """Both documents, or neither: False when the qualifier already has a URL."""
-        with self.store.transaction():
+        async with self.store.transaction():
             key = ref_key(config.function, config.qualifier)
             ref = {"url_id": config.url_id}
-            if not self.store.insert(URL_REF, config.account, key, ref, parent=config.function):
+            if not await self.store.insert(
+                URL_REF, config.account, key, ref, parent=config.function
+            ):
                 return False
-            if not self.store.insert(URL, "", config.url_id, config.to_doc()):
+            if not await self.store.insert(URL, "", config.url_id, config.to_doc()):
                 raise UrlIdTaken(config.url_id)
             return True
 
-    def put(self, config: UrlConfig) -> None:
-        self.store.put(URL, "", config.url_id, config.to_doc())
+    async def put(self, config: UrlConfig) -> None:
+        await self.store.put(URL, "", config.url_id, config.to_doc())
 
-    def delete(self, config: UrlConfig) -> None:
+    async def delete(self, config: UrlConfig) -> None:
         key = ref_key(config.function, config.qualifier)
-        with self.store.transaction():
-            self.store.delete(URL, "", config.url_id)
-            ref = self.store.get(URL_REF, config.account, key)
+        async with self.store.transaction():
+            await self.store.delete(URL, "", config.url_id)
+            ref = await self.store.get(URL_REF, config.account, key)
             if ref is not None and ref.get("url_id") == config.url_id:
-                self.store.delete(URL_REF, config.account, key)
+                await self.store.delete(URL_REF, config.account, key)
 
 
 class UrlIdTaken(Exception):

@@ -50,25 +50,27 @@ class FunctionUrlService:
     def url_of(self, config: UrlConfig) -> str:
         return addresses.function_url(self._endpoint, config.url_id)
 
-    def _target(self, scope: Scope, function: str, qualifier: str | None) -> tuple[Doc, str, str]:
+    async def _target(
+        self, scope: Scope, function: str, qualifier: str | None
+    ) -> tuple[Doc, str, str]:
         ref = arns.parse_function(function, qualifier)
         q = ref.qualifier or LATEST
         check_qualifier(q)
         missing = ResourceNotFound(NO_FUNCTION)
-        target = lookup.find(self._catalog, scope, function, qualifier, missing=missing)
+        target = await lookup.find(self._catalog, scope, function, qualifier, missing=missing)
         return target.fn, target.name, q
 
-    def _existing(self, scope: Scope, params: dict[str, Any]) -> UrlConfig:
-        fn, name, q = self._target(scope, params["FunctionName"], params.get("Qualifier"))
-        config = self.repo.by_qualifier(scope.account, name, q)
+    async def _existing(self, scope: Scope, params: dict[str, Any]) -> UrlConfig:
+        fn, name, q = await self._target(scope, params["FunctionName"], params.get("Qualifier"))
+        config = await self.repo.by_qualifier(scope.account, name, q)
         if config is None or not is_current(config, fn):
             raise ResourceNotFound(NO_CONFIG)
         return config
 
-    def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        fn, name, q = self._target(scope, params["FunctionName"], params.get("Qualifier"))
-        with self.repo.store.transaction():
-            existing = self.repo.by_qualifier(scope.account, name, q)
+    async def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        fn, name, q = await self._target(scope, params["FunctionName"], params.get("Qualifier"))
+        async with self.repo.store.transaction():
+            existing = await self.repo.by_qualifier(scope.account, name, q)
             if existing is not None and is_current(existing, fn):
                 raise ResourceConflict(
                     f"Failed to create function url config for [functionArn = "
@@ -76,13 +78,16 @@ class FunctionUrlService:
                     "this Lambda function"
                 )
             if existing is not None:
-                self.repo.delete(existing)
-            if q != LATEST and self._catalog.repo.child(ALIAS, scope.account, name, q) is None:
+                await self.repo.delete(existing)
+            if (
+                q != LATEST
+                and await self._catalog.repo.child(ALIAS, scope.account, name, q) is None
+            ):
                 raise ResourceNotFound(NO_FUNCTION)
-            config = self._insert(scope, fn, name, q, params)
+            config = await self._insert(scope, fn, name, q, params)
         return render(config, self.url_of(config), with_modified=False)
 
-    def _insert(
+    async def _insert(
         self, scope: Scope, fn: Doc, name: str, qualifier: str, params: dict[str, Any]
     ) -> UrlConfig:
         now = self._clock.time()
@@ -101,30 +106,30 @@ class FunctionUrlService:
                 invoke_mode=params.get("InvokeMode"),
             )
             try:
-                if not self.repo.insert(config):
+                if not await self.repo.insert(config):
                     raise ResourceConflict("FunctionUrlConfig exists for this Lambda function")
                 return config
             except UrlIdTaken:
                 continue
         raise ResourceConflict("Could not allocate a unique function URL; try again.")
 
-    def get(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        config = self._existing(scope, params)
+    async def get(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        config = await self._existing(scope, params)
         return render(config, self.url_of(config))
 
-    def update(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        with self.repo.store.transaction():
-            config = self._existing(scope, params).updated(params, self._clock.time())
-            self.repo.put(config)
+    async def update(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        async with self.repo.store.transaction():
+            config = (await self._existing(scope, params)).updated(params, self._clock.time())
+            await self.repo.put(config)
         return render(config, self.url_of(config))
 
-    def delete(self, scope: Scope, params: dict[str, Any]) -> None:
-        with self.repo.store.transaction():
-            self.repo.delete(self._existing(scope, params))
+    async def delete(self, scope: Scope, params: dict[str, Any]) -> None:
+        async with self.repo.store.transaction():
+            await self.repo.delete(await self._existing(scope, params))
 
-    def list(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        fn, name, _ = self._target(scope, params["FunctionName"], None)
-        configs = [c for c in self.repo.of_function(scope.account, name) if is_current(c, fn)]
+    async def list(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        fn, name, _ = await self._target(scope, params["FunctionName"], None)
+        configs = [c for c in await self.repo.of_function(scope.account, name) if is_current(c, fn)]
         configs.sort(key=lambda c: c.qualifier)
         chunk, marker = pagination.page(
             configs, lambda c: c.qualifier, params.get("Marker"), params.get("MaxItems")
@@ -135,25 +140,25 @@ class FunctionUrlService:
         return out
 
     # the endpoint's view -------------------------------------------------------------
-    def find(self, url_id: str) -> UrlConfig | None:
+    async def find(self, url_id: str) -> UrlConfig | None:
         """The live configuration a URL request names, or None (unknown, deleted, stale)."""
-        config = self.repo.by_id(url_id)
+        config = await self.repo.by_id(url_id)
         if config is None:
             return None
-        fn = self._catalog.function_doc(config.account, config.function)
+        fn = await self._catalog.function_doc(config.account, config.function)
         return config if is_current(config, fn) else None
 
-    def policy(self, config: UrlConfig) -> Doc | None:
+    async def policy(self, config: UrlConfig) -> Doc | None:
         """The resource policy of the URL's qualifier ("" is the unqualified function's)."""
         key = "" if config.qualifier == LATEST else config.qualifier
-        return self._catalog.repo.child(POLICY, config.account, config.function, key)
+        return await self._catalog.repo.child(POLICY, config.account, config.function, key)
 
-    def purge(self, account: str, function: str) -> None:
+    async def purge(self, account: str, function: str) -> None:
         """Drop the URLs of a function that no longer exists (DeleteFunction)."""
-        fn = self._catalog.repo.function(account, function)
-        for config in self.repo.of_function(account, function):
+        fn = await self._catalog.repo.function(account, function)
+        for config in await self.repo.of_function(account, function):
             if not is_current(config, fn):
-                self.repo.delete(config)
+                await self.repo.delete(config)
 
 
 class UrlPurger:
@@ -162,9 +167,10 @@ class UrlPurger:
     def __init__(self, service: FunctionUrlService) -> None:
         self._service = service
 
-    def function_changed(self, account_id: str, function_name: str, version: str) -> None:
+    async def function_changed(self, account_id: str, function_name: str, version: str) -> None:
+        """Awaited by the catalog, so DeleteFunction answers once the URLs are gone."""
         if version == "*":
-            self._service.purge(account_id, function_name)
+            await self._service.purge(account_id, function_name)
 
     def version_published(self, account_id: str, function_name: str, version: str) -> None:
         return None

@@ -58,15 +58,15 @@ class AliasService:
         self._catalog = catalog
         self._repo = catalog.repo
 
-    def _target(self, scope: Scope, function: str) -> Target:
-        target = lookup.find(self._catalog, scope, function)
+    async def _target(self, scope: Scope, function: str) -> Target:
+        target = await lookup.find(self._catalog, scope, function)
         return Target(target.name, None, target.fn)
 
-    def _version_exists(self, scope: Scope, name: str, version: str) -> None:
-        if self._repo.version(scope.account, name, version) is None:
+    async def _version_exists(self, scope: Scope, name: str, version: str) -> None:
+        if await self._repo.version(scope.account, name, version) is None:
             raise not_found(scope.region, scope.account, name, version)
 
-    def _routing(
+    async def _routing(
         self, scope: Scope, name: str, routing: dict[str, Any] | None, primary: str
     ) -> dict[str, Any] | None:
         weights = {
@@ -77,17 +77,17 @@ class AliasService:
             return None
         check_routing(weights, primary)
         for version in weights:
-            self._version_exists(scope, name, version)
+            await self._version_exists(scope, name, version)
         return {"AdditionalVersionWeights": weights}
 
     def _missing(self, scope: Scope, name: str, alias: str) -> ResourceNotFound:
         return ResourceNotFound(f"Cannot find alias arn: {scope.arn(name, alias)}")
 
-    def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        target = self._target(scope, params["FunctionName"])
+    async def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = await self._target(scope, params["FunctionName"])
         alias = str(params["Name"])
         primary = str(params["FunctionVersion"])
-        self._version_exists(scope, target.name, primary)
+        await self._version_exists(scope, target.name, primary)
         doc: Doc = {
             "AliasArn": scope.arn(target.name, alias),
             "Name": alias,
@@ -95,36 +95,36 @@ class AliasService:
             "Description": params.get("Description") or "",
             "RevisionId": str(uuid.uuid4()),
         }
-        routing = self._routing(scope, target.name, params.get("RoutingConfig"), primary)
+        routing = await self._routing(scope, target.name, params.get("RoutingConfig"), primary)
         if routing is not None:
             doc["RoutingConfig"] = routing
-        if not self._repo.insert_child(ALIAS, scope.account, target.name, alias, doc):
+        if not await self._repo.insert_child(ALIAS, scope.account, target.name, alias, doc):
             raise ResourceConflict(f"Alias already exists: {doc['AliasArn']}")
-        self._catalog.changed(scope.account, target.name, None)
+        await self._catalog.changed(scope.account, target.name, None)
         return doc
 
-    def get(self, scope: Scope, function: str, alias: str) -> Doc:
-        target = self._target(scope, function)
-        doc = self._repo.child(ALIAS, scope.account, target.name, alias)
+    async def get(self, scope: Scope, function: str, alias: str) -> Doc:
+        target = await self._target(scope, function)
+        doc = await self._repo.child(ALIAS, scope.account, target.name, alias)
         if doc is None:
             raise self._missing(scope, target.name, alias)
         return doc
 
-    def update(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        target = self._target(scope, params["FunctionName"])
+    async def update(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = await self._target(scope, params["FunctionName"])
         alias = str(params["Name"])
-        with self._repo.transaction():
-            doc = self._repo.child(ALIAS, scope.account, target.name, alias)
+        async with self._repo.transaction():
+            doc = await self._repo.child(ALIAS, scope.account, target.name, alias)
             if doc is None:
                 raise self._missing(scope, target.name, alias)
             versions.check_revision(params.get("RevisionId"), str(doc["RevisionId"]))
             if params.get("FunctionVersion") is not None:
                 doc["FunctionVersion"] = str(params["FunctionVersion"])
-                self._version_exists(scope, target.name, doc["FunctionVersion"])
+                await self._version_exists(scope, target.name, doc["FunctionVersion"])
             if params.get("Description") is not None:
                 doc["Description"] = params["Description"]
             if "RoutingConfig" in params:
-                routing = self._routing(
+                routing = await self._routing(
                     scope, target.name, params["RoutingConfig"], str(doc["FunctionVersion"])
                 )
                 doc.pop("RoutingConfig", None)
@@ -135,25 +135,25 @@ class AliasService:
                     doc["RoutingConfig"]["AdditionalVersionWeights"], str(doc["FunctionVersion"])
                 )
             doc["RevisionId"] = str(uuid.uuid4())
-            self._repo.put_child(ALIAS, scope.account, target.name, alias, doc)
-        self._catalog.changed(scope.account, target.name, None)
+            await self._repo.put_child(ALIAS, scope.account, target.name, alias, doc)
+        await self._catalog.changed(scope.account, target.name, None)
         return doc
 
-    def delete(self, scope: Scope, function: str, alias: str) -> None:
-        target = self._target(scope, function)
-        with self._repo.transaction():
-            if not self._repo.delete_child(ALIAS, scope.account, target.name, alias):
+    async def delete(self, scope: Scope, function: str, alias: str) -> None:
+        target = await self._target(scope, function)
+        async with self._repo.transaction():
+            if not await self._repo.delete_child(ALIAS, scope.account, target.name, alias):
                 raise self._missing(scope, target.name, alias)
             for kind in (PROVISIONED, EVENT_INVOKE, POLICY):
-                self._repo.delete_child(kind, scope.account, target.name, alias)
-        self._catalog.changed(scope.account, target.name, None)
+                await self._repo.delete_child(kind, scope.account, target.name, alias)
+        await self._catalog.changed(scope.account, target.name, None)
 
-    def list(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        target = self._target(scope, params["FunctionName"])
+    async def list(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = await self._target(scope, params["FunctionName"])
         wanted = params.get("FunctionVersion")
         rows = [
             row.doc
-            for row in self._repo.children(ALIAS, scope.account, target.name)
+            for row in await self._repo.children(ALIAS, scope.account, target.name)
             if wanted is None or row.doc["FunctionVersion"] == wanted
         ]
         chunk, marker = pagination.page(

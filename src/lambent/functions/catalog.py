@@ -1,18 +1,20 @@
 """The store-backed FunctionCatalog: resolves names, ARNs and qualifiers, with a cache.
 
 The data plane asks this on every invoke, so answers are cached per function and built once
-per revision: a warm invoke touches no database and parses no JSON. Every control-plane
-write goes through `changed()`, which drops the function's cache entries and tells the
-listeners. (One process owns the cache; frontends sharing a PostgreSQL store would need a
-revision check or a notification channel here.)
+per revision: a warm invoke touches no database, parses no JSON and awaits nothing that
+suspends (a cache hit returns at once). Every control-plane write is followed by
+`changed()` once it has committed: it drops the function's cache entries, refreshes the
+in-memory index of reserved concurrency (which admission reads synchronously on every
+invoke), loads what the listeners will ask for, and tells them. (One process owns the cache;
+frontends sharing a PostgreSQL store would need a revision check or a notification channel
+here.)
 """
 
 from __future__ import annotations
 
-import concurrent.futures
-import functools
-import threading
-from collections.abc import Callable, Mapping
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
 from lambent.clock import Clock
@@ -39,12 +41,8 @@ T = TypeVar("T")
 _MISSING = object()
 
 
-def _call_now(fn: Callable[[], None]) -> None:
-    fn()
-
-
 class _Pending(Protocol):
-    def pending(self, account: str, name: str) -> concurrent.futures.Future[None] | None: ...
+    def pending(self, account: str, name: str) -> asyncio.Future[None] | None: ...
 
 
 def not_found(
@@ -61,14 +59,16 @@ class StoreCatalog:
         self._settings = settings
         self._clock = clock
         self._listeners: list[FunctionListener] = []
-        self._lock = threading.RLock()
         self._cache: dict[tuple[str, str], dict[tuple[str, ...], Any]] = {}
-        # Bumped on every invalidation, so a load that raced a write is not cached.
+        # A load that raced a write to its function is not cached: each invalidation bumps
+        # the generation and records it for the function.
         self._generation = 0
-        self._reserved_totals: dict[str, tuple[int, int]] = {}
+        self._invalidated: dict[tuple[str, str], int] = {}
+        # Reserved concurrency of every function that has one, account -> name -> value.
+        self._reserved: dict[str, dict[str, int]] = {}
+        self._reserved_seq: dict[tuple[str, str], int] = {}
         self._provisioned_all: list[Doc] | None = None
         self._provisioner: _Pending | None = None
-        self._post: Callable[[Callable[[], None]], None] = _call_now
 
     @property
     def settings(self) -> Settings:
@@ -78,43 +78,79 @@ class StoreCatalog:
     def clock(self) -> Clock:
         return self._clock
 
+    async def start(self) -> None:
+        """Load the index of reserved concurrency (before anything is served)."""
+        index: dict[str, dict[str, int]] = {}
+        for account, row in await self.repo.all_functions():
+            if row.doc.get("reserved") is not None:
+                index.setdefault(account, {})[row.key] = int(row.doc["reserved"])
+        self._reserved = index
+
     # cache ---------------------------------------------------------------------------
-    def _cached(self, account: str, name: str, key: tuple[str, ...], load: Callable[[], T]) -> T:
-        with self._lock:
-            entry = self._cache.get((account, name))
-            if entry is not None:
-                hit = entry.get(key, _MISSING)
-                if hit is not _MISSING:
-                    return hit  # type: ignore[no-any-return]
-            generation = self._generation
-        value = load()
-        with self._lock:
-            if generation == self._generation:
-                self._cache.setdefault((account, name), {})[key] = value
+    async def _cached(
+        self, account: str, name: str, key: tuple[str, ...], load: Callable[[], Awaitable[T]]
+    ) -> T:
+        entry = self._cache.get((account, name))
+        if entry is not None:
+            hit = entry.get(key, _MISSING)
+            if hit is not _MISSING:
+                return hit  # type: ignore[no-any-return]
+        started = self._generation
+        value = await load()
+        if self._invalidated.get((account, name), 0) <= started:
+            self._cache.setdefault((account, name), {})[key] = value
         return value
 
+    def cached_version(self, account: str, name: str, version: str) -> FunctionVersion | None:
+        """A version from the cache alone (None: not cached). `changed()` loads the versions
+        it tells listeners about, so a listener can ask this without awaiting."""
+        entry = self._cache.get((account, name))
+        hit = None if entry is None else entry.get(("version", version))
+        return hit if isinstance(hit, FunctionVersion) else None
+
     def invalidate(self, account: str, name: str) -> None:
-        with self._lock:
-            self._generation += 1
-            self._cache.pop((account, name), None)
-            self._provisioned_all = None
+        self._generation += 1
+        self._invalidated[(account, name)] = self._generation
+        self._cache.pop((account, name), None)
+        self._provisioned_all = None
 
-    def set_notifier(self, post: Callable[[Callable[[], None]], None]) -> None:
-        """How listener calls are delivered, e.g. `loop.call_soon_threadsafe`: code
-        extraction settles on worker threads, and listeners live on the event loop."""
-        self._post = post
-
-    def changed(self, account: str, name: str, version: str | None) -> None:
-        """After a write: forget cached answers; `version` set means tell the data plane."""
+    async def changed(self, account: str, name: str, version: str | None) -> None:
+        """After a committed write: forget cached answers, refresh the reserved index, and
+        with `version` set tell the data plane ("*" = every version)."""
         self.invalidate(account, name)
-        if version is not None:
-            for listener in list(self._listeners):
-                self._post(functools.partial(listener.function_changed, account, name, version))
-
-    def published(self, account: str, name: str, version: str) -> None:
-        self.invalidate(account, name)
+        await self._refresh_reserved(account, name)
+        if version is None:
+            return
+        await self._load_for_listeners(account, name, version)
         for listener in list(self._listeners):
-            self._post(functools.partial(listener.version_published, account, name, version))
+            done = listener.function_changed(account, name, version)
+            if done is not None:
+                await done
+
+    async def published(self, account: str, name: str, version: str) -> None:
+        self.invalidate(account, name)
+        await self._load_for_listeners(account, name, version)
+        for listener in list(self._listeners):
+            listener.version_published(account, name, version)
+
+    async def _load_for_listeners(self, account: str, name: str, version: str) -> None:
+        for number in {LATEST, version} - {"*"}:
+            with contextlib.suppress(ResourceNotFound):
+                await self.version(account, name, number)
+
+    async def _refresh_reserved(self, account: str, name: str) -> None:
+        key = (account, name)
+        seq = self._reserved_seq.get(key, 0) + 1
+        self._reserved_seq[key] = seq
+        fn = await self.function_doc(account, name)
+        if self._reserved_seq.get(key) != seq:
+            return  # a later refresh of the same function wins
+        del self._reserved_seq[key]
+        functions = self._reserved.setdefault(account, {})
+        if fn is None or fn.get("reserved") is None:
+            functions.pop(name, None)
+        else:
+            functions[name] = int(fn["reserved"])
 
     def subscribe(self, listener: FunctionListener) -> None:
         self._listeners.append(listener)
@@ -122,25 +158,23 @@ class StoreCatalog:
     def attach_provisioner(self, provisioner: _Pending) -> None:
         self._provisioner = provisioner
 
-    def pending(self, account: str, name: str) -> concurrent.futures.Future[None] | None:
-        """The code extraction a Pending/InProgress function waits for (None if settled).
-
-        The data plane can `asyncio.wrap_future` it to hold an invoke until Active."""
+    def pending(self, account: str, name: str) -> asyncio.Future[None] | None:
+        """The code extraction a Pending/InProgress function waits for (None if settled)."""
         return None if self._provisioner is None else self._provisioner.pending(account, name)
 
-    def notify(self, account_id: str, function_name: str, version: str) -> None:
-        self.changed(account_id, function_name, version)
+    async def notify(self, account_id: str, function_name: str, version: str) -> None:
+        await self.changed(account_id, function_name, version)
 
     # reads for the control plane -----------------------------------------------------
-    def function_doc(self, account: str, name: str) -> Doc | None:
-        return self._cached(account, name, ("fn",), lambda: self.repo.function(account, name))
+    async def function_doc(self, account: str, name: str) -> Doc | None:
+        return await self._cached(account, name, ("fn",), lambda: self.repo.function(account, name))
 
-    def home_region(self, account: str, name: str) -> str | None:
-        fn = self.function_doc(account, name)
+    async def home_region(self, account: str, name: str) -> str | None:
+        fn = await self.function_doc(account, name)
         return None if fn is None else str(fn["region"])
 
     # resolve -------------------------------------------------------------------------
-    def resolve(
+    async def resolve(
         self,
         account_id: str,
         function: str,
@@ -150,7 +184,7 @@ class StoreCatalog:
     ) -> Resolved:
         ref = arns.parse_function(function, qualifier)
         where = ref.region or region or self._settings.region
-        fn = self.function_doc(account_id, ref.name)
+        fn = await self.function_doc(account_id, ref.name)
         scoped = ref.region is not None or region is not None
         if (
             fn is None
@@ -159,37 +193,41 @@ class StoreCatalog:
         ):
             raise not_found(where, ref.account or account_id, ref.name, ref.qualifier)
         q = ref.qualifier or LATEST
-        return self._cached(
+        return await self._cached(
             account_id, ref.name, ("resolve", q), lambda: self._resolve(account_id, ref.name, q)
         )
 
-    def _resolve(self, account: str, name: str, qualifier: str) -> Resolved:
+    async def _resolve(self, account: str, name: str, qualifier: str) -> Resolved:
         if qualifier == LATEST or qualifier.isdigit():
-            return Resolved(self.version(account, name, qualifier))
-        alias = self.repo.child(ALIAS, account, name, qualifier)
-        fn = self.function_doc(account, name)
+            return Resolved(await self.version(account, name, qualifier))
+        alias = await self.repo.child(ALIAS, account, name, qualifier)
+        fn = await self.function_doc(account, name)
         if alias is None or fn is None:
             region = str(fn["region"]) if fn else self._settings.region
             raise not_found(region, account, name, qualifier)
         weights = (alias.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {}
+        # The versions the weights send traffic to are loaded now, so routing an invoke
+        # (InvokeService.route) needs no lookup.
+        routes = {str(k): await self.version(account, name, str(k)) for k in weights}
         return Resolved(
-            version=self.version(account, name, str(alias["FunctionVersion"])),
+            version=await self.version(account, name, str(alias["FunctionVersion"])),
             alias=qualifier,
             additional_weights={str(k): float(v) for k, v in weights.items()},
             alias_arn=str(alias["AliasArn"]),
+            additional_versions=routes,
         )
 
-    def version(self, account_id: str, function_name: str, version: str) -> FunctionVersion:
-        return self._cached(
+    async def version(self, account_id: str, function_name: str, version: str) -> FunctionVersion:
+        return await self._cached(
             account_id,
             function_name,
             ("version", version),
             lambda: self._build(account_id, function_name, version),
         )
 
-    def _build(self, account: str, name: str, version: str) -> FunctionVersion:
-        fn = self.function_doc(account, name)
-        doc = self.repo.version(account, name, version) if fn is not None else None
+    async def _build(self, account: str, name: str, version: str) -> FunctionVersion:
+        fn = await self.function_doc(account, name)
+        doc = await self.repo.version(account, name, version) if fn is not None else None
         if fn is None or doc is None:
             region = str(fn["region"]) if fn else self._settings.region
             raise not_found(region, account, name, version)
@@ -197,57 +235,47 @@ class StoreCatalog:
 
     # reads for the data plane --------------------------------------------------------
     def reserved_concurrency(self, account: str, name: str) -> int | None:
-        fn = self.function_doc(account, name)
-        if fn is None or fn.get("reserved") is None:
-            return None
-        return int(fn["reserved"])
+        """From the in-memory index (no await: admission asks on every invoke)."""
+        functions = self._reserved.get(account)
+        return None if functions is None else functions.get(name)
 
     def reserved_total(self, account: str) -> int:
-        """Sum of reserved concurrency in the account (admission's unreserved pool).
+        """Sum of reserved concurrency in the account (admission's unreserved pool)."""
+        functions = self._reserved.get(account)
+        return 0 if not functions else sum(functions.values())
 
-        Cached against the catalog's write generation: any function write may change it."""
-        with self._lock:
-            cached = self._reserved_totals.get(account)
-            generation = self._generation
-        if cached is not None and cached[0] == generation:
-            return cached[1]
-        total = sum(
-            int(row.doc["reserved"])
-            for row in self.repo.functions(account)
-            if row.doc.get("reserved") is not None
-        )
-        with self._lock:
-            self._reserved_totals[account] = (generation, total)
-        return total
-
-    def event_invoke_config(self, account: str, name: str, qualifier: str | None) -> Doc | None:
+    async def event_invoke_config(
+        self, account: str, name: str, qualifier: str | None
+    ) -> Doc | None:
         q = qualifier or LATEST
-        return self._cached(
+        return await self._cached(
             account, name, ("eic", q), lambda: self.repo.child(EVENT_INVOKE, account, name, q)
         )
 
-    def provisioned_concurrency(self, account: str, name: str, qualifier: str | None) -> Doc | None:
+    async def provisioned_concurrency(
+        self, account: str, name: str, qualifier: str | None
+    ) -> Doc | None:
         if not qualifier:
             return None
-        return self._cached(
+        return await self._cached(
             account,
             name,
             ("pc", qualifier),
             lambda: self.repo.child(PROVISIONED, account, name, qualifier),
         )
 
-    def provisioned_configs(self) -> list[Doc]:
+    async def provisioned_configs(self) -> list[Doc]:
         """Every provisioned concurrency config of every account (for start-up)."""
-        with self._lock:
-            if self._provisioned_all is not None:
-                return list(self._provisioned_all)
-        found = [row.doc for _, row in self.repo.scan(PROVISIONED)]
-        with self._lock:
+        if self._provisioned_all is not None:
+            return list(self._provisioned_all)
+        generation = self._generation
+        found = [row.doc for _, row in await self.repo.scan(PROVISIONED)]
+        if generation == self._generation:
             self._provisioned_all = found
         return list(found)
 
     # writes the data plane reports -----------------------------------------------------
-    def set_version_state(
+    async def set_version_state(
         self,
         account: str,
         name: str,
@@ -259,9 +287,9 @@ class StoreCatalog:
         """The data plane's verdict on a version (SnapStart: the snapshot is taken or failed)."""
         from lambent.functions import lifecycle
 
-        lifecycle.report_state(self, account, name, version, state, reason, reason_code)
+        await lifecycle.report_state(self, account, name, version, state, reason, reason_code)
 
-    def set_provisioned_status(
+    async def set_provisioned_status(
         self,
         account: str,
         name: str,
@@ -274,7 +302,9 @@ class StoreCatalog:
     ) -> None:
         from lambent.functions import concurrency
 
-        concurrency.set_status(self, account, name, qualifier, status, reason, available, allocated)
+        await concurrency.set_status(
+            self, account, name, qualifier, status, reason, available, allocated
+        )
 
 
 def build_version(account: str, name: str, fn: Doc, doc: Doc) -> FunctionVersion:

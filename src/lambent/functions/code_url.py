@@ -35,28 +35,28 @@ class CodeUrlSigner:
         self._endpoint = endpoint.rstrip("/")
         self._key: bytes | None = None
 
-    def _secret(self) -> bytes:
+    async def _secret(self) -> bytes:
         if self._key is None:
-            self._repo.insert_secret("code-url", {"key": secrets.token_hex(32)})
-            doc = self._repo.secret("code-url")
+            await self._repo.insert_secret("code-url", {"key": secrets.token_hex(32)})
+            doc = await self._repo.secret("code-url")
             assert doc is not None
             self._key = bytes.fromhex(str(doc["key"]))
         return self._key
 
-    def url(self, sha256_hex: str, filename: str) -> str:
+    async def url(self, sha256_hex: str, filename: str) -> str:
         payload = json.dumps(
             {"s": sha256_hex, "e": int(self._clock.time()) + VALID_S, "f": filename},
             separators=(",", ":"),
         ).encode()
-        sig = hmac.new(self._secret(), payload, hashlib.sha256).digest()
+        sig = hmac.new(await self._secret(), payload, hashlib.sha256).digest()
         return f"{self._endpoint}{PREFIX}{_b64(payload)}.{_b64(sig)}"
 
-    def verify(self, token: str) -> tuple[str, str] | None:
+    async def verify(self, token: str) -> tuple[str, str] | None:
         """(sha256 hex, file name) of a valid, unexpired token; None otherwise."""
         try:
             body, _, sig = token.partition(".")
             payload = _unb64(body)
-            expected = hmac.new(self._secret(), payload, hashlib.sha256).digest()
+            expected = hmac.new(await self._secret(), payload, hashlib.sha256).digest()
             if not hmac.compare_digest(expected, _unb64(sig)):
                 return None
             doc = json.loads(payload)

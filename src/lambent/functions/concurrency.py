@@ -54,87 +54,87 @@ class ConcurrencyService:
         self._limit = limits.account_concurrency
         self._minimum = limits.unreserved_minimum
 
-    def _reserved(self, account: str, *, skip: str | None = None) -> list[int]:
+    async def _reserved(self, account: str, *, skip: str | None = None) -> list[int]:
         return [
             int(row.doc["reserved"])
-            for row in self._repo.functions(account)
+            for row in await self._repo.functions(account)
             if row.doc.get("reserved") is not None and row.key != skip
         ]
 
-    def _provisioned(self, account: str, name: str, *, skip: str | None = None) -> int:
+    async def _provisioned(self, account: str, name: str, *, skip: str | None = None) -> int:
         return sum(
             int(row.doc["RequestedProvisionedConcurrentExecutions"])
-            for row in self._repo.children(PROVISIONED, account, name)
+            for row in await self._repo.children(PROVISIONED, account, name)
             if row.key != skip
         )
 
     # reserved --------------------------------------------------------------------------
-    def put_reserved(self, scope: Scope, function: str, value: int) -> Doc:
-        with self._repo.transaction():
-            target = lookup.unqualified(self._catalog, scope, function)
-            others = self._reserved(scope.account, skip=target.name)
+    async def put_reserved(self, scope: Scope, function: str, value: int) -> Doc:
+        async with self._repo.transaction():
+            target = await lookup.unqualified(self._catalog, scope, function)
+            others = await self._reserved(scope.account, skip=target.name)
             if unreserved_after(self._limit, others, value) < self._minimum:
                 raise below_minimum(self._minimum)
-            provisioned = self._provisioned(scope.account, target.name)
+            provisioned = await self._provisioned(scope.account, target.name)
             if provisioned > value:
                 raise InvalidParameterValue(
                     f" ReservedConcurrentExecutions  {value} should not be lower than function's "
                     f"total provisioned concurrency [{provisioned}]."
                 )
             target.fn["reserved"] = value
-            self._repo.put_function(scope.account, target.name, target.fn)
-        self._catalog.changed(scope.account, target.name, None)
+            await self._repo.put_function(scope.account, target.name, target.fn)
+        await self._catalog.changed(scope.account, target.name, None)
         return {"ReservedConcurrentExecutions": value}
 
-    def get_reserved(self, scope: Scope, function: str) -> Doc:
-        target = lookup.unqualified(self._catalog, scope, function)
+    async def get_reserved(self, scope: Scope, function: str) -> Doc:
+        target = await lookup.unqualified(self._catalog, scope, function)
         value = target.fn.get("reserved")
         return {} if value is None else {"ReservedConcurrentExecutions": value}
 
-    def delete_reserved(self, scope: Scope, function: str) -> None:
-        with self._repo.transaction():
-            target = lookup.unqualified(self._catalog, scope, function)
+    async def delete_reserved(self, scope: Scope, function: str) -> None:
+        async with self._repo.transaction():
+            target = await lookup.unqualified(self._catalog, scope, function)
             target.fn["reserved"] = None
-            self._repo.put_function(scope.account, target.name, target.fn)
-        self._catalog.changed(scope.account, target.name, None)
+            await self._repo.put_function(scope.account, target.name, target.fn)
+        await self._catalog.changed(scope.account, target.name, None)
 
     # provisioned -----------------------------------------------------------------------
-    def _published(
+    async def _published(
         self, scope: Scope, function: str, qualifier: str, message: str
     ) -> tuple[Target, str]:
         """The target and the version a version-or-alias qualifier names."""
         if qualifier == LATEST:
             raise InvalidParameterValue(message)
-        target = lookup.find(self._catalog, scope, function, qualifier)
+        target = await lookup.find(self._catalog, scope, function, qualifier)
         q = str(target.qualifier)
         if q.isdigit():
-            if self._repo.version(scope.account, target.name, q) is None:
+            if await self._repo.version(scope.account, target.name, q) is None:
                 raise not_found(scope.region, scope.account, target.name, q)
             return target, q
-        alias = self._repo.child(ALIAS, scope.account, target.name, q)
+        alias = await self._repo.child(ALIAS, scope.account, target.name, q)
         if alias is None:
             raise ResourceNotFound(f"Cannot find alias arn: {scope.arn(target.name, q)}")
         return target, str(alias["FunctionVersion"])
 
-    def put_provisioned(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def put_provisioned(self, scope: Scope, params: dict[str, Any]) -> Doc:
         value = int(params["ProvisionedConcurrentExecutions"])
-        with self._repo.transaction():
-            target, version = self._published(
+        async with self._repo.transaction():
+            target, version = await self._published(
                 scope,
                 params["FunctionName"],
                 params["Qualifier"],
                 UNPUBLISHED,
             )
             q = str(target.qualifier)
-            self._check_overlap(scope, target.name, q, version)
+            await self._check_overlap(scope, target.name, q, version)
             reserved = target.fn.get("reserved")
-            others = self._provisioned(scope.account, target.name, skip=q)
+            others = await self._provisioned(scope.account, target.name, skip=q)
             if reserved is not None and int(reserved) < others + value:
                 raise InvalidParameterValue(
                     "Requested Provisioned Concurrency should not be greater than the "
                     "reservedConcurrentExecution for function"
                 )
-            unreserved = self._limit - sum(self._reserved(scope.account))
+            unreserved = self._limit - sum(await self._reserved(scope.account))
             if value > unreserved - self._minimum:
                 raise below_minimum(self._minimum, "ConcurrentExecutions")
             doc: Doc = {
@@ -149,13 +149,13 @@ class ConcurrencyService:
                 "_qualifier": q,
                 "_version": version,
             }
-            self._repo.put_child(PROVISIONED, scope.account, target.name, q, doc)
-        self._catalog.changed(scope.account, target.name, None)
+            await self._repo.put_child(PROVISIONED, scope.account, target.name, q, doc)
+        await self._catalog.changed(scope.account, target.name, None)
         return _shown(doc, with_arn=False)
 
-    def _check_overlap(self, scope: Scope, name: str, qualifier: str, version: str) -> None:
+    async def _check_overlap(self, scope: Scope, name: str, qualifier: str, version: str) -> None:
         configs = {
-            row.key: row.doc for row in self._repo.children(PROVISIONED, scope.account, name)
+            row.key: row.doc for row in await self._repo.children(PROVISIONED, scope.account, name)
         }
         if not qualifier.isdigit() and version in configs:
             raise ResourceConflict(
@@ -167,35 +167,37 @@ class ConcurrencyService:
         ):
             raise ResourceConflict("Version is pointed by a Provisioned Concurrency alias")
 
-    def get_provisioned(self, scope: Scope, function: str, qualifier: str) -> Doc:
-        target, _ = self._published(
+    async def get_provisioned(self, scope: Scope, function: str, qualifier: str) -> Doc:
+        target, _ = await self._published(
             scope,
             function,
             qualifier,
             "The function resource provided must be an alias or a published version.",
         )
-        doc = self._repo.child(PROVISIONED, scope.account, target.name, str(target.qualifier))
+        doc = await self._repo.child(PROVISIONED, scope.account, target.name, str(target.qualifier))
         if doc is None:
             raise ProvisionedConcurrencyNotFound(
                 "No Provisioned Concurrency Config found for this function"
             )
         return _shown(doc, with_arn=False)
 
-    def delete_provisioned(self, scope: Scope, function: str, qualifier: str) -> None:
-        target, _ = self._published(
+    async def delete_provisioned(self, scope: Scope, function: str, qualifier: str) -> None:
+        target, _ = await self._published(
             scope,
             function,
             qualifier,
             "The function resource provided must be an alias or a published version.",
         )
-        self._repo.delete_child(PROVISIONED, scope.account, target.name, str(target.qualifier))
-        self._catalog.changed(scope.account, target.name, None)
+        await self._repo.delete_child(
+            PROVISIONED, scope.account, target.name, str(target.qualifier)
+        )
+        await self._catalog.changed(scope.account, target.name, None)
 
-    def list_provisioned(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        target = lookup.find(self._catalog, scope, params["FunctionName"])
+    async def list_provisioned(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = await lookup.find(self._catalog, scope, params["FunctionName"])
         rows = [
             _shown(row.doc, with_arn=True)
-            for row in self._repo.children(PROVISIONED, scope.account, target.name)
+            for row in await self._repo.children(PROVISIONED, scope.account, target.name)
         ]
         chunk, marker = pagination.page(
             rows, lambda d: str(d["FunctionArn"]), params.get("Marker"), params.get("MaxItems")
@@ -206,18 +208,19 @@ class ConcurrencyService:
         return out
 
     # account ---------------------------------------------------------------------------
-    def account_settings(self, scope: Scope) -> Doc:
+    async def account_settings(self, scope: Scope) -> Doc:
         limits = self._catalog.settings.limits
-        functions = self._repo.functions(scope.account)
+        functions = await self._repo.functions(scope.account)
         total = 0
         for row in functions:
             total += int(row.doc["latest"]["code"]["size"])
             total += sum(
-                int(d["code"]["size"]) for d in self._repo.versions(scope.account, row.key)
+                int(d["code"]["size"]) for d in await self._repo.versions(scope.account, row.key)
             )
-        for name, _ in self._layers.layers(scope.account):
+        for name, _ in await self._layers.layers(scope.account):
             total += sum(
-                int(d["Content"]["CodeSize"]) for d in self._layers.versions(scope.account, name)
+                int(d["Content"]["CodeSize"])
+                for d in await self._layers.versions(scope.account, name)
             )
         return {
             "AccountLimit": {
@@ -225,7 +228,8 @@ class ConcurrencyService:
                 "CodeSizeUnzipped": limits.code_size_unzipped,
                 "CodeSizeZipped": limits.code_size_zipped,
                 "ConcurrentExecutions": self._limit,
-                "UnreservedConcurrentExecutions": self._limit - sum(self._reserved(scope.account)),
+                "UnreservedConcurrentExecutions": self._limit
+                - sum(await self._reserved(scope.account)),
             },
             "AccountUsage": {"TotalCodeSize": total, "FunctionCount": len(functions)},
         }
@@ -238,7 +242,7 @@ def _shown(doc: Doc, *, with_arn: bool) -> Doc:
     return out
 
 
-def set_status(
+async def set_status(
     catalog: StoreCatalog,
     account: str,
     name: str,
@@ -252,8 +256,8 @@ def set_status(
     if status not in STATUSES:
         raise ValueError(f"provisioned concurrency status must be one of {sorted(STATUSES)}")
     repo = catalog.repo
-    with repo.transaction():
-        doc = repo.child(PROVISIONED, account, name, qualifier)
+    async with repo.transaction():
+        doc = await repo.child(PROVISIONED, account, name, qualifier)
         if doc is None:
             return
         doc["Status"] = status
@@ -264,5 +268,5 @@ def set_status(
             doc["AvailableProvisionedConcurrentExecutions"] = available
         if allocated is not None:
             doc["AllocatedProvisionedConcurrentExecutions"] = allocated
-        repo.put_child(PROVISIONED, account, name, qualifier, doc)
-    catalog.changed(account, name, None)
+        await repo.put_child(PROVISIONED, account, name, qualifier, doc)
+    await catalog.changed(account, name, None)

@@ -40,16 +40,18 @@ class InvokeConfigService:
         self._catalog = catalog
         self._repo = catalog.repo
 
-    def _target(self, scope: Scope, function: str, qualifier: str | None) -> tuple[Target, str]:
-        target = lookup.find(
+    async def _target(
+        self, scope: Scope, function: str, qualifier: str | None
+    ) -> tuple[Target, str]:
+        target = await lookup.find(
             self._catalog, scope, function, qualifier, missing=ResourceNotFound(NO_FUNCTION)
         )
         q = target.qualifier or LATEST
         if q != LATEST:
             exists = (
-                self._repo.version(scope.account, target.name, q) is not None
+                await self._repo.version(scope.account, target.name, q) is not None
                 if q.isdigit()
-                else self._repo.child(ALIAS, scope.account, target.name, q) is not None
+                else await self._repo.child(ALIAS, scope.account, target.name, q) is not None
             )
             if not exists:
                 raise ResourceNotFound(NO_FUNCTION)
@@ -60,7 +62,7 @@ class InvokeConfigService:
             f"The function {scope.arn(name, qualifier)} doesn't have an EventInvokeConfig"
         )
 
-    def _check_destinations(
+    async def _check_destinations(
         self, scope: Scope, name: str, config: dict[str, dict[str, str]]
     ) -> None:
         bad = False
@@ -75,7 +77,7 @@ class InvokeConfigService:
                     raise InvalidParameterValue(
                         "You can't specify the function as a destination for itself."
                     )
-                if self._repo.function(scope.account, ref.name) is None:
+                if await self._repo.function(scope.account, ref.name) is None:
                     raise InvalidParameterValue(f"The destination ARN {arn} is invalid.")
             elif service not in DESTINATION_SERVICES:
                 bad = True
@@ -89,28 +91,28 @@ class InvokeConfigService:
                 f"onFailure={on_failure}) is invalid."
             )
 
-    def _save(self, scope: Scope, target: Target, q: str, doc: Doc) -> Doc:
+    async def _save(self, scope: Scope, target: Target, q: str, doc: Doc) -> Doc:
         doc["LastModified"] = self._catalog.clock.time()
         doc["FunctionArn"] = scope.arn(target.name, q)
-        self._repo.put_child(EVENT_INVOKE, scope.account, target.name, q, doc)
-        self._catalog.changed(scope.account, target.name, None)
+        await self._repo.put_child(EVENT_INVOKE, scope.account, target.name, q, doc)
+        await self._catalog.changed(scope.account, target.name, None)
         return doc
 
-    def put(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def put(self, scope: Scope, params: dict[str, Any]) -> Doc:
         check_settings(params)
-        target, q = self._target(scope, params["FunctionName"], params.get("Qualifier"))
+        target, q = await self._target(scope, params["FunctionName"], params.get("Qualifier"))
         dest = destinations(params.get("DestinationConfig"))
-        self._check_destinations(scope, target.name, dest)
+        await self._check_destinations(scope, target.name, dest)
         doc: Doc = {"DestinationConfig": dest}
         for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
             if params.get(key) is not None:
                 doc[key] = params[key]
-        return self._save(scope, target, q, doc)
+        return await self._save(scope, target, q, doc)
 
-    def update(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def update(self, scope: Scope, params: dict[str, Any]) -> Doc:
         check_settings(params)
-        target, q = self._target(scope, params["FunctionName"], params.get("Qualifier"))
-        doc = self._repo.child(EVENT_INVOKE, scope.account, target.name, q)
+        target, q = await self._target(scope, params["FunctionName"], params.get("Qualifier"))
+        doc = await self._repo.child(EVENT_INVOKE, scope.account, target.name, q)
         if doc is None:
             raise self._missing(scope, target.name, q)
         if params.get("DestinationConfig") is not None:
@@ -118,36 +120,40 @@ class InvokeConfigService:
             for side, value in destinations(params["DestinationConfig"]).items():
                 if side in (params["DestinationConfig"] or {}):
                     merged[side] = value
-            self._check_destinations(scope, target.name, merged)
+            await self._check_destinations(scope, target.name, merged)
             doc["DestinationConfig"] = merged
         for key in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds"):
             if params.get(key) is not None:
                 doc[key] = params[key]
-        return self._save(scope, target, q, doc)
+        return await self._save(scope, target, q, doc)
 
-    def get(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
+    async def get(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
         ref = arns.parse_function(function, qualifier)
         q = ref.qualifier or LATEST
         doc = None
-        fn = self._repo.function(scope.account, ref.name)
+        fn = await self._repo.function(scope.account, ref.name)
         if fn is not None and fn["region"] == scope.region:
-            doc = self._repo.child(EVENT_INVOKE, scope.account, ref.name, q)
+            doc = await self._repo.child(EVENT_INVOKE, scope.account, ref.name, q)
         if doc is None:
             raise self._missing(scope, ref.name, q)
         return doc
 
-    def delete(self, scope: Scope, function: str, qualifier: str | None) -> None:
-        doc = self.get(scope, function, qualifier)
+    async def delete(self, scope: Scope, function: str, qualifier: str | None) -> None:
+        doc = await self.get(scope, function, qualifier)
         ref = arns.parse_function(function, qualifier)
-        self._repo.delete_child(EVENT_INVOKE, scope.account, ref.name, ref.qualifier or LATEST)
+        await self._repo.delete_child(
+            EVENT_INVOKE, scope.account, ref.name, ref.qualifier or LATEST
+        )
         del doc
-        self._catalog.changed(scope.account, ref.name, None)
+        await self._catalog.changed(scope.account, ref.name, None)
 
-    def list(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        target = lookup.find(
+    async def list(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = await lookup.find(
             self._catalog, scope, params["FunctionName"], missing=ResourceNotFound(NO_FUNCTION)
         )
-        rows = [row.doc for row in self._repo.children(EVENT_INVOKE, scope.account, target.name)]
+        rows = [
+            row.doc for row in await self._repo.children(EVENT_INVOKE, scope.account, target.name)
+        ]
         chunk, marker = pagination.page(
             rows, lambda d: str(d["FunctionArn"]), params.get("Marker"), params.get("MaxItems")
         )

@@ -13,10 +13,10 @@ does, which keeps scripts that do not use waiters working.
 
 from __future__ import annotations
 
-import concurrent.futures
+import asyncio
+import contextlib
 import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from lambent.functions import states
@@ -30,82 +30,89 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SETTLE_WAIT_S = 30.0
-Extract = Callable[[str], Any]
+# Extracts one blob off the event loop (BlobStore.extracted on the App's blocking pool).
+Extract = Callable[[str], Awaitable[Any]]
 
 
 class Provisioner:
-    """Extracts code on worker threads and settles the function's state afterwards."""
+    """Extracts code off the loop and settles the function's state afterwards."""
 
-    def __init__(self, catalog: StoreCatalog, extract: Extract, workers: int = 2) -> None:
+    def __init__(self, catalog: StoreCatalog, extract: Extract) -> None:
         self._catalog = catalog
         self._extract = extract
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="lambent-provision"
-        )
-        self._lock = threading.Lock()
-        self._pending: dict[tuple[str, str], concurrent.futures.Future[None]] = {}
+        self._pending: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, account: str, name: str, shas: list[str]) -> None:
-        future = self._pool.submit(self._run, account, name, shas)
-        with self._lock:
-            self._pending[(account, name)] = future
-        future.add_done_callback(lambda f: self._forget(account, name, f))
+        task = asyncio.get_running_loop().create_task(self._run(account, name, shas))
+        self._pending[(account, name)] = task
+        self._tasks.add(task)
+        task.add_done_callback(lambda t: self._forget(account, name, t))
 
-    def _forget(self, account: str, name: str, future: concurrent.futures.Future[None]) -> None:
-        with self._lock:
-            if self._pending.get((account, name)) is future:
-                del self._pending[(account, name)]
+    def _forget(self, account: str, name: str, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if self._pending.get((account, name)) is task:
+            del self._pending[(account, name)]
 
-    def pending(self, account: str, name: str) -> concurrent.futures.Future[None] | None:
-        with self._lock:
-            return self._pending.get((account, name))
+    def pending(self, account: str, name: str) -> asyncio.Future[None] | None:
+        return self._pending.get((account, name))
 
-    def wait(self, account: str, name: str, timeout: float = SETTLE_WAIT_S) -> None:
-        future = self.pending(account, name)
-        if future is not None:
-            concurrent.futures.wait([future], timeout=timeout)
+    async def wait(self, account: str, name: str, timeout: float = SETTLE_WAIT_S) -> None:
+        task = self.pending(account, name)
+        if task is not None:
+            await asyncio.wait([task], timeout=timeout)
 
-    def _run(self, account: str, name: str, shas: list[str]) -> None:
+    async def _run(self, account: str, name: str, shas: list[str]) -> None:
         reason: tuple[str, str] | None = None
         try:
             for sha in shas:
-                self._extract(sha)
+                await self._extract(sha)
         except Exception as exc:
             log.warning("extracting code of %s/%s failed: %s", account, name, exc)
             reason = (
                 f"Lambda was unable to unzip the deployment package: {type(exc).__name__}: {exc}",
                 "InvalidZipFileException",
             )
-        settle(self._catalog, account, name, reason)
+        await settle(self._catalog, account, name, reason)
 
-    def recover(self, shas_of: Callable[[Doc], list[str]]) -> int:
+    async def recover(self, shas_of: Callable[[Doc], list[str]]) -> int:
         """After a restart: settle every function a previous process left unsettled."""
         count = 0
-        for account, row in list(self._catalog.repo.all_functions()):
+        for account, row in await self._catalog.repo.all_functions():
             status = states.from_config(row.doc["latest"]["config"])
             if status.state == "Pending" or status.update == "InProgress":
                 self.start(account, row.key, shas_of(row.doc["latest"]))
                 count += 1
         return count
 
-    def shutdown(self) -> None:
-        self._pool.shutdown(wait=True)
+    async def close(self) -> None:
+        """Let extractions in flight finish and settle (they are short), then stop."""
+        tasks = list(self._tasks)
+        if tasks:
+            await asyncio.wait(tasks, timeout=SETTLE_WAIT_S)
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
-def settle(catalog: StoreCatalog, account: str, name: str, failure: tuple[str, str] | None) -> None:
+async def settle(
+    catalog: StoreCatalog, account: str, name: str, failure: tuple[str, str] | None
+) -> None:
     event = Event.PROVISION_FAILED if failure else Event.PROVISIONED
     repo = catalog.repo
-    with repo.transaction():
-        fn = repo.function(account, name)
+    async with repo.transaction():
+        fn = await repo.function(account, name)
         if fn is None:
             return
         _advance(fn["latest"]["config"], event, failure)
-        repo.put_function(account, name, fn)
-        for doc in repo.versions(account, name):
+        await repo.put_function(account, name, fn)
+        for doc in await repo.versions(account, name):
             cfg = doc["config"]
             if states.from_config(cfg).state == "Pending" and _advance(cfg, event, failure):
-                repo.put_version(account, name, str(cfg["Version"]), doc)
-    catalog.changed(account, name, LATEST)
+                await repo.put_version(account, name, str(cfg["Version"]), doc)
+    await catalog.changed(account, name, LATEST)
 
 
 def _advance(cfg: dict[str, Any], event: Event, failure: tuple[str, str] | None) -> bool:
@@ -117,7 +124,7 @@ def _advance(cfg: dict[str, Any], event: Event, failure: tuple[str, str] | None)
     return True
 
 
-def report_state(
+async def report_state(
     catalog: StoreCatalog,
     account: str,
     name: str,
@@ -128,9 +135,9 @@ def report_state(
 ) -> None:
     """The data plane's report on a version: Active when ready, Failed with a reason."""
     repo = catalog.repo
-    with repo.transaction():
-        fn = repo.function(account, name)
-        doc = repo.version(account, name, version) if fn is not None else None
+    async with repo.transaction():
+        fn = await repo.function(account, name)
+        doc = await repo.version(account, name, version) if fn is not None else None
         if fn is None or doc is None:
             return
         cfg = doc["config"]
@@ -146,7 +153,7 @@ def report_state(
         states.apply(cfg, status, failure)
         if version == LATEST:
             fn["latest"] = doc
-            repo.put_function(account, name, fn)
+            await repo.put_function(account, name, fn)
         else:
-            repo.put_version(account, name, version, doc)
-    catalog.changed(account, name, version)
+            await repo.put_version(account, name, version, doc)
+    await catalog.changed(account, name, version)

@@ -33,7 +33,7 @@ class Target:
         return self.qualifier or LATEST
 
 
-def find(
+async def find(
     catalog: StoreCatalog,
     scope: Scope,
     function: str,
@@ -44,15 +44,15 @@ def find(
     ref = arns.parse_function(function, qualifier)
     region = ref.region or scope.region
     account = ref.account or scope.account
-    fn = catalog.repo.function(scope.account, ref.name)
+    fn = await catalog.repo.function(scope.account, ref.name)
     if fn is None or account != scope.account or fn["region"] != region:
         raise missing or not_found(region, account, ref.name, ref.qualifier)
     return Target(ref.name, ref.qualifier, fn)
 
 
-def unqualified(catalog: StoreCatalog, scope: Scope, function: str) -> Target:
+async def unqualified(catalog: StoreCatalog, scope: Scope, function: str) -> Target:
     """For operations on the function itself; a qualifier in the name is not allowed."""
-    target = find(catalog, scope, function)
+    target = await find(catalog, scope, function)
     if target.qualifier is not None:
         from lambent.errors import InvalidParameterValue
 

@@ -7,7 +7,7 @@ database and parses no JSON.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -74,6 +74,8 @@ class Resolved:
     # RoutingConfig.AdditionalVersionWeights of the alias: version -> weight (0..1).
     additional_weights: Mapping[str, float] = field(default_factory=dict)
     alias_arn: str | None = None
+    # The versions those weights name, loaded with the alias, so routing needs no lookup.
+    additional_versions: Mapping[str, FunctionVersion] = field(default_factory=dict)
 
     @property
     def invoked_arn(self) -> str:
@@ -88,8 +90,11 @@ class Resolved:
 class FunctionListener(Protocol):
     """The data plane's ear on the control plane (environment pools, SnapStart templates)."""
 
-    def function_changed(self, account_id: str, function_name: str, version: str) -> None:
-        """A version's code or configuration changed, or it was deleted ("*" = all)."""
+    def function_changed(
+        self, account_id: str, function_name: str, version: str
+    ) -> Awaitable[None] | None:
+        """A version's code or configuration changed, or it was deleted ("*" = all).
+        A listener with store work to do returns an awaitable; the catalog awaits it."""
 
     def version_published(self, account_id: str, function_name: str, version: str) -> None:
         """A version was published (SnapStart: the data plane now makes its snapshot)."""
@@ -98,13 +103,14 @@ class FunctionListener(Protocol):
 class FunctionCatalog(Protocol):
     """What the data plane asks the control plane. Cached; invalidated on writes."""
 
-    def resolve(
+    async def resolve(
         self, account_id: str, function: str, qualifier: str | None, *, region: str | None = None
     ) -> Resolved:
         """`function` is a name, a partial ARN or a full ARN (maybe with a qualifier), called
-        from `region`. Raises ResourceNotFound with AWS's message."""
+        from `region`. Raises ResourceNotFound with AWS's message. Cached: a hit awaits
+        nothing that suspends."""
 
-    def version(self, account_id: str, function_name: str, version: str) -> FunctionVersion:
-        """A specific version, for alias weight routing. Raises ResourceNotFound."""
+    async def version(self, account_id: str, function_name: str, version: str) -> FunctionVersion:
+        """A specific version. Raises ResourceNotFound."""
 
     def subscribe(self, listener: FunctionListener) -> None: ...

@@ -65,31 +65,33 @@ class PolicyService:
         self._catalog = catalog
         self._repo = catalog.repo
 
-    def _qualified(self, scope: Scope, target: Target) -> tuple[str, str]:
+    async def _qualified(self, scope: Scope, target: Target) -> tuple[str, str]:
         """(policy key, revision id of what the qualifier names); unknown qualifiers 404."""
         q = target.qualifier
         if q is None:
             return "", str(target.fn["latest"]["config"]["RevisionId"])
         if q.isdigit():
-            doc = self._repo.version(scope.account, target.name, q)
+            doc = await self._repo.version(scope.account, target.name, q)
             if doc is None:
                 raise not_found(scope.region, scope.account, target.name, q)
             return q, str(doc["config"]["RevisionId"])
-        alias = self._repo.child(ALIAS, scope.account, target.name, q)
+        alias = await self._repo.child(ALIAS, scope.account, target.name, q)
         if alias is None:
             raise ResourceNotFound(f"Cannot find alias arn: {scope.arn(target.name, q)}")
         return q, str(alias["RevisionId"])
 
-    def add(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def add(self, scope: Scope, params: dict[str, Any]) -> Doc:
         ref = arns.parse_function(params["FunctionName"], params.get("Qualifier"))
         if ref.qualifier == LATEST:
             raise InvalidParameterValue("We currently do not support adding policies for $LATEST.")
-        with self._repo.transaction():
-            target = lookup.find(
+        async with self._repo.transaction():
+            target = await lookup.find(
                 self._catalog, scope, params["FunctionName"], params.get("Qualifier")
             )
-            key, revision = self._qualified(scope, target)
-            policy = self._repo.child(POLICY, scope.account, target.name, key) or empty_policy()
+            key, revision = await self._qualified(scope, target)
+            policy = (
+                await self._repo.child(POLICY, scope.account, target.name, key) or empty_policy()
+            )
             versions.check_revision(
                 params.get("RevisionId"), str(policy.get("_revision") or revision)
             )
@@ -104,16 +106,16 @@ class PolicyService:
             )
             policy["Statement"].append(stmt)
             policy["_revision"] = str(uuid.uuid4())
-            self._repo.put_child(POLICY, scope.account, target.name, key, policy)
+            await self._repo.put_child(POLICY, scope.account, target.name, key, policy)
         return {"Statement": json.dumps(stmt, separators=(",", ":"))}
 
-    def remove(self, scope: Scope, params: dict[str, Any]) -> None:
-        with self._repo.transaction():
-            target = lookup.find(
+    async def remove(self, scope: Scope, params: dict[str, Any]) -> None:
+        async with self._repo.transaction():
+            target = await lookup.find(
                 self._catalog, scope, params["FunctionName"], params.get("Qualifier")
             )
-            key, revision = self._qualified(scope, target)
-            policy = self._repo.child(POLICY, scope.account, target.name, key)
+            key, revision = await self._qualified(scope, target)
+            policy = await self._repo.child(POLICY, scope.account, target.name, key)
             if policy is None:
                 raise ResourceNotFound("No policy is associated with the given resource.")
             sid = params["StatementId"]
@@ -126,14 +128,14 @@ class PolicyService:
             if kept:
                 policy["Statement"] = kept
                 policy["_revision"] = str(uuid.uuid4())
-                self._repo.put_child(POLICY, scope.account, target.name, key, policy)
+                await self._repo.put_child(POLICY, scope.account, target.name, key, policy)
             else:
-                self._repo.delete_child(POLICY, scope.account, target.name, key)
+                await self._repo.delete_child(POLICY, scope.account, target.name, key)
 
-    def get(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
-        target = lookup.find(self._catalog, scope, function, qualifier)
-        key, revision = self._qualified(scope, target)
-        policy = self._repo.child(POLICY, scope.account, target.name, key)
+    async def get(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
+        target = await lookup.find(self._catalog, scope, function, qualifier)
+        key, revision = await self._qualified(scope, target)
+        policy = await self._repo.child(POLICY, scope.account, target.name, key)
         if policy is None:
             raise ResourceNotFound("The resource you requested does not exist.")
         shown = {k: v for k, v in policy.items() if not k.startswith("_")}

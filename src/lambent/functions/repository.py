@@ -17,8 +17,7 @@ A VersionDoc is {"config": FunctionConfiguration, "code": {"sha256_hex", "size"}
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from lambent.functions.model import LATEST
@@ -49,77 +48,80 @@ class FunctionRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def transaction(self) -> AbstractContextManager[None]:
+    def transaction(self) -> AbstractAsyncContextManager[None]:
         return self.store.transaction()
 
     # functions -----------------------------------------------------------------------
-    def function(self, account: str, name: str) -> Doc | None:
-        return self.store.get(FUNCTION, account, name)
+    async def function(self, account: str, name: str) -> Doc | None:
+        return await self.store.get(FUNCTION, account, name)
 
-    def put_function(self, account: str, name: str, doc: Doc) -> None:
-        self.store.put(FUNCTION, account, name, doc)
+    async def put_function(self, account: str, name: str, doc: Doc) -> None:
+        await self.store.put(FUNCTION, account, name, doc)
 
-    def insert_function(self, account: str, name: str, doc: Doc) -> bool:
-        return self.store.insert(FUNCTION, account, name, doc)
+    async def insert_function(self, account: str, name: str, doc: Doc) -> bool:
+        return await self.store.insert(FUNCTION, account, name, doc)
 
-    def functions(
+    async def functions(
         self, account: str, *, after: str | None = None, limit: int | None = None
     ) -> list[Row]:
-        return self.store.list(FUNCTION, account, after=after, limit=limit)
+        return await self.store.list(FUNCTION, account, after=after, limit=limit)
 
-    def all_functions(self) -> Iterator[tuple[str, Row]]:
-        return self.store.scan(FUNCTION)
+    async def all_functions(self) -> list[tuple[str, Row]]:
+        return await self.store.scan(FUNCTION)
 
-    def delete_function(self, account: str, name: str) -> None:
+    async def delete_function(self, account: str, name: str) -> None:
         for kind in CHILD_KINDS:
-            self.store.delete_children(kind, account, name)
-        self.store.delete(FUNCTION, account, name)
+            await self.store.delete_children(kind, account, name)
+        await self.store.delete(FUNCTION, account, name)
 
     # versions ------------------------------------------------------------------------
-    def version(self, account: str, name: str, version: str) -> Doc | None:
+    async def version(self, account: str, name: str, version: str) -> Doc | None:
         if version == LATEST:
-            fn = self.function(account, name)
+            fn = await self.function(account, name)
             return None if fn is None else dict(fn["latest"])
         if not version.isdigit():
             return None
-        return self.store.get(VERSION, account, version_key(name, version))
+        return await self.store.get(VERSION, account, version_key(name, version))
 
-    def put_version(self, account: str, name: str, version: str, doc: Doc) -> None:
-        self.store.put(VERSION, account, version_key(name, version), doc, parent=name)
+    async def put_version(self, account: str, name: str, version: str, doc: Doc) -> None:
+        await self.store.put(VERSION, account, version_key(name, version), doc, parent=name)
 
-    def delete_version(self, account: str, name: str, version: str) -> bool:
-        return self.store.delete(VERSION, account, version_key(name, version))
+    async def delete_version(self, account: str, name: str, version: str) -> bool:
+        return await self.store.delete(VERSION, account, version_key(name, version))
 
-    def versions(self, account: str, name: str) -> list[Doc]:
-        return [row.doc for row in self.store.list(VERSION, account, parent=name)]
+    async def versions(self, account: str, name: str) -> list[Doc]:
+        return [row.doc for row in await self.store.list(VERSION, account, parent=name)]
 
     # aliases, policies, invoke configs, provisioned concurrency ----------------------
-    def child(self, kind: str, account: str, name: str, qualifier: str) -> Doc | None:
-        return self.store.get(kind, account, child_key(name, qualifier))
+    async def child(self, kind: str, account: str, name: str, qualifier: str) -> Doc | None:
+        return await self.store.get(kind, account, child_key(name, qualifier))
 
-    def put_child(self, kind: str, account: str, name: str, qualifier: str, doc: Doc) -> None:
-        self.store.put(kind, account, child_key(name, qualifier), doc, parent=name)
+    async def put_child(self, kind: str, account: str, name: str, qualifier: str, doc: Doc) -> None:
+        await self.store.put(kind, account, child_key(name, qualifier), doc, parent=name)
 
-    def insert_child(self, kind: str, account: str, name: str, qualifier: str, doc: Doc) -> bool:
-        return self.store.insert(kind, account, child_key(name, qualifier), doc, parent=name)
+    async def insert_child(
+        self, kind: str, account: str, name: str, qualifier: str, doc: Doc
+    ) -> bool:
+        return await self.store.insert(kind, account, child_key(name, qualifier), doc, parent=name)
 
-    def delete_child(self, kind: str, account: str, name: str, qualifier: str) -> bool:
-        return self.store.delete(kind, account, child_key(name, qualifier))
+    async def delete_child(self, kind: str, account: str, name: str, qualifier: str) -> bool:
+        return await self.store.delete(kind, account, child_key(name, qualifier))
 
-    def children(self, kind: str, account: str, name: str) -> list[Row]:
+    async def children(self, kind: str, account: str, name: str) -> list[Row]:
         """(qualifier, doc) rows of one function, the key stripped to the qualifier."""
         prefix = len(name) + 1
-        return [Row(r.key[prefix:], r.doc) for r in self.store.list(kind, account, parent=name)]
+        rows = await self.store.list(kind, account, parent=name)
+        return [Row(r.key[prefix:], r.doc) for r in rows]
 
-    def scan(self, kind: str) -> Iterator[tuple[str, Row]]:
-        return self.store.scan(kind)
+    async def scan(self, kind: str) -> list[tuple[str, Row]]:
+        return await self.store.scan(kind)
 
     # secrets -------------------------------------------------------------------------
-    def secret(self, name: str) -> Doc | None:
-        return self.store.get(SECRET, "", name)
+    async def secret(self, name: str) -> Doc | None:
+        return await self.store.get(SECRET, "", name)
 
-    def insert_secret(self, name: str, doc: Doc) -> bool:
-        return self.store.insert(SECRET, "", name, doc)
+    async def insert_secret(self, name: str, doc: Doc) -> bool:
+        return await self.store.insert(SECRET, "", name, doc)
 
 
 def latest_config(fn: Doc) -> dict[str, Any]:

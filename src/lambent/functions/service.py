@@ -67,19 +67,19 @@ class FunctionService:
         self.cp = cp
 
     # checks --------------------------------------------------------------------------
-    def _check_role(self, scope: Scope, role_arn: str) -> None:
+    async def _check_role(self, scope: Scope, role_arn: str) -> None:
         account, name = arns.role_parts(role_arn)
         if account != scope.account:
             raise AccessDenied("Cross-account pass role is not allowed.")
-        if self.cp.repo.store.get(ROLE_KIND, account, name) is None:
+        if await self.cp.repo.store.get(ROLE_KIND, account, name) is None:
             raise InvalidParameterValue(
                 "The role defined for the function cannot be assumed by Lambda."
             )
 
-    def _zip(self, scope: Scope, code: dict[str, Any]) -> tuple[bytes, bool]:
+    async def _zip(self, scope: Scope, code: dict[str, Any]) -> tuple[bytes, bool]:
         """The zip's bytes, and whether they came from S3 (not held to the upload limit)."""
         if names_s3(code):
-            return self.cp.uploads.from_s3(scope.account, scope.region, code), True
+            return await self.cp.uploads.from_s3(scope.account, scope.region, code), True
         data = code.get("ZipFile")
         if data is None:
             if code.get("ImageUri"):
@@ -89,11 +89,11 @@ class FunctionService:
             raise InvalidParameterValue("Please provide a source for function code.")
         return bytes(data), False
 
-    def _layers(self, scope: Scope, arns_: list[str]) -> list[ResolvedLayer]:
-        return self.cp.layers.resolve(scope, arns_) if arns_ else []
+    async def _layers(self, scope: Scope, arns_: list[str]) -> list[ResolvedLayer]:
+        return await self.cp.layers.resolve(scope, arns_) if arns_ else []
 
     # create --------------------------------------------------------------------------
-    def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
         ref = arns.parse_function(params["FunctionName"])
         name = ref.name
         config.check_name(name)
@@ -102,14 +102,14 @@ class FunctionService:
         runtime = params.get("Runtime")
         config.check_runtime_and_handler(runtime, params.get("Handler"), self.cp.runtimes)
         config.check_snapstart(params.get("SnapStart"), str(runtime))
-        self._check_role(scope, params["Role"])
+        await self._check_role(scope, params["Role"])
         tags = dict(params.get("Tags") or {})
         config.check_tags(tags)
-        layers = self._layers(scope, list(params.get("Layers") or []))
-        data, from_s3 = self._zip(scope, params.get("Code") or {})
-        if self.cp.repo.function(scope.account, name) is not None:
+        layers = await self._layers(scope, list(params.get("Layers") or []))
+        data, from_s3 = await self._zip(scope, params.get("Code") or {})
+        if await self.cp.repo.function(scope.account, name) is not None:
             raise ResourceConflict(f"Function already exist: {name}")
-        blob = self.cp.uploads.store(data, "CreateFunction", from_s3=from_s3)
+        blob = await self.cp.uploads.store(data, "CreateFunction", from_s3=from_s3)
         now = self.cp.now()
         cfg = config.base_configuration(
             name=name,
@@ -139,24 +139,26 @@ class FunctionService:
             "last_published": None,
         }
         published: Doc | None = None
-        with self.cp.repo.transaction():
+        async with self.cp.repo.transaction():
             if params.get("Publish"):
-                published, _ = versions.publish(
+                published, _ = await versions.publish(
                     self.cp.repo, scope.account, name, fn, description=None, now=now
                 )
-            if not self.cp.repo.insert_function(scope.account, name, fn):
+            if not await self.cp.repo.insert_function(scope.account, name, fn):
                 raise ResourceConflict(f"Function already exist: {name}")
-        self.cp.catalog.changed(scope.account, name, None)
+        await self.cp.catalog.changed(scope.account, name, None)
         self.cp.provisioner.start(scope.account, name, shas_of(latest))
         if published is not None:
-            self.cp.catalog.published(scope.account, name, str(published["config"]["Version"]))
+            await self.cp.catalog.published(
+                scope.account, name, str(published["config"]["Version"])
+            )
             return render(published["config"], qualified=False, arn=scope.arn(name))
         out = render(cfg, qualified=False)
         out.pop("LastUpdateStatus", None)
         return out
 
     # read ----------------------------------------------------------------------------
-    def version_doc(self, scope: Scope, target: Target) -> tuple[Doc, str | None]:
+    async def version_doc(self, scope: Scope, target: Target) -> tuple[Doc, str | None]:
         """The version a qualifier names (an alias resolved), and the ARN to show for it."""
         q = target.qualifier
         if q is None:
@@ -164,33 +166,33 @@ class FunctionService:
         if q == LATEST:
             return target.fn["latest"], scope.arn(target.name, LATEST)
         if q.isdigit():
-            doc = self.cp.repo.version(scope.account, target.name, q)
+            doc = await self.cp.repo.version(scope.account, target.name, q)
             if doc is None:
                 raise not_found(scope.region, scope.account, target.name, q)
             return doc, scope.arn(target.name, q)
-        alias = self.cp.repo.child(ALIAS, scope.account, target.name, q)
+        alias = await self.cp.repo.child(ALIAS, scope.account, target.name, q)
         if alias is None:
             raise not_found(scope.region, scope.account, target.name, q)
         version = str(alias["FunctionVersion"])
-        doc = self.cp.repo.version(scope.account, target.name, version)
+        doc = await self.cp.repo.version(scope.account, target.name, version)
         if doc is None:
             raise not_found(scope.region, scope.account, target.name, q)
         # Through an alias Lambda shows the configuration of the version it points at.
         return doc, scope.arn(target.name, version)
 
-    def get_configuration(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
-        target = lookup.find(self.cp.catalog, scope, function, qualifier)
-        doc, arn = self.version_doc(scope, target)
+    async def get_configuration(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
+        target = await lookup.find(self.cp.catalog, scope, function, qualifier)
+        doc, arn = await self.version_doc(scope, target)
         return render(doc["config"], qualified=arn is not None, arn=arn)
 
-    def get(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
-        target = lookup.find(self.cp.catalog, scope, function, qualifier)
-        doc, arn = self.version_doc(scope, target)
+    async def get(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
+        target = await lookup.find(self.cp.catalog, scope, function, qualifier)
+        doc, arn = await self.version_doc(scope, target)
         out: Doc = {
             "Configuration": render(doc["config"], qualified=arn is not None, arn=arn),
             "Code": {
                 "RepositoryType": "S3",
-                "Location": self.cp.signer.url(
+                "Location": await self.cp.signer.url(
                     str(doc["code"]["sha256_hex"]), f"{target.name}.zip"
                 ),
             },
@@ -202,8 +204,8 @@ class FunctionService:
         return out
 
     # update --------------------------------------------------------------------------
-    def _begin_update(self, scope: Scope, name: str, revision: str | None) -> Doc:
-        fn = self.cp.repo.function(scope.account, name)
+    async def _begin_update(self, scope: Scope, name: str, revision: str | None) -> Doc:
+        fn = await self.cp.repo.function(scope.account, name)
         if fn is None or fn["region"] != scope.region:
             raise not_found(scope.region, scope.account, name)
         cfg = fn["latest"]["config"]
@@ -211,27 +213,27 @@ class FunctionService:
         versions.check_revision(revision, str(cfg["RevisionId"]))
         return fn
 
-    def _finish_update(self, scope: Scope, name: str, fn: Doc, publish: bool) -> Doc | None:
+    async def _finish_update(self, scope: Scope, name: str, fn: Doc, publish: bool) -> Doc | None:
         cfg = fn["latest"]["config"]
         cfg["LastModified"] = config.timestamp(self.cp.now())
         cfg["RevisionId"] = str(uuid.uuid4())
         states.apply(cfg, states.transition(states.from_config(cfg), states.Event.UPDATE_STARTED))
         published = None
         if publish:
-            published, _ = versions.publish(
+            published, _ = await versions.publish(
                 self.cp.repo, scope.account, name, fn, description=None, now=self.cp.now()
             )
-        self.cp.repo.put_function(scope.account, name, fn)
+        await self.cp.repo.put_function(scope.account, name, fn)
         return published
 
-    def update_code(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        target = lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
-        data, from_s3 = self._zip(scope, params)
+    async def update_code(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = await lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
+        data, from_s3 = await self._zip(scope, params)
         config.check_limits({"Architectures": params.get("Architectures")})
-        blob = self.cp.uploads.store(data, "UpdateFunctionCode", from_s3=from_s3)
-        self.cp.provisioner.wait(scope.account, target.name)
-        with self.cp.repo.transaction():
-            fn = self._begin_update(scope, target.name, params.get("RevisionId"))
+        blob = await self.cp.uploads.store(data, "UpdateFunctionCode", from_s3=from_s3)
+        await self.cp.provisioner.wait(scope.account, target.name)
+        async with self.cp.repo.transaction():
+            fn = await self._begin_update(scope, target.name, params.get("RevisionId"))
             latest = fn["latest"]
             cfg = latest["config"]
             cfg["CodeSha256"] = blob.code_sha256
@@ -241,30 +243,34 @@ class FunctionService:
             latest["code"] = {"sha256_hex": blob.sha256_hex, "size": blob.size}
             if params.get("DryRun"):
                 return render(cfg, qualified=False)
-            published = self._finish_update(scope, target.name, fn, bool(params.get("Publish")))
-        return self._after_update(scope, target.name, fn, published)
+            published = await self._finish_update(
+                scope, target.name, fn, bool(params.get("Publish"))
+            )
+        return await self._after_update(scope, target.name, fn, published)
 
-    def _after_update(self, scope: Scope, name: str, fn: Doc, published: Doc | None) -> Doc:
-        self.cp.catalog.changed(scope.account, name, LATEST)
+    async def _after_update(self, scope: Scope, name: str, fn: Doc, published: Doc | None) -> Doc:
+        await self.cp.catalog.changed(scope.account, name, LATEST)
         self.cp.provisioner.start(scope.account, name, shas_of(fn["latest"]))
         if published is not None:
-            self.cp.catalog.published(scope.account, name, str(published["config"]["Version"]))
+            await self.cp.catalog.published(
+                scope.account, name, str(published["config"]["Version"])
+            )
             return render(published["config"], qualified=True)
         return render(fn["latest"]["config"], qualified=False)
 
-    def update_configuration(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        target = lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
+    async def update_configuration(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = await lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
         config.check_limits(params)
         if "Runtime" in params:
             config.check_runtime_and_handler(
                 params["Runtime"], params.get("Handler", "-"), self.cp.runtimes
             )
         if "Role" in params:
-            self._check_role(scope, params["Role"])
-        layers = self._layers(scope, list(params.get("Layers") or []))
-        self.cp.provisioner.wait(scope.account, target.name)
-        with self.cp.repo.transaction():
-            fn = self._begin_update(scope, target.name, params.get("RevisionId"))
+            await self._check_role(scope, params["Role"])
+        layers = await self._layers(scope, list(params.get("Layers") or []))
+        await self.cp.provisioner.wait(scope.account, target.name)
+        async with self.cp.repo.transaction():
+            fn = await self._begin_update(scope, target.name, params.get("RevisionId"))
             latest = fn["latest"]
             cfg = latest["config"]
             config.check_snapstart(
@@ -277,12 +283,12 @@ class FunctionService:
                 cfg.pop("Layers", None)
                 if layers:
                     cfg["Layers"] = [{"Arn": ly.arn, "CodeSize": ly.size} for ly in layers]
-            self._finish_update(scope, target.name, fn, False)
-        return self._after_update(scope, target.name, fn, None)
+            await self._finish_update(scope, target.name, fn, False)
+        return await self._after_update(scope, target.name, fn, None)
 
     # delete --------------------------------------------------------------------------
-    def delete(self, scope: Scope, function: str, qualifier: str | None) -> None:
-        target = lookup.find(self.cp.catalog, scope, function, qualifier)
+    async def delete(self, scope: Scope, function: str, qualifier: str | None) -> None:
+        target = await lookup.find(self.cp.catalog, scope, function, qualifier)
         q = target.qualifier
         if q == LATEST:
             raise InvalidParameterValue(
@@ -290,21 +296,21 @@ class FunctionService:
             )
         repo = self.cp.repo
         if q is None:
-            with repo.transaction():
-                repo.delete_function(scope.account, target.name)
-            self.cp.catalog.changed(scope.account, target.name, "*")
+            async with repo.transaction():
+                await repo.delete_function(scope.account, target.name)
+            await self.cp.catalog.changed(scope.account, target.name, "*")
             return
         if not q.isdigit():
             raise InvalidParameterValue(
                 f"Deletion of an alias ({q}) through DeleteFunction is not supported. "
                 "Use DeleteAlias."
             )
-        with repo.transaction():
-            if repo.version(scope.account, target.name, q) is None:
+        async with repo.transaction():
+            if await repo.version(scope.account, target.name, q) is None:
                 raise not_found(scope.region, scope.account, target.name, q)
             users = [
                 row.key
-                for row in repo.children(ALIAS, scope.account, target.name)
+                for row in await repo.children(ALIAS, scope.account, target.name)
                 if str(row.doc["FunctionVersion"]) == q
                 or q in ((row.doc.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})
             ]
@@ -313,23 +319,23 @@ class FunctionService:
                     "Unable to delete version because the following aliases reference it: "
                     f"[{', '.join(users)}]"
                 )
-            repo.delete_version(scope.account, target.name, q)
+            await repo.delete_version(scope.account, target.name, q)
             for kind in (PROVISIONED, EVENT_INVOKE, POLICY):
-                repo.delete_child(kind, scope.account, target.name, q)
-        self.cp.catalog.changed(scope.account, target.name, q)
+                await repo.delete_child(kind, scope.account, target.name, q)
+        await self.cp.catalog.changed(scope.account, target.name, q)
 
     # list ----------------------------------------------------------------------------
-    def list_functions(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def list_functions(self, scope: Scope, params: dict[str, Any]) -> Doc:
         from lambent.functions import pagination
 
         every = params.get("FunctionVersion") == "ALL"
         items: list[tuple[str, Doc]] = []
-        for row in self.cp.repo.functions(scope.account):
+        for row in await self.cp.repo.functions(scope.account):
             if row.doc["region"] != scope.region:
                 continue
             items.append((f"{row.key}:", render(row.doc["latest"]["config"], qualified=every)))
             if every:
-                for doc in self.cp.repo.versions(scope.account, row.key):
+                for doc in await self.cp.repo.versions(scope.account, row.key):
                     key = f"{row.key}:{int(doc['config']['Version']):08d}"
                     items.append((key, render(doc["config"], qualified=True)))
         chunk, marker = pagination.page(
@@ -340,12 +346,12 @@ class FunctionService:
             out["NextMarker"] = marker
         return out
 
-    def list_versions(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def list_versions(self, scope: Scope, params: dict[str, Any]) -> Doc:
         from lambent.functions import pagination
 
-        target = lookup.find(self.cp.catalog, scope, params["FunctionName"])
+        target = await lookup.find(self.cp.catalog, scope, params["FunctionName"])
         items = [("0", render(target.fn["latest"]["config"], qualified=True))]
-        for doc in self.cp.repo.versions(scope.account, target.name):
+        for doc in await self.cp.repo.versions(scope.account, target.name):
             items.append(
                 (f"{int(doc['config']['Version']):08d}", render(doc["config"], qualified=True))
             )
@@ -357,15 +363,15 @@ class FunctionService:
             out["NextMarker"] = marker
         return out
 
-    def publish_version(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        target = lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
-        self.cp.provisioner.wait(scope.account, target.name)
-        with self.cp.repo.transaction():
-            fn = self._begin_update(scope, target.name, params.get("RevisionId"))
+    async def publish_version(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        target = await lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
+        await self.cp.provisioner.wait(scope.account, target.name)
+        async with self.cp.repo.transaction():
+            fn = await self._begin_update(scope, target.name, params.get("RevisionId"))
             versions.check_code_sha(
                 params.get("CodeSha256"), str(fn["latest"]["config"]["CodeSha256"])
             )
-            doc, created = versions.publish(
+            doc, created = await versions.publish(
                 self.cp.repo,
                 scope.account,
                 target.name,
@@ -374,9 +380,11 @@ class FunctionService:
                 now=self.cp.now(),
             )
             if created:
-                self.cp.repo.put_function(scope.account, target.name, fn)
+                await self.cp.repo.put_function(scope.account, target.name, fn)
         if created:
-            self.cp.catalog.changed(scope.account, target.name, None)
+            await self.cp.catalog.changed(scope.account, target.name, None)
             self.cp.provisioner.start(scope.account, target.name, shas_of(doc))
-            self.cp.catalog.published(scope.account, target.name, str(doc["config"]["Version"]))
+            await self.cp.catalog.published(
+                scope.account, target.name, str(doc["config"]["Version"])
+            )
         return render(copy.deepcopy(doc["config"]), qualified=True)

@@ -23,34 +23,37 @@ class TagService:
         self._catalog = catalog
         self._repo = catalog.repo
 
-    def _target(self, scope: Scope, resource: str) -> Target:
-        target = lookup.find(self._catalog, scope, resource)
+    async def _target(self, scope: Scope, resource: str) -> Target:
+        target = await lookup.find(self._catalog, scope, resource)
         if target.qualifier is not None:
             raise InvalidParameterValue(QUALIFIED)
         return target
 
-    def _save(self, scope: Scope, target: Target, tags: dict[str, str]) -> None:
+    async def _save(self, scope: Scope, target: Target, tags: dict[str, str]) -> str | None:
+        """Write the tags (inside the caller's transaction); what `changed()` must announce
+        once it commits ("*": the network switch flipped, every version runs differently)."""
         before = (target.fn.get("tags") or {}).get(NETWORK_TAG)
         target.fn["tags"] = tags
-        self._repo.put_function(scope.account, target.name, target.fn)
-        network_changed = tags.get(NETWORK_TAG) != before
-        self._catalog.changed(scope.account, target.name, "*" if network_changed else None)
+        await self._repo.put_function(scope.account, target.name, target.fn)
+        return "*" if tags.get(NETWORK_TAG) != before else None
 
-    def tag(self, scope: Scope, resource: str, tags: dict[str, str]) -> None:
+    async def tag(self, scope: Scope, resource: str, tags: dict[str, str]) -> None:
         if not tags:
             raise InvalidParameterValue("An error occurred and the request cannot be processed.")
-        with self._repo.transaction():
-            target = self._target(scope, resource)
+        async with self._repo.transaction():
+            target = await self._target(scope, resource)
             merged = {**(target.fn.get("tags") or {}), **tags}
             config.check_tags(merged)
-            self._save(scope, target, merged)
+            announce = await self._save(scope, target, merged)
+        await self._catalog.changed(scope.account, target.name, announce)
 
-    def untag(self, scope: Scope, resource: str, keys: list[str]) -> None:
-        with self._repo.transaction():
-            target = self._target(scope, resource)
+    async def untag(self, scope: Scope, resource: str, keys: list[str]) -> None:
+        async with self._repo.transaction():
+            target = await self._target(scope, resource)
             kept = {k: v for k, v in (target.fn.get("tags") or {}).items() if k not in set(keys)}
-            self._save(scope, target, kept)
+            announce = await self._save(scope, target, kept)
+        await self._catalog.changed(scope.account, target.name, announce)
 
-    def list(self, scope: Scope, resource: str) -> Doc:
-        target = self._target(scope, resource)
+    async def list(self, scope: Scope, resource: str) -> Doc:
+        target = await self._target(scope, resource)
         return {"Tags": dict(target.fn.get("tags") or {})}

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from lambent.blobs.store import BlobInfo
+from lambent.blocking import BlockingWork
 from lambent.errors import InvalidParameterValue, RequestTooLarge, ServiceError
 
 S3_UNAVAILABLE = (
@@ -45,7 +46,7 @@ def too_large(limit: int, operation: str) -> RequestTooLarge:
 class CodeObjects(Protocol):
     """Where S3-hosted code is read from (lambent.s3.service.S3)."""
 
-    def read_object(
+    async def read_object(
         self, account: str, region: str, bucket: str, key: str, version_id: str | None
     ) -> bytes: ...
 
@@ -63,12 +64,21 @@ def names_s3(code: Mapping[str, Any]) -> bool:
 
 
 class ZipUploads:
-    def __init__(self, blobs: Blobs, zipped_limit: int, objects: CodeObjects | None = None) -> None:
+    """Checks and stores zips; the hashing, unzip check and write run on `work`'s threads."""
+
+    def __init__(
+        self,
+        blobs: Blobs,
+        zipped_limit: int,
+        work: BlockingWork,
+        objects: CodeObjects | None = None,
+    ) -> None:
         self._blobs = blobs
         self._zipped_limit = zipped_limit
+        self._work = work
         self._objects = objects
 
-    def from_s3(self, account: str, region: str, code: Mapping[str, Any]) -> bytes:
+    async def from_s3(self, account: str, region: str, code: Mapping[str, Any]) -> bytes:
         """The zip an S3Bucket/S3Key/S3ObjectVersion names, read as the caller's account."""
         bucket, key = code.get("S3Bucket"), code.get("S3Key")
         if self._objects is None:
@@ -76,7 +86,7 @@ class ZipUploads:
         if not bucket or not key:
             raise InvalidParameterValue("Please provide a source for function code.")
         try:
-            return self._objects.read_object(
+            return await self._objects.read_object(
                 account, region, str(bucket), str(key), code.get("S3ObjectVersion")
             )
         except ServiceError as err:
@@ -87,8 +97,11 @@ class ZipUploads:
         if body_size > limit:
             raise too_large(limit, operation)
 
-    def store(self, data: bytes, operation: str, *, from_s3: bool = False) -> BlobInfo:
+    async def store(self, data: bytes, operation: str, *, from_s3: bool = False) -> BlobInfo:
         if not from_s3 and len(data) > self._zipped_limit:
             raise too_large(request_limit(self._zipped_limit, operation), operation)
+        return await self._work.run(self._check_and_put, data)
+
+    def _check_and_put(self, data: bytes) -> BlobInfo:
         self._blobs.check_zip(data)
         return self._blobs.put(data)

@@ -30,7 +30,7 @@ def check_code_sha(given: str | None, current: str) -> None:
         )
 
 
-def publish(
+async def publish(
     repo: FunctionRepository,
     account: str,
     name: str,
@@ -49,7 +49,7 @@ def publish(
     mark = config.fingerprint(cfg) + str(latest["code"]["sha256_hex"])
     last = fn.get("last_published")
     if last and last.get("mark") == mark:
-        existing = repo.version(account, name, str(last["version"]))
+        existing = await repo.version(account, name, str(last["version"]))
         if existing is not None:
             return existing, False
     number = int(fn.get("next_version", 1))
@@ -69,7 +69,7 @@ def publish(
         states.apply(vcfg, states.PENDING_SNAPSHOT)
     # Otherwise the version keeps $LATEST's state: its code is the same, already extracted
     # (PublishVersion waits for that), so an invoke right after publishing works, as on AWS.
-    repo.put_version(account, name, str(number), doc)
+    await repo.put_version(account, name, str(number), doc)
     fn["last_published"] = {"version": str(number), "mark": mark}
     # Publishing bumps $LATEST's revision, as Lambda does.
     cfg["RevisionId"] = str(uuid.uuid4())

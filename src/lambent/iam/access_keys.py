@@ -40,22 +40,22 @@ class AccessKeys:
         self._users = users
         self._clock = clock
 
-    def _principal(self, account: str, user_name: str | None) -> tuple[str | None, str, str]:
+    async def _principal(self, account: str, user_name: str | None) -> tuple[str | None, str, str]:
         """(exact user name, principal ARN, unique id) of the key's owner."""
         if user_name is None:
             return None, names.root_arn(account), account
-        user = self._users.get(account, user_name)
+        user = await self._users.get(account, user_name)
         return str(user["UserName"]), str(user["Arn"]), str(user["UserId"])
 
-    def create(self, account: str, user_name: str | None) -> Doc:
-        with self._store.transaction():
-            name, arn, uid = self._principal(account, user_name)
-            if len(user_keys(self._store, account, name)) >= KEYS_PER_USER:
+    async def create(self, account: str, user_name: str | None) -> Doc:
+        async with self._store.transaction():
+            name, arn, uid = await self._principal(account, user_name)
+            if len(await user_keys(self._store, account, name)) >= KEYS_PER_USER:
                 raise IamLimitExceeded(
                     f"Cannot exceed quota for AccessKeysPerUser: {KEYS_PER_USER}"
                 )
             cred = Credential(new_access_key(), new_secret(), account, arn, uid)
-            self._credentials.save(cred, user_name=name)
+            await self._credentials.save(cred, user_name=name)
         key: Doc = {
             "AccessKeyId": cred.access_key,
             "SecretAccessKey": cred.secret,
@@ -66,9 +66,11 @@ class AccessKeys:
             key["UserName"] = name
         return key
 
-    def list(self, account: str, user_name: str | None, params: dict[str, Any]) -> dict[str, Any]:
-        name, _, _ = self._principal(account, user_name)
-        keys = user_keys(self._store, account, name)
+    async def list(
+        self, account: str, user_name: str | None, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        name, _, _ = await self._principal(account, user_name)
+        keys = await user_keys(self._store, account, name)
         chunk, extra = paging.page(keys, lambda d: str(d["AccessKeyId"]), params)
         listed = []
         for doc in chunk:
@@ -82,22 +84,24 @@ class AccessKeys:
             listed.append(item)
         return {"AccessKeyMetadata": listed, **extra}
 
-    def _owned(self, account: str, user_name: str | None, key_id: str) -> Doc:
-        name, _, _ = self._principal(account, user_name)
-        for doc in user_keys(self._store, account, name):
+    async def _owned(self, account: str, user_name: str | None, key_id: str) -> Doc:
+        name, _, _ = await self._principal(account, user_name)
+        for doc in await user_keys(self._store, account, name):
             if doc["AccessKeyId"] == key_id:
                 return doc
         raise _missing(key_id)
 
-    def delete(self, account: str, user_name: str | None, key_id: str) -> None:
-        with self._store.transaction():
-            self._owned(account, user_name, key_id)
-            self._credentials.delete(key_id)
+    async def delete(self, account: str, user_name: str | None, key_id: str) -> None:
+        async with self._store.transaction():
+            await self._owned(account, user_name, key_id)
+            await self._credentials.delete(key_id)
 
-    def set_status(self, account: str, user_name: str | None, key_id: str, status: str) -> None:
-        with self._store.transaction():
-            doc = self._owned(account, user_name, key_id)
+    async def set_status(
+        self, account: str, user_name: str | None, key_id: str, status: str
+    ) -> None:
+        async with self._store.transaction():
+            doc = await self._owned(account, user_name, key_id)
             updated = {k: v for k, v in doc.items() if k != "AccessKeyId"}
             updated["status"] = status
-            self._store.put(KEY_KIND, GLOBAL, key_id, updated, parent=account)
+            await self._store.put(KEY_KIND, GLOBAL, key_id, updated, parent=account)
         self._credentials.forget(key_id)

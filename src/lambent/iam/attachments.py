@@ -6,7 +6,7 @@ serves both, parameterised by `EntityKind`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +15,7 @@ from lambent.iam import documents, kinds, paging
 from lambent.iam.policies import Policies
 from lambent.store.interface import Doc, Store
 
-Lookup = Callable[[str, str], Doc]
+Lookup = Callable[[str, str], Awaitable[Doc]]
 
 
 @dataclass(frozen=True)
@@ -46,21 +46,21 @@ class EntityPolicies:
         self._kind = kind
         self._lookup = lookup
 
-    def _name(self, account: str, name: str) -> str:
-        return str(self._lookup(account, name)[self._kind.name_field])
+    async def _name(self, account: str, name: str) -> str:
+        return str((await self._lookup(account, name))[self._kind.name_field])
 
     # managed ---------------------------------------------------------------------------
-    def attach(self, account: str, name: str, arn: str) -> None:
+    async def attach(self, account: str, name: str, arn: str) -> None:
         kind = self._kind
-        with self._store.transaction():
-            owner = self._name(account, name)
-            policy = self._policies.resolve(account, arn)
+        async with self._store.transaction():
+            owner = await self._name(account, name)
+            policy = await self._policies.resolve(account, arn)
             if policy is None:
                 raise IamNoSuchEntity(f"Policy {arn} does not exist or is not attachable.")
             key = kinds.child_key(owner, arn)
-            if self._store.get(kind.attachment_kind, account, key) is not None:
+            if await self._store.get(kind.attachment_kind, account, key) is not None:
                 return
-            attached = self._store.list(kind.attachment_kind, account, parent=owner)
+            attached = await self._store.list(kind.attachment_kind, account, parent=owner)
             if len(attached) >= kind.managed_quota:
                 raise IamLimitExceeded(
                     f"Cannot exceed quota for {kind.managed_quota_name}: {kind.managed_quota}"
@@ -70,22 +70,24 @@ class EntityPolicies:
                 "PolicyArn": arn,
                 "Path": policy.shape["Path"],
             }
-            self._store.put(kind.attachment_kind, account, key, doc, parent=owner)
+            await self._store.put(kind.attachment_kind, account, key, doc, parent=owner)
 
-    def detach(self, account: str, name: str, arn: str) -> None:
-        with self._store.transaction():
-            owner = self._name(account, name)
-            if not self._store.delete(
+    async def detach(self, account: str, name: str, arn: str) -> None:
+        async with self._store.transaction():
+            owner = await self._name(account, name)
+            if not await self._store.delete(
                 self._kind.attachment_kind, account, kinds.child_key(owner, arn)
             ):
                 raise IamNoSuchEntity(f"Policy {arn} was not found.")
 
-    def list_attached(self, account: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
-        owner = self._name(account, name)
+    async def list_attached(
+        self, account: str, name: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        owner = await self._name(account, name)
         prefix = str(params.get("PathPrefix") or "/")
         rows = [
             row.doc
-            for row in self._store.list(self._kind.attachment_kind, account, parent=owner)
+            for row in await self._store.list(self._kind.attachment_kind, account, parent=owner)
             if str(row.doc.get("Path", "/")).startswith(prefix)
         ]
         chunk, extra = paging.page(rows, lambda d: str(d["PolicyArn"]), params)
@@ -93,15 +95,15 @@ class EntityPolicies:
         return {"AttachedPolicies": listed, **extra}
 
     # inline ----------------------------------------------------------------------------
-    def put_inline(self, account: str, name: str, policy_name: str, document: str) -> None:
+    async def put_inline(self, account: str, name: str, policy_name: str, document: str) -> None:
         kind = self._kind
         documents.check_permission_policy(document, kind.inline_quota)
-        with self._store.transaction():
-            owner = self._name(account, name)
+        async with self._store.transaction():
+            owner = await self._name(account, name)
             key = kinds.child_key(owner, policy_name)
             others = sum(
                 documents.size(str(row.doc["PolicyDocument"]))
-                for row in self._store.list(kind.inline_kind, account, parent=owner)
+                for row in await self._store.list(kind.inline_kind, account, parent=owner)
                 if row.key != key
             )
             if others + documents.size(document) > kind.inline_quota:
@@ -110,16 +112,18 @@ class EntityPolicies:
                     f"{kind.noun} {owner}"
                 )
             doc = {"PolicyName": policy_name, "PolicyDocument": document}
-            self._store.put(kind.inline_kind, account, key, doc, parent=owner)
+            await self._store.put(kind.inline_kind, account, key, doc, parent=owner)
 
     def _inline_missing(self, policy_name: str) -> IamNoSuchEntity:
         return IamNoSuchEntity(
             f"The {self._kind.noun} policy with name {policy_name} cannot be found."
         )
 
-    def get_inline(self, account: str, name: str, policy_name: str) -> dict[str, Any]:
-        owner = self._name(account, name)
-        doc = self._store.get(self._kind.inline_kind, account, kinds.child_key(owner, policy_name))
+    async def get_inline(self, account: str, name: str, policy_name: str) -> dict[str, Any]:
+        owner = await self._name(account, name)
+        doc = await self._store.get(
+            self._kind.inline_kind, account, kinds.child_key(owner, policy_name)
+        )
         if doc is None:
             raise self._inline_missing(policy_name)
         return {
@@ -128,18 +132,18 @@ class EntityPolicies:
             "PolicyDocument": documents.encode(str(doc["PolicyDocument"])),
         }
 
-    def list_inline(self, account: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
-        owner = self._name(account, name)
+    async def list_inline(self, account: str, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        owner = await self._name(account, name)
         names = [
             str(row.doc["PolicyName"])
-            for row in self._store.list(self._kind.inline_kind, account, parent=owner)
+            for row in await self._store.list(self._kind.inline_kind, account, parent=owner)
         ]
         chunk, extra = paging.page(names, lambda n: n, params)
         return {"PolicyNames": chunk, **extra}
 
-    def delete_inline(self, account: str, name: str, policy_name: str) -> None:
-        with self._store.transaction():
-            owner = self._name(account, name)
+    async def delete_inline(self, account: str, name: str, policy_name: str) -> None:
+        async with self._store.transaction():
+            owner = await self._name(account, name)
             key = kinds.child_key(owner, policy_name)
-            if not self._store.delete(self._kind.inline_kind, account, key):
+            if not await self._store.delete(self._kind.inline_kind, account, key):
                 raise self._inline_missing(policy_name)

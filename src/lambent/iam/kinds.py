@@ -26,13 +26,13 @@ def child_key(parent: str, name: str) -> str:
     return f"{parent}\n{name}"
 
 
-def find_named(store: Store, kind: str, account: str, name: str) -> Doc | None:
+async def find_named(store: Store, kind: str, account: str, name: str) -> Doc | None:
     """IAM names are case-insensitive: an exact hit first, then a case-folded match."""
-    doc = store.get(kind, account, name)
+    doc = await store.get(kind, account, name)
     if doc is not None:
         return doc
     folded = name.casefold()
-    for row in store.list(kind, account):
+    for row in await store.list(kind, account):
         if row.key.casefold() == folded:
             return row.doc
     return None

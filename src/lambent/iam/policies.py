@@ -44,7 +44,7 @@ class Policies:
         self._store = store
         self._clock = clock
 
-    def create(self, account: str, params: dict[str, Any]) -> Doc:
+    async def create(self, account: str, params: dict[str, Any]) -> Doc:
         name = str(params["PolicyName"])
         document = str(params["PolicyDocument"])
         documents.check_permission_policy(document, documents.MANAGED_POLICY_QUOTA)
@@ -66,18 +66,20 @@ class Policies:
             shape["Description"] = params["Description"]
         if params.get("Tags"):
             shape["Tags"] = list(params["Tags"])
-        with self._store.transaction():
-            if self._find(account, name) is not None:
+        async with self._store.transaction():
+            if await self._find(account, name) is not None:
                 raise IamEntityAlreadyExists(
                     f"A policy called {name} already exists. Duplicate names are not allowed."
                 )
-            self._store.put(kinds.POLICY, account, name, {"policy": shape, "document": document})
+            await self._store.put(
+                kinds.POLICY, account, name, {"policy": shape, "document": document}
+            )
         return shape
 
-    def _find(self, account: str, name: str) -> Doc | None:
-        return kinds.find_named(self._store, kinds.POLICY, account, name)
+    async def _find(self, account: str, name: str) -> Doc | None:
+        return await kinds.find_named(self._store, kinds.POLICY, account, name)
 
-    def resolve(self, account: str, arn: str) -> ManagedPolicy | None:
+    async def resolve(self, account: str, arn: str) -> ManagedPolicy | None:
         """The policy an ARN names, if `account` may see it (its own or AWS's)."""
         parsed = names.parse_iam_arn(arn, "policy")
         if parsed.account == names.AWS_ACCOUNT:
@@ -85,21 +87,21 @@ class Policies:
             return _from_catalog(entry) if entry is not None else None
         if parsed.account != account:
             return None
-        doc = self._store.get(kinds.POLICY, account, parsed.name)
+        doc = await self._store.get(kinds.POLICY, account, parsed.name)
         if doc is None or doc["policy"]["Arn"] != arn:
             return None
         return ManagedPolicy(dict(doc["policy"]), str(doc["document"]))
 
-    def get(self, account: str, arn: str) -> Doc:
-        found = self.resolve(account, arn)
+    async def get(self, account: str, arn: str) -> Doc:
+        found = await self.resolve(account, arn)
         if found is None:
             raise IamNoSuchEntity(f"Policy {arn} was not found.")
         shape = dict(found.shape)
-        shape["AttachmentCount"] = self.attachment_count(account, arn)
+        shape["AttachmentCount"] = await self.attachment_count(account, arn)
         return shape
 
-    def get_version(self, account: str, arn: str, version: str) -> Doc:
-        found = self.resolve(account, arn)
+    async def get_version(self, account: str, arn: str, version: str) -> Doc:
+        found = await self.resolve(account, arn)
         if found is None or version != DEFAULT_VERSION:
             raise IamNoSuchEntity(f"Policy {arn} version {version} does not exist.")
         return {
@@ -109,35 +111,36 @@ class Policies:
             "CreateDate": found.shape["CreateDate"],
         }
 
-    def attachment_count(self, account: str, arn: str) -> int:
-        return sum(
-            1
-            for kind in ATTACHMENT_KINDS
-            for row in self._store.list(kind, account)
-            if row.doc.get("PolicyArn") == arn
-        )
+    async def attachment_count(self, account: str, arn: str) -> int:
+        count = 0
+        for kind in ATTACHMENT_KINDS:
+            rows = await self._store.list(kind, account)
+            count += sum(1 for row in rows if row.doc.get("PolicyArn") == arn)
+        return count
 
-    def delete(self, account: str, arn: str) -> None:
+    async def delete(self, account: str, arn: str) -> None:
         parsed = names.parse_iam_arn(arn, "policy")
         if parsed.account == names.AWS_ACCOUNT:
             raise AccessDenied(f"Policy {arn} is an AWS managed policy and cannot be deleted.")
-        with self._store.transaction():
-            if self.resolve(account, arn) is None:
+        async with self._store.transaction():
+            if await self.resolve(account, arn) is None:
                 raise IamNoSuchEntity(f"Policy {arn} was not found.")
-            if self.attachment_count(account, arn):
+            if await self.attachment_count(account, arn):
                 raise IamDeleteConflict("Cannot delete a policy attached to entities.")
-            self._store.delete(kinds.POLICY, account, parsed.name)
+            await self._store.delete(kinds.POLICY, account, parsed.name)
 
-    def list(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def list(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
         scope = str(params.get("Scope") or "All")
         prefix = str(params.get("PathPrefix") or "/")
         found: list[Doc] = []
         if scope in ("All", "AWS"):
             found += [_from_catalog(entry).shape for entry in aws_managed.CATALOG]
         if scope in ("All", "Local"):
-            found += [dict(row.doc["policy"]) for row in self._store.list(kinds.POLICY, account)]
+            found += [
+                dict(row.doc["policy"]) for row in await self._store.list(kinds.POLICY, account)
+            ]
         for shape in found:
-            shape["AttachmentCount"] = self.attachment_count(account, str(shape["Arn"]))
+            shape["AttachmentCount"] = await self.attachment_count(account, str(shape["Arn"]))
         selected = sorted(
             (
                 s

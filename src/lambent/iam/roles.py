@@ -39,16 +39,16 @@ class Roles:
         self._clock = clock
         self._lenient = lenient_trust
 
-    def find(self, account: str, name: str) -> Doc | None:
-        return kinds.find_named(self._store, kinds.ROLE, account, name)
+    async def find(self, account: str, name: str) -> Doc | None:
+        return await kinds.find_named(self._store, kinds.ROLE, account, name)
 
-    def get(self, account: str, name: str) -> Doc:
-        doc = self.find(account, name)
+    async def get(self, account: str, name: str) -> Doc:
+        doc = await self.find(account, name)
         if doc is None:
             raise not_found(name)
         return doc
 
-    def create(self, account: str, params: dict[str, Any]) -> Doc:
+    async def create(self, account: str, params: dict[str, Any]) -> Doc:
         name = str(params["RoleName"])
         document = str(params["AssumeRolePolicyDocument"])
         stored = documents.check_trust_policy(document, lenient=self._lenient)
@@ -72,44 +72,44 @@ class Roles:
                 "PermissionsBoundaryType": "Policy",
                 "PermissionsBoundaryArn": boundary,
             }
-        with self._store.transaction():
-            if self.find(account, name) is not None:
+        async with self._store.transaction():
+            if await self.find(account, name) is not None:
                 raise IamEntityAlreadyExists(f"Role with name {name} already exists.")
-            self._store.put(kinds.ROLE, account, name, role)
+            await self._store.put(kinds.ROLE, account, name, role)
         return role
 
-    def list(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def list(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
         prefix = str(params.get("PathPrefix") or "/")
         roles = [
             row.doc
-            for row in self._store.list(kinds.ROLE, account)
+            for row in await self._store.list(kinds.ROLE, account)
             if str(row.doc.get("Path", "/")).startswith(prefix)
         ]
         chunk, extra = paging.page(roles, lambda r: str(r["RoleName"]), params)
         listed = [{k: r[k] for k in _LISTED if k in r} for r in chunk]
         return {"Roles": listed, **extra}
 
-    def update(self, account: str, name: str, changes: dict[str, Any]) -> Doc:
-        with self._store.transaction():
-            role = self.get(account, name)
+    async def update(self, account: str, name: str, changes: dict[str, Any]) -> Doc:
+        async with self._store.transaction():
+            role = await self.get(account, name)
             for key, value in changes.items():
                 if value is None:
                     role.pop(key, None)  # IAM omits members it has no value for
                 else:
                     role[key] = value
-            self._store.put(kinds.ROLE, account, str(role["RoleName"]), role)
+            await self._store.put(kinds.ROLE, account, str(role["RoleName"]), role)
         return role
 
-    def update_trust_policy(self, account: str, name: str, document: str) -> Doc:
+    async def update_trust_policy(self, account: str, name: str, document: str) -> Doc:
         stored = documents.check_trust_policy(document, lenient=self._lenient)
-        return self.update(account, name, {"AssumeRolePolicyDocument": stored})
+        return await self.update(account, name, {"AssumeRolePolicyDocument": stored})
 
-    def delete(self, account: str, name: str) -> None:
-        with self._store.transaction():
-            role = self.get(account, name)
+    async def delete(self, account: str, name: str) -> None:
+        async with self._store.transaction():
+            role = await self.get(account, name)
             key = str(role["RoleName"])
-            if self._store.list(kinds.ROLE_ATTACHMENT, account, parent=key, limit=1):
+            if await self._store.list(kinds.ROLE_ATTACHMENT, account, parent=key, limit=1):
                 raise IamDeleteConflict("Cannot delete entity, must detach all policies first.")
-            if self._store.list(kinds.ROLE_POLICY, account, parent=key, limit=1):
+            if await self._store.list(kinds.ROLE_POLICY, account, parent=key, limit=1):
                 raise IamDeleteConflict("Cannot delete entity, must delete policies first.")
-            self._store.delete(kinds.ROLE, account, key)
+            await self._store.delete(kinds.ROLE, account, key)

@@ -81,7 +81,7 @@ class SessionIssuer:
         self._lock = threading.Lock()
 
     # STS --------------------------------------------------------------------------------
-    def assume_role(
+    async def assume_role(
         self,
         caller_account: str,
         caller_arn: str,
@@ -93,7 +93,7 @@ class SessionIssuer:
             f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: "
             f"{role_arn}"
         )
-        role = self._role_for(role_arn)
+        role = await self._role_for(role_arn)
         if role is None:
             raise denied
         account = names.parse_iam_arn(role_arn, "role").account
@@ -111,9 +111,9 @@ class SessionIssuer:
             raise ValidationError(
                 "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
             )
-        return self._issue_for_role(account, role, session_name, duration)
+        return await self._issue_for_role(account, role, session_name, duration)
 
-    def session_token(
+    async def session_token(
         self, account: str, principal_arn: str, user_id: str, duration_s: int | None
     ) -> SessionCredentials:
         """GetSessionToken: the caller's own identity, temporarily."""
@@ -122,10 +122,10 @@ class SessionIssuer:
         is_root = principal_arn == names.root_arn(account)
         cap = ROOT_SESSION_TOKEN_MAX_S if is_root else SESSION_TOKEN_MAX_S
         duration = min(duration_s or 43200, cap)
-        return self._issue(account, principal_arn, user_id, duration)
+        return await self._issue(account, principal_arn, user_id, duration)
 
     # data plane -------------------------------------------------------------------------
-    def execution_credentials(
+    async def execution_credentials(
         self, role_arn: str, session_name: str, *, valid_for_s: float
     ) -> SessionCredentials:
         """Credentials for a function's execution role, valid for at least `valid_for_s`.
@@ -139,12 +139,12 @@ class SessionIssuer:
             cached = self._cache.get(key)
         if cached is not None and cached.expiration - now >= valid_for_s:
             return cached
-        role = self._role_for(role_arn)
+        role = await self._role_for(role_arn)
         if role is None:
             raise IamNoSuchEntity(f"The role with ARN {role_arn} cannot be found.")
         account = names.parse_iam_arn(role_arn, "role").account
         duration = valid_for_s + EXECUTION_REUSE_S
-        issued = self._issue_for_role(account, role, session_name, duration)
+        issued = await self._issue_for_role(account, role, session_name, duration)
         with self._lock:
             self._cache[key] = issued
             for stale in [k for k, v in self._cache.items() if v.expiration <= now]:
@@ -152,31 +152,31 @@ class SessionIssuer:
         return issued
 
     # shared -----------------------------------------------------------------------------
-    def _role_for(self, role_arn: str) -> Doc | None:
+    async def _role_for(self, role_arn: str) -> Doc | None:
         try:
             parsed = names.parse_iam_arn(role_arn, "role")
         except IamInvalidInput:
             return None
-        role = self._roles.find(parsed.account, parsed.name)
+        role = await self._roles.find(parsed.account, parsed.name)
         if role is None or str(role["Arn"]).casefold() != role_arn.casefold():
             return None
         return role
 
-    def _issue_for_role(
+    async def _issue_for_role(
         self, account: str, role: Doc, session_name: str, duration: float
     ) -> SessionCredentials:
         role_name = str(role["RoleName"])
-        return self._issue(
+        return await self._issue(
             account,
             names.assumed_role_arn(account, role_name, session_name),
             f"{role['RoleId']}:{session_name}",
             duration,
         )
 
-    def _issue(
+    async def _issue(
         self, account: str, principal_arn: str, user_id: str, duration: float
     ) -> SessionCredentials:
-        self.purge_expired()
+        await self.purge_expired()
         expires = float(int(self._clock.time() + duration))
         cred = Credential(
             access_key=new_access_key(SESSION_KEY_PREFIX),
@@ -187,13 +187,13 @@ class SessionIssuer:
             session_token=new_session_token(),
             expires_at=expires,
         )
-        self._credentials.save(cred)
+        await self._credentials.save(cred)
         assert cred.session_token is not None
         return SessionCredentials(
             cred.access_key, cred.secret, cred.session_token, expires, user_id, principal_arn
         )
 
-    def purge_expired(self, *, force: bool = False) -> int:
+    async def purge_expired(self, *, force: bool = False) -> int:
         """Delete expired session keys if the last sweep is `purge_interval_s` old."""
         now = self._clock.monotonic()
         with self._lock:
@@ -203,4 +203,4 @@ class SessionIssuer:
             if not due:
                 return 0
             self._last_purge = now
-        return self._credentials.purge_expired()
+        return await self._credentials.purge_expired()

@@ -17,10 +17,10 @@ def not_found(name: str) -> IamNoSuchEntity:
     return IamNoSuchEntity(f"The user with name {name} cannot be found.")
 
 
-def user_keys(store: Store, account: str, user_name: str | None) -> list[Doc]:
+async def user_keys(store: Store, account: str, user_name: str | None) -> list[Doc]:
     """Long-term keys of one user (None: the account root), each with its AccessKeyId."""
     out: list[Doc] = []
-    for row in store.list(KEY_KIND, GLOBAL, parent=account):
+    for row in await store.list(KEY_KIND, GLOBAL, parent=account):
         doc = row.doc
         if doc.get("session_token") is not None or doc.get("user_name") != user_name:
             continue
@@ -35,25 +35,25 @@ class Users:
         self._store = store
         self._clock = clock
 
-    def root(self, account: str) -> Doc:
+    async def root(self, account: str) -> Doc:
         """GetUser as the account root: the account's own identity, no UserName."""
-        doc = self._store.get(ACCOUNT_KIND, GLOBAL, account) or {}
+        doc = await self._store.get(ACCOUNT_KIND, GLOBAL, account) or {}
         return {
             "UserId": account,
             "Arn": names.root_arn(account),
             "CreateDate": float(int(doc.get("created") or 0)),
         }
 
-    def find(self, account: str, name: str) -> Doc | None:
-        return kinds.find_named(self._store, kinds.USER, account, name)
+    async def find(self, account: str, name: str) -> Doc | None:
+        return await kinds.find_named(self._store, kinds.USER, account, name)
 
-    def get(self, account: str, name: str) -> Doc:
-        doc = self.find(account, name)
+    async def get(self, account: str, name: str) -> Doc:
+        doc = await self.find(account, name)
         if doc is None:
             raise not_found(name)
         return doc
 
-    def create(self, account: str, params: dict[str, Any]) -> Doc:
+    async def create(self, account: str, params: dict[str, Any]) -> Doc:
         name = str(params["UserName"])
         path = str(params.get("Path") or "/")
         user: Doc = {
@@ -65,40 +65,40 @@ class Users:
         }
         if params.get("Tags"):
             user["Tags"] = list(params["Tags"])
-        with self._store.transaction():
-            if self.find(account, name) is not None:
+        async with self._store.transaction():
+            if await self.find(account, name) is not None:
                 raise IamEntityAlreadyExists(f"User with name {name} already exists.")
-            self._store.put(kinds.USER, account, name, user)
+            await self._store.put(kinds.USER, account, name, user)
         return user
 
-    def update(self, account: str, name: str, changes: dict[str, Any]) -> Doc:
-        with self._store.transaction():
-            user = self.get(account, name)
+    async def update(self, account: str, name: str, changes: dict[str, Any]) -> Doc:
+        async with self._store.transaction():
+            user = await self.get(account, name)
             for key, value in changes.items():
                 if value is None:
                     user.pop(key, None)  # IAM omits members it has no value for
                 else:
                     user[key] = value
-            self._store.put(kinds.USER, account, str(user["UserName"]), user)
+            await self._store.put(kinds.USER, account, str(user["UserName"]), user)
         return user
 
-    def list(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def list(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
         prefix = str(params.get("PathPrefix") or "/")
         users = [
             row.doc
-            for row in self._store.list(kinds.USER, account)
+            for row in await self._store.list(kinds.USER, account)
             if str(row.doc.get("Path", "/")).startswith(prefix)
         ]
         chunk, extra = paging.page(users, lambda u: str(u["UserName"]), params)
         return {"Users": [{k: u[k] for k in _LISTED if k in u} for u in chunk], **extra}
 
-    def delete(self, account: str, name: str) -> None:
-        with self._store.transaction():
-            key = str(self.get(account, name)["UserName"])
-            if user_keys(self._store, account, key):
+    async def delete(self, account: str, name: str) -> None:
+        async with self._store.transaction():
+            key = str((await self.get(account, name))["UserName"])
+            if await user_keys(self._store, account, key):
                 raise IamDeleteConflict("Cannot delete entity, must delete access keys first.")
-            if self._store.list(kinds.USER_ATTACHMENT, account, parent=key, limit=1):
+            if await self._store.list(kinds.USER_ATTACHMENT, account, parent=key, limit=1):
                 raise IamDeleteConflict("Cannot delete entity, must detach all policies first.")
-            if self._store.list(kinds.USER_POLICY, account, parent=key, limit=1):
+            if await self._store.list(kinds.USER_POLICY, account, parent=key, limit=1):
                 raise IamDeleteConflict("Cannot delete entity, must delete policies first.")
-            self._store.delete(kinds.USER, account, key)
+            await self._store.delete(kinds.USER, account, key)

@@ -39,7 +39,7 @@ class InvokeHandlers(ServiceHandlers):
             region=ctx.region,
         )
         if invocation_type == "DryRun":
-            resolved = self._invoker.resolve(
+            resolved = await self._invoker.resolve(
                 call.account_id, call.function, call.qualifier, call.region
             )
             self._invoker.check_ready(resolved.version)

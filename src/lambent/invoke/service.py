@@ -109,11 +109,11 @@ class InvokeService:
         self._admission = admission
         self._random = random.Random()
 
-    def resolve(
+    async def resolve(
         self, account_id: str, function: str, qualifier: str | None, region: str | None = None
     ) -> Resolved:
         """A function lives in one region: called from another, it is not found (as AWS)."""
-        return self._catalog.resolve(account_id, function, qualifier, region=region)
+        return await self._catalog.resolve(account_id, function, qualifier, region=region)
 
     def route(self, resolved: Resolved) -> FunctionVersion:
         """Pick the version an alias sends this invocation to, by its weights."""
@@ -123,8 +123,7 @@ class InvokeService:
             for version, weight in resolved.additional_weights.items():
                 acc += weight
                 if roll < acc:
-                    v = resolved.version
-                    return self._catalog.version(v.account_id, v.function_name, version)
+                    return resolved.additional_versions[version]
         return resolved.version
 
     def check_ready(self, version: FunctionVersion) -> None:
@@ -145,7 +144,9 @@ class InvokeService:
         self.check_size(call.payload, self._settings.limits.sync_payload)
         client_context = decode_client_context(call.client_context_b64)
         for attempt in range(3):
-            resolved = self.resolve(call.account_id, call.function, call.qualifier, call.region)
+            resolved = await self.resolve(
+                call.account_id, call.function, call.qualifier, call.region
+            )
             version = self.route(resolved)
             self.check_ready(version)
             req = InvocationRequest(
@@ -173,9 +174,11 @@ class InvokeService:
             return await env.run(req)
 
     # -- the async path: typed outcomes ------------------------------------------------------
-    def locate(self, account_id: str, function: str, qualifier: str | None) -> Resolved | NotFound:
+    async def locate(
+        self, account_id: str, function: str, qualifier: str | None
+    ) -> Resolved | NotFound:
         try:
-            return self.resolve(account_id, function, qualifier)
+            return await self.resolve(account_id, function, qualifier)
         except ResourceNotFound as exc:
             return NotFound(exc.message)
 

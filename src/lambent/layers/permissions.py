@@ -47,11 +47,11 @@ class LayerPermissions:
         self._layers = layers
         self._repo = layers.repo
 
-    def _load(self, scope: Scope, layer: str, number: int) -> tuple[str, str, Doc]:
-        name, doc = self._layers.version_doc(scope, layer, number)
+    async def _load(self, scope: Scope, layer: str, number: int) -> tuple[str, str, Doc]:
+        name, doc = await self._layers.version_doc(scope, layer, number)
         return scope.account, name, doc
 
-    def add(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def add(self, scope: Scope, params: dict[str, Any]) -> Doc:
         if params["Action"] != ACTION:
             raise InvalidParameterValue(
                 "Action must be lambda:GetLayerVersion for the layer version permission."
@@ -59,8 +59,8 @@ class LayerPermissions:
         if params.get("OrganizationId") and params["Principal"] != "*":
             raise InvalidParameterValue("OrganizationId requires Principal to be '*'.")
         number = int(params["VersionNumber"])
-        with self._repo.store.transaction():
-            account, name, doc = self._load(scope, params["LayerName"], number)
+        async with self._repo.store.transaction():
+            account, name, doc = await self._load(scope, params["LayerName"], number)
             policy = doc.get("_policy") or {"statements": [], "revision": str(uuid.uuid4())}
             self._check_revision(params.get("RevisionId"), policy)
             sid = params["StatementId"]
@@ -73,21 +73,21 @@ class LayerPermissions:
             policy["statements"].append(stmt)
             policy["revision"] = str(uuid.uuid4())
             doc["_policy"] = policy
-            self._repo.put_version(account, name, number, doc)
+            await self._repo.put_version(account, name, number, doc)
         return {"Statement": json.dumps(stmt), "RevisionId": policy["revision"]}
 
-    def get(self, scope: Scope, layer: str, number: int) -> Doc:
-        _, _, doc = self._load(scope, layer, number)
+    async def get(self, scope: Scope, layer: str, number: int) -> Doc:
+        _, _, doc = await self._load(scope, layer, number)
         policy = doc.get("_policy")
         if not policy or not policy["statements"]:
             raise ResourceNotFound(NOT_FOUND)
         document = {"Version": "2012-10-17", "Id": "default", "Statement": policy["statements"]}
         return {"Policy": json.dumps(document), "RevisionId": policy["revision"]}
 
-    def remove(self, scope: Scope, params: dict[str, Any]) -> None:
+    async def remove(self, scope: Scope, params: dict[str, Any]) -> None:
         number = int(params["VersionNumber"])
-        with self._repo.store.transaction():
-            account, name, doc = self._load(scope, params["LayerName"], number)
+        async with self._repo.store.transaction():
+            account, name, doc = await self._load(scope, params["LayerName"], number)
             policy = doc.get("_policy") or {"statements": [], "revision": ""}
             sid = params["StatementId"]
             kept = [s for s in policy["statements"] if s["Sid"] != sid]
@@ -97,7 +97,7 @@ class LayerPermissions:
             policy["statements"] = kept
             policy["revision"] = str(uuid.uuid4())
             doc["_policy"] = policy
-            self._repo.put_version(account, name, number, doc)
+            await self._repo.put_version(account, name, number, doc)
 
     def _check_revision(self, given: str | None, policy: Doc) -> None:
         if given and given != policy.get("revision"):

@@ -21,23 +21,23 @@ class LayerRepository:
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    def layer(self, account: str, name: str) -> Doc | None:
-        return self.store.get(LAYER, account, name)
+    async def layer(self, account: str, name: str) -> Doc | None:
+        return await self.store.get(LAYER, account, name)
 
-    def put_layer(self, account: str, name: str, doc: Doc) -> None:
-        self.store.put(LAYER, account, name, doc)
+    async def put_layer(self, account: str, name: str, doc: Doc) -> None:
+        await self.store.put(LAYER, account, name, doc)
 
-    def layers(self, account: str) -> list[tuple[str, Doc]]:
-        return [(row.key, row.doc) for row in self.store.list(LAYER, account)]
+    async def layers(self, account: str) -> list[tuple[str, Doc]]:
+        return [(row.key, row.doc) for row in await self.store.list(LAYER, account)]
 
-    def version(self, account: str, name: str, version: int) -> Doc | None:
-        return self.store.get(LAYER_VERSION, account, version_key(name, version))
+    async def version(self, account: str, name: str, version: int) -> Doc | None:
+        return await self.store.get(LAYER_VERSION, account, version_key(name, version))
 
-    def put_version(self, account: str, name: str, version: int, doc: Doc) -> None:
-        self.store.put(LAYER_VERSION, account, version_key(name, version), doc, parent=name)
+    async def put_version(self, account: str, name: str, version: int, doc: Doc) -> None:
+        await self.store.put(LAYER_VERSION, account, version_key(name, version), doc, parent=name)
 
-    def delete_version(self, account: str, name: str, version: int) -> bool:
-        return self.store.delete(LAYER_VERSION, account, version_key(name, version))
+    async def delete_version(self, account: str, name: str, version: int) -> bool:
+        return await self.store.delete(LAYER_VERSION, account, version_key(name, version))
 
-    def versions(self, account: str, name: str) -> list[Doc]:
-        return [row.doc for row in self.store.list(LAYER_VERSION, account, parent=name)]
+    async def versions(self, account: str, name: str) -> list[Doc]:
+        return [row.doc for row in await self.store.list(LAYER_VERSION, account, parent=name)]

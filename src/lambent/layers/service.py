@@ -42,7 +42,7 @@ class LayerService:
         ref = arns.parse_layer(layer_name)
         return ref.account or scope.account, ref.region or scope.region, ref.name
 
-    def publish(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def publish(self, scope: Scope, params: dict[str, Any]) -> Doc:
         account, region, name = self._where(scope, params["LayerName"])
         content = params.get("Content") or {}
         from_s3 = names_s3(content)
@@ -51,19 +51,19 @@ class LayerService:
         if account != scope.account or region != scope.region:
             raise ResourceNotFound(NOT_FOUND)
         if from_s3:
-            data = self._uploads.from_s3(scope.account, scope.region, content)
+            data = await self._uploads.from_s3(scope.account, scope.region, content)
         else:
             data = bytes(content["ZipFile"])
-        blob = self._uploads.store(data, "PublishLayerVersion", from_s3=from_s3)
-        with self._repo.store.transaction():
-            layer = self._repo.layer(account, name)
+        blob = await self._uploads.store(data, "PublishLayerVersion", from_s3=from_s3)
+        async with self._repo.store.transaction():
+            layer = await self._repo.layer(account, name)
             if layer is None or layer["region"] != region:
                 if layer is not None:
                     raise ResourceNotFound(NOT_FOUND)
                 layer = {"region": region, "arn": arns.layer_arn(region, account, name), "next": 1}
             number = int(layer["next"])
             layer["next"] = number + 1
-            self._repo.put_layer(account, name, layer)
+            await self._repo.put_layer(account, name, layer)
             doc: Doc = {
                 "Content": {"CodeSha256": blob.code_sha256, "CodeSize": blob.size},
                 "LayerArn": layer["arn"],
@@ -76,61 +76,61 @@ class LayerService:
             for key in ("CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"):
                 if params.get(key) is not None:
                     doc[key] = params[key]
-            self._repo.put_version(account, name, number, doc)
-        return self._out(doc, name)
+            await self._repo.put_version(account, name, number, doc)
+        return await self._out(doc, name)
 
-    def _out(self, doc: Doc, name: str) -> Doc:
+    async def _out(self, doc: Doc, name: str) -> Doc:
         out = {k: v for k, v in doc.items() if not k.startswith("_")}
         out["Content"] = {
             **doc["Content"],
-            "Location": self._signer.url(str(doc["_sha256_hex"]), f"{name}.zip"),
+            "Location": await self._signer.url(str(doc["_sha256_hex"]), f"{name}.zip"),
         }
         return out
 
-    def _version(self, scope: Scope, layer_name: str, number: int) -> tuple[str, Doc]:
+    async def _version(self, scope: Scope, layer_name: str, number: int) -> tuple[str, Doc]:
         if number < 1:
             raise InvalidParameterValue("Layer Version Cannot be less than 1")
         account, region, name = self._where(scope, layer_name)
-        doc = self._repo.version(account, name, number) if account == scope.account else None
+        doc = await self._repo.version(account, name, number) if account == scope.account else None
         if doc is None or arns.parse_layer(str(doc["LayerArn"])).region != region:
             raise ResourceNotFound(NOT_FOUND)
         return name, doc
 
-    def get(self, scope: Scope, layer_name: str, number: int) -> Doc:
-        name, doc = self._version(scope, layer_name, number)
-        return self._out(doc, name)
+    async def get(self, scope: Scope, layer_name: str, number: int) -> Doc:
+        name, doc = await self._version(scope, layer_name, number)
+        return await self._out(doc, name)
 
     @property
     def repo(self) -> LayerRepository:
         return self._repo
 
-    def version_doc(self, scope: Scope, layer_name: str, number: int) -> tuple[str, Doc]:
+    async def version_doc(self, scope: Scope, layer_name: str, number: int) -> tuple[str, Doc]:
         """The stored document of a layer version in the caller's account (or NotFound)."""
-        return self._version(scope, layer_name, number)
+        return await self._version(scope, layer_name, number)
 
-    def get_by_arn(self, scope: Scope, arn: str) -> Doc:
+    async def get_by_arn(self, scope: Scope, arn: str) -> Doc:
         ref = arns.parse_layer(arn)
         if ref.version is None:
             raise ResourceNotFound(NOT_FOUND)
-        return self.get(scope, arn.rsplit(":", 1)[0], ref.version)
+        return await self.get(scope, arn.rsplit(":", 1)[0], ref.version)
 
-    def delete(self, scope: Scope, layer_name: str, number: int) -> None:
+    async def delete(self, scope: Scope, layer_name: str, number: int) -> None:
         """Idempotent, as Lambda's: deleting a missing version succeeds."""
         if number < 1:
             raise InvalidParameterValue("Layer Version Cannot be less than 1")
         account, region, name = self._where(scope, layer_name)
-        layer = self._repo.layer(account, name) if account == scope.account else None
+        layer = await self._repo.layer(account, name) if account == scope.account else None
         if layer is not None and layer["region"] == region:
-            self._repo.delete_version(account, name, number)
+            await self._repo.delete_version(account, name, number)
 
-    def list_versions(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def list_versions(self, scope: Scope, params: dict[str, Any]) -> Doc:
         account, region, name = self._where(scope, params["LayerName"])
-        layer = self._repo.layer(account, name) if account == scope.account else None
+        layer = await self._repo.layer(account, name) if account == scope.account else None
         items: list[Doc] = []
         if layer is not None and layer["region"] == region:
             items = [
                 doc
-                for doc in self._repo.versions(account, name)
+                for doc in await self._repo.versions(account, name)
                 if _matches(
                     doc, params.get("CompatibleRuntime"), params.get("CompatibleArchitecture")
                 )
@@ -147,15 +147,17 @@ class LayerService:
             out["NextMarker"] = marker
         return out
 
-    def list_layers(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def list_layers(self, scope: Scope, params: dict[str, Any]) -> Doc:
         runtime = params.get("CompatibleRuntime")
         arch = params.get("CompatibleArchitecture")
         found: list[Doc] = []
-        for name, layer in self._repo.layers(scope.account):
+        for name, layer in await self._repo.layers(scope.account):
             if layer["region"] != scope.region:
                 continue
             matching = [
-                d for d in self._repo.versions(scope.account, name) if _matches(d, runtime, arch)
+                d
+                for d in await self._repo.versions(scope.account, name)
+                if _matches(d, runtime, arch)
             ]
             if matching:
                 latest = max(matching, key=lambda d: int(d["Version"]))
@@ -174,7 +176,7 @@ class LayerService:
             out["NextMarker"] = marker
         return out
 
-    def resolve(self, scope: Scope, layer_arns: list[str]) -> list[ResolvedLayer]:
+    async def resolve(self, scope: Scope, layer_arns: list[str]) -> list[ResolvedLayer]:
         """The layers a function references, checked as CreateFunction checks them."""
         if len(layer_arns) > config.MAX_LAYERS:
             raise InvalidParameterValue(f"Cannot reference more than {config.MAX_LAYERS} layers.")
@@ -196,7 +198,7 @@ class LayerService:
                 )
             doc = None
             if ref.version is not None and ref.account == scope.account:
-                doc = self._repo.version(scope.account, ref.name, ref.version)
+                doc = await self._repo.version(scope.account, ref.name, ref.version)
             if doc is None:
                 raise InvalidParameterValue(f"Layer version {arn} does not exist.")
             out.append(ResolvedLayer(arn, str(doc["_sha256_hex"]), int(doc["Content"]["CodeSize"])))

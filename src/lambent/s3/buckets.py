@@ -87,55 +87,57 @@ class Buckets:
         self._store = store
         self._clock = clock
 
-    def create(
+    async def create(
         self, account: str, endpoint_region: str, name: str, location_constraint: str | None
     ) -> Bucket:
         names.check_bucket(name)
         region = bucket_region(location_constraint, endpoint_region)
         bucket = Bucket(name, account, region, self._clock.time())
-        with self._store.transaction():
-            owner = self._store.get(OWNER, _GLOBAL, name)
+        async with self._store.transaction():
+            owner = await self._store.get(OWNER, _GLOBAL, name)
             if owner is not None:
                 if owner["account"] != account:
                     raise S3BucketAlreadyExists(name)
-                existing = self.get(account, name)
+                existing = await self.get(account, name)
                 # us-east-1 answers a repeated create of your own bucket with 200 (legacy).
                 if region == DEFAULT_REGION and existing.region == DEFAULT_REGION:
                     return existing
                 raise S3BucketAlreadyOwnedByYou(name)
-            self._store.insert(OWNER, _GLOBAL, name, {"account": account})
-            self._store.put(BUCKET, account, name, bucket.to_doc())
+            await self._store.insert(OWNER, _GLOBAL, name, {"account": account})
+            await self._store.put(BUCKET, account, name, bucket.to_doc())
         return bucket
 
-    def get(self, account: str, name: str) -> Bucket:
-        doc = self._store.get(BUCKET, account, name)
+    async def get(self, account: str, name: str) -> Bucket:
+        doc = await self._store.get(BUCKET, account, name)
         if doc is not None:
             return Bucket.from_doc(name, account, doc)
-        if self._store.get(OWNER, _GLOBAL, name) is not None:
+        if await self._store.get(OWNER, _GLOBAL, name) is not None:
             raise S3AccessDenied()  # someone else's bucket; no bucket policies here
         raise S3NoSuchBucket(name)
 
-    def list(self, account: str) -> list[Bucket]:
-        return [Bucket.from_doc(r.key, account, r.doc) for r in self._store.list(BUCKET, account)]
+    async def list(self, account: str) -> list[Bucket]:
+        return [
+            Bucket.from_doc(r.key, account, r.doc) for r in await self._store.list(BUCKET, account)
+        ]
 
-    def delete(self, account: str, name: str) -> None:
-        with self._store.transaction():
-            self.get(account, name)
-            if self._store.list(OBJECT, account, parent=name, limit=1):
+    async def delete(self, account: str, name: str) -> None:
+        async with self._store.transaction():
+            await self.get(account, name)
+            if await self._store.list(OBJECT, account, parent=name, limit=1):
                 raise S3BucketNotEmpty(name)
-            self._store.delete(BUCKET, account, name)
-            self._store.delete(OWNER, _GLOBAL, name)
+            await self._store.delete(BUCKET, account, name)
+            await self._store.delete(OWNER, _GLOBAL, name)
 
-    def _save(self, bucket: Bucket) -> None:
-        self._store.put(BUCKET, bucket.account, bucket.name, bucket.to_doc())
+    async def _save(self, bucket: Bucket) -> None:
+        await self._store.put(BUCKET, bucket.account, bucket.name, bucket.to_doc())
 
-    def set_versioning(self, account: str, name: str, event: Event) -> Bucket:
-        with self._store.transaction():
-            bucket = self.get(account, name)
+    async def set_versioning(self, account: str, name: str, event: Event) -> Bucket:
+        async with self._store.transaction():
+            bucket = await self.get(account, name)
             bucket = replace(bucket, versioning=transition(bucket.versioning, event))
-            self._save(bucket)
+            await self._save(bucket)
         return bucket
 
-    def set_tags(self, account: str, name: str, tags: dict[str, str]) -> None:
-        with self._store.transaction():
-            self._save(replace(self.get(account, name), tags=dict(tags)))
+    async def set_tags(self, account: str, name: str, tags: dict[str, str]) -> None:
+        async with self._store.transaction():
+            await self._save(replace(await self.get(account, name), tags=dict(tags)))

@@ -15,6 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from lambent.blocking import BlockingWork
 from lambent.s3.model import Content
 from lambent.store.interface import Store
 
@@ -27,12 +28,13 @@ class ContentMissing(Exception):
 
 
 class ContentStore:
-    def __init__(self, root: Path, store: Store) -> None:
+    def __init__(self, root: Path, store: Store, work: BlockingWork) -> None:
         self._dir = root / "content"
         self._tmp = root / "tmp"
         for d in (self._dir, self._tmp):
             d.mkdir(parents=True, exist_ok=True)
         self._store = store
+        self.work = work  # file reads and writes run here, off the event loop
 
     def path(self, sha256: str) -> Path:
         return self._dir / sha256[:2] / sha256
@@ -59,32 +61,32 @@ class ContentStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
-    def acquire(self, content: Content, data: bytes | None) -> None:
+    async def acquire(self, content: Content, data: bytes | None) -> None:
         """Count one more reference (call inside the metadata transaction)."""
-        doc = self._store.get(KIND, _GLOBAL, content.sha256) or {"refs": 0}
+        doc = await self._store.get(KIND, _GLOBAL, content.sha256) or {"refs": 0}
         doc["refs"] = int(doc["refs"]) + 1
-        self._store.put(KIND, _GLOBAL, content.sha256, doc)
+        await self._store.put(KIND, _GLOBAL, content.sha256, doc)
         if not self.path(content.sha256).exists():
             if data is None:
                 raise ContentMissing(content.sha256)
-            self._write_file(content.sha256, data)
+            await self.work.run(self._write_file, content.sha256, data)
 
-    def release(self, sha256: str) -> bool:
+    async def release(self, sha256: str) -> bool:
         """Drop one reference (inside the transaction); True when none is left."""
-        doc = self._store.get(KIND, _GLOBAL, sha256)
+        doc = await self._store.get(KIND, _GLOBAL, sha256)
         refs = int(doc["refs"]) - 1 if doc else 0
         if refs > 0:
-            self._store.put(KIND, _GLOBAL, sha256, {"refs": refs})
+            await self._store.put(KIND, _GLOBAL, sha256, {"refs": refs})
             return False
-        self._store.delete(KIND, _GLOBAL, sha256)
+        await self._store.delete(KIND, _GLOBAL, sha256)
         return True
 
-    def collect(self, unreferenced: list[str]) -> None:
+    async def collect(self, unreferenced: list[str]) -> None:
         """Unlink files whose count reached zero, unless a writer took them back meanwhile."""
         for sha256 in unreferenced:
-            with self._store.transaction():
-                if self._store.get(KIND, _GLOBAL, sha256) is None:
-                    self.path(sha256).unlink(missing_ok=True)
+            async with self._store.transaction():
+                if await self._store.get(KIND, _GLOBAL, sha256) is None:
+                    await self.work.run(self.path(sha256).unlink, missing_ok=True)
 
     def read(self, sha256: str, start: int = 0, length: int | None = None) -> bytes:
         with open(self.path(sha256), "rb") as fh:

@@ -1,13 +1,15 @@
 """One page of a bucket listing: prefix, delimiter roll-ups, a marker, max-keys.
 
 Pure over an ordered stream of (key, item), so the same rules serve ListObjects,
-ListObjectsV2 and ListObjectVersions, and unit tests need no store. Keys compare as S3
+ListObjectsV2 and ListObjectVersions, and unit tests need no store. The stream is
+asynchronous: the store yields keys a page at a time, and a listing stops reading as soon
+as its page is full. Keys compare as S3
 orders them (UTF-8 bytes, the same order as Python's code points and SQLite's BINARY).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -31,8 +33,8 @@ def rollup(key: str, prefix: str, delimiter: str | None) -> str | None:
     return key[: at + len(delimiter)] if at >= 0 else None
 
 
-def paginate(
-    entries: Iterable[tuple[str, T]],
+async def paginate(
+    entries: AsyncIterable[tuple[str, T]],
     *,
     prefix: str,
     delimiter: str | None,
@@ -44,7 +46,7 @@ def paginate(
     if max_keys <= 0:
         return page
     count = 0
-    for key, item in entries:
+    async for key, item in entries:
         if not key.startswith(prefix):
             if key > prefix:
                 break  # past every key with the prefix
@@ -67,8 +69,8 @@ def paginate(
     return page
 
 
-def paginate_versions(
-    entries: Iterable[tuple[str, list[T]]],
+async def paginate_versions(
+    entries: AsyncIterable[tuple[str, list[T]]],
     version_id: Callable[[T], str],
     *,
     prefix: str,
@@ -83,7 +85,7 @@ def paginate_versions(
     if max_keys <= 0:
         return page, None
     count = 0
-    for key, versions in entries:
+    async for key, versions in entries:
         if not key.startswith(prefix):
             if key > prefix:
                 break

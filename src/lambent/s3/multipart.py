@@ -120,23 +120,23 @@ class Uploads:
         self._content = content
         self._clock = clock
 
-    def _load(self, account: str, bucket: str, key: str, upload_id: str) -> dict[str, Any]:
-        self._buckets.get(account, bucket)
-        doc = self._store.get(UPLOAD, account, upload_id)
+    async def _load(self, account: str, bucket: str, key: str, upload_id: str) -> dict[str, Any]:
+        await self._buckets.get(account, bucket)
+        doc = await self._store.get(UPLOAD, account, upload_id)
         if doc is None or doc["bucket"] != bucket or doc["key"] != key:
             raise S3NoSuchUpload(upload_id)
         return doc
 
-    def check(self, account: str, bucket: str, key: str, upload_id: str) -> None:
+    async def check(self, account: str, bucket: str, key: str, upload_id: str) -> None:
         """NoSuchUpload before a part's bytes are written, not after."""
-        self._load(account, bucket, key, upload_id)
+        await self._load(account, bucket, key, upload_id)
 
     def _parts(self, doc: dict[str, Any]) -> dict[int, Part]:
         return {int(n): Part.from_doc(int(n), p) for n, p in doc["parts"].items()}
 
-    def create(self, account: str, bucket: str, key: str, attrs: Attributes) -> str:
+    async def create(self, account: str, bucket: str, key: str, attrs: Attributes) -> str:
         names.check_key(key)
-        self._buckets.get(account, bucket)
+        await self._buckets.get(account, bucket)
         upload_id = secrets.token_urlsafe(32)
         doc = {
             "bucket": bucket,
@@ -145,10 +145,10 @@ class Uploads:
             "attrs": [attrs.content_type, attrs.metadata, attrs.headers],
             "parts": {},
         }
-        self._store.put(UPLOAD, account, upload_id, doc, parent=bucket)
+        await self._store.put(UPLOAD, account, upload_id, doc, parent=bucket)
         return upload_id
 
-    def put_part(
+    async def put_part(
         self,
         account: str,
         bucket: str,
@@ -165,19 +165,21 @@ class Uploads:
                 fields={"ArgumentName": "partNumber", "ArgumentValue": number},
             )
         part = Part(number, content, sums)
-        with self._store.transaction():
-            doc = self._load(account, bucket, key, upload_id)
-            self._content.acquire(content, data)
+        async with self._store.transaction():
+            doc = await self._load(account, bucket, key, upload_id)
+            await self._content.acquire(content, data)
             old = self._parts(doc).get(number)
             freed = (
-                [old.content.sha256] if old and self._content.release(old.content.sha256) else []
+                [old.content.sha256]
+                if old and await self._content.release(old.content.sha256)
+                else []
             )
             doc["parts"][str(number)] = part.to_doc()
-            self._store.put(UPLOAD, account, upload_id, doc, parent=bucket)
-        self._content.collect(freed)
+            await self._store.put(UPLOAD, account, upload_id, doc, parent=bucket)
+        await self._content.collect(freed)
         return part
 
-    def complete(
+    async def complete(
         self,
         account: str,
         bucket: str,
@@ -186,45 +188,54 @@ class Uploads:
         requested: list[Requested],
         whole_object: dict[str, object],
     ) -> tuple[Bucket, ObjectVersion]:
-        """Join the named parts into one object version (blocking: run it on a worker)."""
-        doc = self._load(account, bucket, key, upload_id)
+        """Join the named parts into one object version (the bytes are joined, checked and
+        written on the blocking pool)."""
+        doc = await self._load(account, bucket, key, upload_id)
         chosen = _chosen(requested, self._parts(doc))
+        content_type, metadata, headers = doc["attrs"]
         try:
-            data = b"".join(self._content.read(p.content.sha256) for p in chosen)
+            data, sums, content = await self._content.work.run(self._join, chosen, whole_object)
         except FileNotFoundError as exc:  # aborted meanwhile
             raise S3NoSuchUpload(upload_id) from exc
-        content_type, metadata, headers = doc["attrs"]
-        attrs = Attributes(content_type, metadata, headers, checksums.verify(whole_object, data))
-        content = self._content.write(data)
-        with self._store.transaction():
-            self._load(account, bucket, key, upload_id)  # still open: not completed twice
-            result = self._objects.put(
+        attrs = Attributes(content_type, metadata, headers, sums)
+        async with self._store.transaction():
+            await self._load(account, bucket, key, upload_id)  # still open: not completed twice
+            result = await self._objects.put(
                 account, bucket, key, content, data, attrs, multipart_etag=multipart_etag(chosen)
             )
-            freed = self._drop(account, upload_id, self._store.get(UPLOAD, account, upload_id))
-        self._content.collect(freed)
+            freed = await self._drop(
+                account, upload_id, await self._store.get(UPLOAD, account, upload_id)
+            )
+        await self._content.collect(freed)
         return result
 
-    def abort(self, account: str, bucket: str, key: str, upload_id: str) -> None:
-        with self._store.transaction():
-            doc = self._load(account, bucket, key, upload_id)
-            freed = self._drop(account, upload_id, doc)
-        self._content.collect(freed)
+    def _join(
+        self, chosen: list[Part], whole_object: dict[str, object]
+    ) -> tuple[bytes, dict[str, str], Content]:
+        data = b"".join(self._content.read(p.content.sha256) for p in chosen)
+        sums = checksums.verify(whole_object, data)
+        return data, sums, self._content.write(data)
 
-    def drop_all(self, account: str, bucket: str) -> list[str]:
+    async def abort(self, account: str, bucket: str, key: str, upload_id: str) -> None:
+        async with self._store.transaction():
+            doc = await self._load(account, bucket, key, upload_id)
+            freed = await self._drop(account, upload_id, doc)
+        await self._content.collect(freed)
+
+    async def drop_all(self, account: str, bucket: str) -> list[str]:
         """Forget every open upload of a bucket (inside the caller's transaction)."""
         freed: list[str] = []
-        for row in self._store.list(UPLOAD, account, parent=bucket):
-            freed += self._drop(account, row.key, row.doc)
+        for row in await self._store.list(UPLOAD, account, parent=bucket):
+            freed += await self._drop(account, row.key, row.doc)
         return freed
 
-    def _drop(self, account: str, upload_id: str, doc: dict[str, Any] | None) -> list[str]:
+    async def _drop(self, account: str, upload_id: str, doc: dict[str, Any] | None) -> list[str]:
         if doc is None:
             return []
         freed = [
             p.content.sha256
             for p in self._parts(doc).values()
-            if self._content.release(p.content.sha256)
+            if await self._content.release(p.content.sha256)
         ]
-        self._store.delete(UPLOAD, account, upload_id)
+        await self._store.delete(UPLOAD, account, upload_id)
         return freed

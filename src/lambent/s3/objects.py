@@ -9,7 +9,7 @@ versions and delete markers take the "null" id, replacing an earlier "null" vers
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from lambent.clock import Clock
@@ -62,25 +62,27 @@ class Objects:
         self._clock = clock
 
     # -- documents ---------------------------------------------------------------------
-    def _load(self, account: str, bucket: str, key: str) -> list[ObjectVersion]:
-        return versions_of(key, self._store.get(OBJECT, account, _store_key(bucket, key)))
+    async def _load(self, account: str, bucket: str, key: str) -> list[ObjectVersion]:
+        return versions_of(key, await self._store.get(OBJECT, account, _store_key(bucket, key)))
 
-    def _save(self, account: str, bucket: str, key: str, versions: list[ObjectVersion]) -> None:
+    async def _save(
+        self, account: str, bucket: str, key: str, versions: list[ObjectVersion]
+    ) -> None:
         if versions:
             doc = versions_doc(versions)
-            self._store.put(OBJECT, account, _store_key(bucket, key), doc, parent=bucket)
+            await self._store.put(OBJECT, account, _store_key(bucket, key), doc, parent=bucket)
         else:
-            self._store.delete(OBJECT, account, _store_key(bucket, key))
+            await self._store.delete(OBJECT, account, _store_key(bucket, key))
 
-    def _release(self, removed: list[ObjectVersion]) -> list[str]:
+    async def _release(self, removed: list[ObjectVersion]) -> list[str]:
         return [
             v.content.sha256
             for v in removed
-            if v.content is not None and self._content.release(v.content.sha256)
+            if v.content is not None and await self._content.release(v.content.sha256)
         ]
 
     # -- writes ------------------------------------------------------------------------
-    def put(
+    async def put(
         self,
         account: str,
         bucket_name: str,
@@ -93,9 +95,9 @@ class Objects:
     ) -> tuple[Bucket, ObjectVersion]:
         """Record a new version whose bytes `content` names (`data` rewrites them if gone)."""
         names.check_key(key)
-        with self._store.transaction():
-            bucket = self._buckets.get(account, bucket_name)
-            versions = self._load(account, bucket_name, key)
+        async with self._store.transaction():
+            bucket = await self._buckets.get(account, bucket_name)
+            versions = await self._load(account, bucket_name, key)
             enabled = bucket.versioning is Versioning.ENABLED
             version = ObjectVersion(
                 key=key,
@@ -109,20 +111,22 @@ class Objects:
                 multipart_etag=multipart_etag,
             )
             try:
-                self._content.acquire(content, data)
+                await self._content.acquire(content, data)
             except ContentMissing as exc:
                 raise S3NoSuchKey(key) from exc
             removed = [] if enabled else [v for v in versions if v.version_id == NULL_VERSION]
             kept = [v for v in versions if v not in removed]
-            unreferenced = self._release(removed)
-            self._save(account, bucket_name, key, [version, *kept])
-        self._content.collect(unreferenced)
+            unreferenced = await self._release(removed)
+            await self._save(account, bucket_name, key, [version, *kept])
+        await self._content.collect(unreferenced)
         return bucket, version
 
-    def delete(self, account: str, bucket_name: str, key: str, version_id: str | None) -> Deleted:
-        with self._store.transaction():
-            bucket = self._buckets.get(account, bucket_name)
-            versions = self._load(account, bucket_name, key)
+    async def delete(
+        self, account: str, bucket_name: str, key: str, version_id: str | None
+    ) -> Deleted:
+        async with self._store.transaction():
+            bucket = await self._buckets.get(account, bucket_name)
+            versions = await self._load(account, bucket_name, key)
             if version_id is None:
                 result, removed, versions = self._delete_current(bucket, key, versions)
             else:
@@ -132,9 +136,9 @@ class Objects:
                 removed = found
                 versions = [v for v in versions if v.version_id != version_id]
                 result = Deleted(version_id, bool(found and found[0].delete_marker))
-            unreferenced = self._release(removed)
-            self._save(account, bucket_name, key, versions)
-        self._content.collect(unreferenced)
+            unreferenced = await self._release(removed)
+            await self._save(account, bucket_name, key, versions)
+        await self._content.collect(unreferenced)
         return result
 
     def _delete_current(
@@ -155,11 +159,11 @@ class Objects:
         return Deleted(marker.version_id, True), removed, [marker, *kept]
 
     # -- reads -------------------------------------------------------------------------
-    def get(
+    async def get(
         self, account: str, bucket_name: str, key: str, version_id: str | None
     ) -> tuple[Bucket, ObjectVersion]:
-        bucket = self._buckets.get(account, bucket_name)
-        versions = self._load(account, bucket_name, key)
+        bucket = await self._buckets.get(account, bucket_name)
+        versions = await self._load(account, bucket_name, key)
         if version_id is None:
             if not versions:
                 raise S3NoSuchKey(key)
@@ -182,27 +186,34 @@ class Objects:
             raise S3InvalidArgument("Invalid version id specified")
         raise S3NoSuchVersion(key, version_id)
 
-    def read(self, version: ObjectVersion, start: int = 0, length: int | None = None) -> bytes:
+    async def read(
+        self, version: ObjectVersion, start: int = 0, length: int | None = None
+    ) -> bytes:
+        """The bytes of a version (read on the blocking pool: objects go up to gigabytes)."""
         if version.content is None:
             return b""
-        return self._content.read(version.content.sha256, start, length)
+        return await self._content.work.run(
+            self._content.read, version.content.sha256, start, length
+        )
 
-    def entries(
+    async def entries(
         self, account: str, bucket_name: str, prefix: str, marker: str | None
-    ) -> Iterator[tuple[str, list[ObjectVersion]]]:
+    ) -> AsyncIterator[tuple[str, list[ObjectVersion]]]:
         """Every key of a bucket from the first that can match, in S3's order, lazily."""
-        self._buckets.get(account, bucket_name)
+        await self._buckets.get(account, bucket_name)
         base = f"{bucket_name}/"
         if marker is not None and marker >= prefix:
             after = base + marker
         else:
             after = base + prefix
             if prefix:
-                exact = self._load(account, bucket_name, prefix)
+                exact = await self._load(account, bucket_name, prefix)
                 if exact:
                     yield prefix, exact
         while True:
-            rows = self._store.list(OBJECT, account, parent=bucket_name, after=after, limit=_PAGE)
+            rows = await self._store.list(
+                OBJECT, account, parent=bucket_name, after=after, limit=_PAGE
+            )
             for row in rows:
                 key = row.key[len(base) :]
                 if not key.startswith(prefix) and key > prefix:
@@ -212,10 +223,10 @@ class Objects:
                 return
             after = rows[-1].key
 
-    def current(
+    async def current(
         self, account: str, bucket_name: str, prefix: str, marker: str | None
-    ) -> Iterator[tuple[str, ObjectVersion]]:
+    ) -> AsyncIterator[tuple[str, ObjectVersion]]:
         """The visible objects (current version not a delete marker), for ListObjects."""
-        for key, versions in self.entries(account, bucket_name, prefix, marker):
+        async for key, versions in self.entries(account, bucket_name, prefix, marker):
             if versions and not versions[0].delete_marker:
                 yield key, versions[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lambent.blocking import BlockingWork
 from lambent.clock import Clock
 from lambent.errors import S3PermanentRedirect
 from lambent.s3.buckets import Buckets
@@ -14,21 +15,21 @@ from lambent.store.interface import Store
 
 
 class S3:
-    def __init__(self, store: Store, root: Path, clock: Clock) -> None:
+    def __init__(self, store: Store, root: Path, clock: Clock, work: BlockingWork) -> None:
         self._store = store
         self.buckets = Buckets(store, clock)
-        self.content = ContentStore(root, store)
+        self.content = ContentStore(root, store, work)
         self.objects = Objects(store, self.buckets, self.content, clock)
         self.uploads = Uploads(store, self.buckets, self.objects, self.content, clock)
 
-    def delete_bucket(self, account: str, name: str) -> None:
+    async def delete_bucket(self, account: str, name: str) -> None:
         """Delete an empty bucket; its unfinished multipart uploads go with it."""
-        with self._store.transaction():
-            self.buckets.delete(account, name)
-            freed = self.uploads.drop_all(account, name)
-        self.content.collect(freed)
+        async with self._store.transaction():
+            await self.buckets.delete(account, name)
+            freed = await self.uploads.drop_all(account, name)
+        await self.content.collect(freed)
 
-    def read_object(
+    async def read_object(
         self, account: str, region: str, bucket: str, key: str, version_id: str | None
     ) -> bytes:
         """An object's bytes as a service in `region` reads them (Lambda's code from S3).
@@ -36,10 +37,10 @@ class S3:
         Raises S3's own errors (NoSuchBucket, NoSuchKey, AccessDenied, PermanentRedirect...);
         the caller words them as it reports S3 failures.
         """
-        found, version = self.objects.get(account, bucket, key, version_id)
+        found, version = await self.objects.get(account, bucket, key, version_id)
         if found.region != region:
             raise S3PermanentRedirect(
                 f"The bucket is in this region: {found.region}. "
                 "Please use this region to retry the request"
             )
-        return self.objects.read(version)
+        return await self.objects.read(version)

@@ -1,66 +1,106 @@
-"""An in-memory store that ships in the package: the fake every contract test also runs."""
+"""An in-memory store that ships in the package: the fake every contract test also runs.
+
+It keeps the real stores' semantics, so code tested against it behaves the same on SQLite:
+documents go through JSON (a tuple comes back a list), a transaction works on its own copy
+that replaces the committed data only on commit, and every call yields to the event loop
+once, so concurrent tasks interleave as they do when the I/O is real.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import copy
-import threading
-from collections.abc import Iterator
+import asyncio
+import json
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import TypeVar
 
-from lambent.store.interface import Doc, Row
+from lambent.store.interface import Doc, Row, Rows, Scanned
+from lambent.store.transactions import TransactionScope
+
+T = TypeVar("T")
+_Key = tuple[str, str, str]
+_Data = dict[_Key, tuple[str, str]]  # (kind, account, key) -> (parent, JSON text)
+
+
+@dataclass
+class _Tx:
+    data: _Data
+
+
+def _encode(doc: Doc) -> str:
+    return json.dumps(doc, separators=(",", ":"))
 
 
 class MemoryStore:
     def __init__(self) -> None:
-        self._data: dict[tuple[str, str, str], tuple[str, Doc]] = {}
-        self._lock = threading.RLock()
-        self._snapshots: list[dict[tuple[str, str, str], tuple[str, Doc]]] = []
+        self._data: _Data = {}
+        self._scope: TransactionScope[_Tx] = TransactionScope(
+            "lambent-memory-store", self._begin, self._commit, self._rollback
+        )
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            outer = not self._snapshots
-            if outer:
-                self._snapshots.append(copy.deepcopy(self._data))
-            try:
-                yield
-            except BaseException:
-                if outer:
-                    self._data = self._snapshots.pop()
-                raise
-            if outer:
-                self._snapshots.pop()
+    async def _begin(self) -> _Tx:
+        return _Tx(dict(self._data))
 
-    def get(self, kind: str, account: str, key: str) -> Doc | None:
-        with self._lock:
-            found = self._data.get((kind, account, key))
-            return copy.deepcopy(found[1]) if found else None
+    async def _commit(self, tx: _Tx) -> None:
+        self._data = tx.data
 
-    def put(self, kind: str, account: str, key: str, doc: Doc, parent: str = "") -> None:
-        with self._lock:
-            self._data[(kind, account, key)] = (parent, copy.deepcopy(doc))
+    async def _rollback(self, tx: _Tx) -> None:
+        tx.data = {}
 
-    def insert(self, kind: str, account: str, key: str, doc: Doc, parent: str = "") -> bool:
-        with self._lock:
-            if (kind, account, key) in self._data:
+    def transaction(self) -> AbstractAsyncContextManager[None]:
+        return self._scope.transaction()
+
+    async def _view(self) -> _Data:
+        """What the current task sees: its transaction's copy, or the committed data."""
+        await asyncio.sleep(0)
+        tx = self._scope.current()
+        return self._data if tx is None else tx.data
+
+    async def _write(self, change: Callable[[_Data], T]) -> T:
+        await asyncio.sleep(0)
+        tx = self._scope.current()
+        if tx is not None:
+            return change(tx.data)
+        async with self._scope.writer_lock():
+            return change(self._data)
+
+    async def get(self, kind: str, account: str, key: str) -> Doc | None:
+        found = (await self._view()).get((kind, account, key))
+        return None if found is None else _decode(found[1])
+
+    async def put(self, kind: str, account: str, key: str, doc: Doc, parent: str = "") -> None:
+        text = _encode(doc)
+
+        def change(data: _Data) -> None:
+            data[(kind, account, key)] = (parent, text)
+
+        await self._write(change)
+
+    async def insert(self, kind: str, account: str, key: str, doc: Doc, parent: str = "") -> bool:
+        text = _encode(doc)
+
+        def change(data: _Data) -> bool:
+            if (kind, account, key) in data:
                 return False
-            self.put(kind, account, key, doc, parent)
+            data[(kind, account, key)] = (parent, text)
             return True
 
-    def delete(self, kind: str, account: str, key: str) -> bool:
-        with self._lock:
-            return self._data.pop((kind, account, key), None) is not None
+        return await self._write(change)
 
-    def delete_children(self, kind: str, account: str, parent: str) -> int:
-        with self._lock:
-            doomed = [
-                k for k, (p, _) in self._data.items() if k[:2] == (kind, account) and p == parent
-            ]
+    async def delete(self, kind: str, account: str, key: str) -> bool:
+        return bool(await self._write(lambda data: data.pop((kind, account, key), None)))
+
+    async def delete_children(self, kind: str, account: str, parent: str) -> int:
+        def change(data: _Data) -> int:
+            doomed = [k for k, (p, _) in data.items() if k[:2] == (kind, account) and p == parent]
             for k in doomed:
-                del self._data[k]
+                del data[k]
             return len(doomed)
 
-    def list(
+        return await self._write(change)
+
+    async def list(
         self,
         kind: str,
         account: str,
@@ -68,24 +108,29 @@ class MemoryStore:
         parent: str | None = None,
         after: str | None = None,
         limit: int | None = None,
-    ) -> list[Row]:
-        with self._lock:
-            rows = [
-                Row(k[2], copy.deepcopy(doc))
-                for k, (p, doc) in self._data.items()
-                if k[0] == kind
-                and k[1] == account
-                and (parent is None or p == parent)
-                and (after is None or k[2] > after)
-            ]
-        rows.sort(key=lambda r: r.key)
-        return rows[:limit] if limit is not None else rows
+    ) -> Rows:
+        data = await self._view()
+        found = sorted(
+            (k[2], text)
+            for k, (p, text) in data.items()
+            if k[0] == kind
+            and k[1] == account
+            and (parent is None or p == parent)
+            and (after is None or k[2] > after)
+        )
+        if limit is not None:
+            found = found[:limit]
+        return [Row(key, _decode(text)) for key, text in found]
 
-    def scan(self, kind: str) -> Iterator[tuple[str, Row]]:
-        with self._lock:
-            items = sorted((k, v) for k, v in self._data.items() if k[0] == kind)
-        for (_, account, key), (_, doc) in items:
-            yield account, Row(key, copy.deepcopy(doc))
+    async def scan(self, kind: str) -> Scanned:
+        data = await self._view()
+        found = sorted((k[1], k[2], text) for k, (_, text) in data.items() if k[0] == kind)
+        return [(account, Row(key, _decode(text))) for account, key, text in found]
 
-    def close(self) -> None:
-        pass
+    async def close(self) -> None:
+        return None
+
+
+def _decode(text: str) -> Doc:
+    doc: Doc = json.loads(text)
+    return doc

@@ -16,23 +16,25 @@ class PolicyHandlers(ServiceHandlers):
     def __init__(self, policies: Policies) -> None:
         self._policies = policies
 
-    def create_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return {"Policy": self._policies.create(ctx.account_id, params)}
+    async def create_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {"Policy": await self._policies.create(ctx.account_id, params)}
 
-    def get_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return {"Policy": self._policies.get(ctx.account_id, params["PolicyArn"])}
+    async def get_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {"Policy": await self._policies.get(ctx.account_id, params["PolicyArn"])}
 
-    def get_policy_version(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        version = self._policies.get_version(
+    async def get_policy_version(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        version = await self._policies.get_version(
             ctx.account_id, params["PolicyArn"], params["VersionId"]
         )
         return {"PolicyVersion": version}
 
-    def delete_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._policies.delete(ctx.account_id, params["PolicyArn"])
+    async def delete_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._policies.delete(ctx.account_id, params["PolicyArn"])
 
-    def list_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._policies.list(ctx.account_id, params)
+    async def list_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._policies.list(ctx.account_id, params)
 
 
 class RolePolicyHandlers(ServiceHandlers):
@@ -41,30 +43,32 @@ class RolePolicyHandlers(ServiceHandlers):
     def __init__(self, on_roles: EntityPolicies) -> None:
         self._on = on_roles
 
-    def attach_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._on.attach(ctx.account_id, params["RoleName"], params["PolicyArn"])
+    async def attach_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on.attach(ctx.account_id, params["RoleName"], params["PolicyArn"])
 
-    def detach_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._on.detach(ctx.account_id, params["RoleName"], params["PolicyArn"])
+    async def detach_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on.detach(ctx.account_id, params["RoleName"], params["PolicyArn"])
 
-    def list_attached_role_policies(
+    async def list_attached_role_policies(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        return self._on.list_attached(ctx.account_id, params["RoleName"], params)
+        return await self._on.list_attached(ctx.account_id, params["RoleName"], params)
 
-    def put_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._on.put_inline(
+    async def put_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on.put_inline(
             ctx.account_id, params["RoleName"], params["PolicyName"], params["PolicyDocument"]
         )
 
-    def get_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._on.get_inline(ctx.account_id, params["RoleName"], params["PolicyName"])
+    async def get_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._on.get_inline(ctx.account_id, params["RoleName"], params["PolicyName"])
 
-    def list_role_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._on.list_inline(ctx.account_id, params["RoleName"], params)
+    async def list_role_policies(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        return await self._on.list_inline(ctx.account_id, params["RoleName"], params)
 
-    def delete_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._on.delete_inline(ctx.account_id, params["RoleName"], params["PolicyName"])
+    async def delete_role_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on.delete_inline(ctx.account_id, params["RoleName"], params["PolicyName"])
 
 
 class UserPolicyHandlers(ServiceHandlers):
@@ -73,27 +77,29 @@ class UserPolicyHandlers(ServiceHandlers):
     def __init__(self, on_users: EntityPolicies) -> None:
         self._on = on_users
 
-    def attach_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._on.attach(ctx.account_id, params["UserName"], params["PolicyArn"])
+    async def attach_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on.attach(ctx.account_id, params["UserName"], params["PolicyArn"])
 
-    def detach_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._on.detach(ctx.account_id, params["UserName"], params["PolicyArn"])
+    async def detach_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on.detach(ctx.account_id, params["UserName"], params["PolicyArn"])
 
-    def list_attached_user_policies(
+    async def list_attached_user_policies(
         self, ctx: RequestContext, params: dict[str, Any]
     ) -> dict[str, Any]:
-        return self._on.list_attached(ctx.account_id, params["UserName"], params)
+        return await self._on.list_attached(ctx.account_id, params["UserName"], params)
 
-    def put_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._on.put_inline(
+    async def put_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on.put_inline(
             ctx.account_id, params["UserName"], params["PolicyName"], params["PolicyDocument"]
         )
 
-    def get_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._on.get_inline(ctx.account_id, params["UserName"], params["PolicyName"])
+    async def get_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._on.get_inline(ctx.account_id, params["UserName"], params["PolicyName"])
 
-    def list_user_policies(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._on.list_inline(ctx.account_id, params["UserName"], params)
+    async def list_user_policies(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        return await self._on.list_inline(ctx.account_id, params["UserName"], params)
 
-    def delete_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._on.delete_inline(ctx.account_id, params["UserName"], params["PolicyName"])
+    async def delete_user_policy(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._on.delete_inline(ctx.account_id, params["UserName"], params["PolicyName"])

@@ -36,45 +36,47 @@ class UserHandlers(ServiceHandlers):
         self._users = users
         self._keys = keys
 
-    def create_user(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return {"User": self._users.create(ctx.account_id, params)}
+    async def create_user(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {"User": await self._users.create(ctx.account_id, params)}
 
-    def get_user(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def get_user(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         name = _subject(ctx, params)
         if name is None:
-            return {"User": self._users.root(ctx.account_id)}
-        return {"User": self._users.get(ctx.account_id, name)}
+            return {"User": await self._users.root(ctx.account_id)}
+        return {"User": await self._users.get(ctx.account_id, name)}
 
-    def list_users(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._users.list(ctx.account_id, params)
+    async def list_users(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._users.list(ctx.account_id, params)
 
-    def delete_user(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._users.delete(ctx.account_id, params["UserName"])
+    async def delete_user(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._users.delete(ctx.account_id, params["UserName"])
 
-    def create_access_key(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return {"AccessKey": self._keys.create(ctx.account_id, _subject(ctx, params))}
+    async def create_access_key(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {"AccessKey": await self._keys.create(ctx.account_id, _subject(ctx, params))}
 
-    def list_access_keys(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._keys.list(ctx.account_id, _subject(ctx, params), params)
+    async def list_access_keys(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._keys.list(ctx.account_id, _subject(ctx, params), params)
 
-    def delete_access_key(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._keys.delete(ctx.account_id, _subject(ctx, params), params["AccessKeyId"])
+    async def delete_access_key(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._keys.delete(ctx.account_id, _subject(ctx, params), params["AccessKeyId"])
 
-    def update_access_key(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        self._keys.set_status(
+    async def update_access_key(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        await self._keys.set_status(
             ctx.account_id, _subject(ctx, params), params["AccessKeyId"], params["Status"]
         )
 
-    def tag_user(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        user = self._users.get(ctx.account_id, params["UserName"])
+    async def tag_user(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        user = await self._users.get(ctx.account_id, params["UserName"])
         updated = tags.merged(user.get("Tags", []), params["Tags"], "TagsPerUser")
-        self._users.update(ctx.account_id, params["UserName"], {"Tags": updated or None})
+        await self._users.update(ctx.account_id, params["UserName"], {"Tags": updated or None})
 
-    def untag_user(self, ctx: RequestContext, params: dict[str, Any]) -> None:
-        user = self._users.get(ctx.account_id, params["UserName"])
+    async def untag_user(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        user = await self._users.get(ctx.account_id, params["UserName"])
         updated = tags.without(user.get("Tags", []), params["TagKeys"])
-        self._users.update(ctx.account_id, params["UserName"], {"Tags": updated or None})
+        await self._users.update(ctx.account_id, params["UserName"], {"Tags": updated or None})
 
-    def list_user_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        user = self._users.get(ctx.account_id, params["UserName"])
+    async def list_user_tags(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        user = await self._users.get(ctx.account_id, params["UserName"])
         return tags.listed(user.get("Tags", []), params)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from lambent.api.dispatch import ServiceHandlers
@@ -28,26 +25,22 @@ if TYPE_CHECKING:
 
 def control_plane(app: App) -> ControlPlane:
     catalog = app.catalog
-    # Built outside the server's loop (tools, tests), listeners are called directly.
-    with contextlib.suppress(RuntimeError):
-        loop = asyncio.get_running_loop()
-
-        def post(call: Callable[[], None]) -> None:
-            loop.call_soon_threadsafe(call)
-
-        catalog.set_notifier(post)
-    uploads = ZipUploads(app.blobs, app.settings.limits.code_size_zipped, objects=app.s3)
+    uploads = ZipUploads(app.blobs, app.settings.limits.code_size_zipped, app.work, objects=app.s3)
     signer = CodeUrlSigner(catalog.repo, app.clock, app.settings.endpoint)
-    provisioner = Provisioner(catalog, app.blobs.extracted)
+
+    async def extract(sha: str) -> object:
+        return await app.work.run(app.blobs.extracted, sha)
+
+    provisioner = Provisioner(catalog, extract)
     catalog.attach_provisioner(provisioner)
     layers = LayerService(LayerRepository(app.store), uploads, signer, app.clock)
-    cp = ControlPlane(catalog, uploads, provisioner, layers, signer, SUPPORTED_RUNTIMES)
-    provisioner.recover(shas_of)
-    return cp
+    return ControlPlane(catalog, uploads, provisioner, layers, signer, SUPPORTED_RUNTIMES)
 
 
-def handlers(app: App) -> list[ServiceHandlers]:
+async def handlers(app: App) -> list[ServiceHandlers]:
     cp = control_plane(app)
+    app.control_plane = cp
+    await cp.provisioner.recover(shas_of)
     layer_repo = LayerRepository(app.store)
     return [
         FunctionHandlers(FunctionService(cp), layer_repo),

@@ -19,17 +19,17 @@ class AliasHandlers(ServiceHandlers):
     def __init__(self, catalog: StoreCatalog) -> None:
         self._aliases = AliasService(catalog)
 
-    def create_alias(self, ctx: RequestContext, params: Result) -> Result:
-        return self._aliases.create(scope(ctx), params)
+    async def create_alias(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._aliases.create(scope(ctx), params)
 
-    def get_alias(self, ctx: RequestContext, params: Result) -> Result:
-        return self._aliases.get(scope(ctx), params["FunctionName"], params["Name"])
+    async def get_alias(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._aliases.get(scope(ctx), params["FunctionName"], params["Name"])
 
-    def update_alias(self, ctx: RequestContext, params: Result) -> Result:
-        return self._aliases.update(scope(ctx), params)
+    async def update_alias(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._aliases.update(scope(ctx), params)
 
-    def delete_alias(self, ctx: RequestContext, params: Result) -> None:
-        self._aliases.delete(scope(ctx), params["FunctionName"], params["Name"])
+    async def delete_alias(self, ctx: RequestContext, params: Result) -> None:
+        await self._aliases.delete(scope(ctx), params["FunctionName"], params["Name"])
 
-    def list_aliases(self, ctx: RequestContext, params: Result) -> Result:
-        return self._aliases.list(scope(ctx), params)
+    async def list_aliases(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._aliases.list(scope(ctx), params)

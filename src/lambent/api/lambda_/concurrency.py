@@ -21,31 +21,41 @@ class ConcurrencyHandlers(ServiceHandlers):
     def __init__(self, catalog: StoreCatalog, layers: LayerRepository) -> None:
         self._svc = ConcurrencyService(catalog, layers)
 
-    def put_function_concurrency(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.put_reserved(
+    async def put_function_concurrency(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._svc.put_reserved(
             scope(ctx), params["FunctionName"], int(params["ReservedConcurrentExecutions"])
         )
 
-    def get_function_concurrency(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.get_reserved(scope(ctx), params["FunctionName"])
+    async def get_function_concurrency(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._svc.get_reserved(scope(ctx), params["FunctionName"])
 
-    def delete_function_concurrency(self, ctx: RequestContext, params: Result) -> None:
-        self._svc.delete_reserved(scope(ctx), params["FunctionName"])
+    async def delete_function_concurrency(self, ctx: RequestContext, params: Result) -> None:
+        await self._svc.delete_reserved(scope(ctx), params["FunctionName"])
 
-    def put_provisioned_concurrency_config(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.put_provisioned(scope(ctx), params)
+    async def put_provisioned_concurrency_config(
+        self, ctx: RequestContext, params: Result
+    ) -> Result:
+        return await self._svc.put_provisioned(scope(ctx), params)
 
-    def get_provisioned_concurrency_config(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.get_provisioned(scope(ctx), params["FunctionName"], params["Qualifier"])
+    async def get_provisioned_concurrency_config(
+        self, ctx: RequestContext, params: Result
+    ) -> Result:
+        return await self._svc.get_provisioned(
+            scope(ctx), params["FunctionName"], params["Qualifier"]
+        )
 
-    def delete_provisioned_concurrency_config(self, ctx: RequestContext, params: Result) -> None:
-        self._svc.delete_provisioned(scope(ctx), params["FunctionName"], params["Qualifier"])
+    async def delete_provisioned_concurrency_config(
+        self, ctx: RequestContext, params: Result
+    ) -> None:
+        await self._svc.delete_provisioned(scope(ctx), params["FunctionName"], params["Qualifier"])
 
-    def list_provisioned_concurrency_configs(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.list_provisioned(scope(ctx), params)
+    async def list_provisioned_concurrency_configs(
+        self, ctx: RequestContext, params: Result
+    ) -> Result:
+        return await self._svc.list_provisioned(scope(ctx), params)
 
-    def get_account_settings(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.account_settings(scope(ctx))
+    async def get_account_settings(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._svc.account_settings(scope(ctx))
 
 
 class InvokeConfigHandlers(ServiceHandlers):
@@ -54,17 +64,23 @@ class InvokeConfigHandlers(ServiceHandlers):
     def __init__(self, catalog: StoreCatalog) -> None:
         self._svc = InvokeConfigService(catalog)
 
-    def put_function_event_invoke_config(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.put(scope(ctx), params)
+    async def put_function_event_invoke_config(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._svc.put(scope(ctx), params)
 
-    def update_function_event_invoke_config(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.update(scope(ctx), params)
+    async def update_function_event_invoke_config(
+        self, ctx: RequestContext, params: Result
+    ) -> Result:
+        return await self._svc.update(scope(ctx), params)
 
-    def get_function_event_invoke_config(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.get(scope(ctx), params["FunctionName"], params.get("Qualifier"))
+    async def get_function_event_invoke_config(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._svc.get(scope(ctx), params["FunctionName"], params.get("Qualifier"))
 
-    def delete_function_event_invoke_config(self, ctx: RequestContext, params: Result) -> None:
-        self._svc.delete(scope(ctx), params["FunctionName"], params.get("Qualifier"))
+    async def delete_function_event_invoke_config(
+        self, ctx: RequestContext, params: Result
+    ) -> None:
+        await self._svc.delete(scope(ctx), params["FunctionName"], params.get("Qualifier"))
 
-    def list_function_event_invoke_configs(self, ctx: RequestContext, params: Result) -> Result:
-        return self._svc.list(scope(ctx), params)
+    async def list_function_event_invoke_configs(
+        self, ctx: RequestContext, params: Result
+    ) -> Result:
+        return await self._svc.list(scope(ctx), params)

@@ -22,43 +22,43 @@ class FunctionHandlers(ServiceHandlers):
         self._tags = TagService(functions.cp.catalog)
         self._layers = layers
 
-    def create_function(self, ctx: RequestContext, params: Result) -> Result:
+    async def create_function(self, ctx: RequestContext, params: Result) -> Result:
         self._fns.cp.uploads.check_request(len(ctx.request.body), "CreateFunction")
-        return self._fns.create(scope(ctx), params)
+        return await self._fns.create(scope(ctx), params)
 
-    def get_function(self, ctx: RequestContext, params: Result) -> Result:
-        return self._fns.get(scope(ctx), params["FunctionName"], params.get("Qualifier"))
+    async def get_function(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._fns.get(scope(ctx), params["FunctionName"], params.get("Qualifier"))
 
-    def get_function_configuration(self, ctx: RequestContext, params: Result) -> Result:
-        return self._fns.get_configuration(
+    async def get_function_configuration(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._fns.get_configuration(
             scope(ctx), params["FunctionName"], params.get("Qualifier")
         )
 
-    def list_functions(self, ctx: RequestContext, params: Result) -> Result:
-        return self._fns.list_functions(scope(ctx), params)
+    async def list_functions(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._fns.list_functions(scope(ctx), params)
 
-    def update_function_code(self, ctx: RequestContext, params: Result) -> Result:
+    async def update_function_code(self, ctx: RequestContext, params: Result) -> Result:
         self._fns.cp.uploads.check_request(len(ctx.request.body), "UpdateFunctionCode")
-        return self._fns.update_code(scope(ctx), params)
+        return await self._fns.update_code(scope(ctx), params)
 
-    def update_function_configuration(self, ctx: RequestContext, params: Result) -> Result:
-        return self._fns.update_configuration(scope(ctx), params)
+    async def update_function_configuration(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._fns.update_configuration(scope(ctx), params)
 
-    def delete_function(self, ctx: RequestContext, params: Result) -> Result:
-        self._fns.delete(scope(ctx), params["FunctionName"], params.get("Qualifier"))
+    async def delete_function(self, ctx: RequestContext, params: Result) -> Result:
+        await self._fns.delete(scope(ctx), params["FunctionName"], params.get("Qualifier"))
         return {"StatusCode": 204}
 
-    def publish_version(self, ctx: RequestContext, params: Result) -> Result:
-        return self._fns.publish_version(scope(ctx), params)
+    async def publish_version(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._fns.publish_version(scope(ctx), params)
 
-    def list_versions_by_function(self, ctx: RequestContext, params: Result) -> Result:
-        return self._fns.list_versions(scope(ctx), params)
+    async def list_versions_by_function(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._fns.list_versions(scope(ctx), params)
 
-    def tag_resource(self, ctx: RequestContext, params: Result) -> None:
-        self._tags.tag(scope(ctx), params["Resource"], dict(params.get("Tags") or {}))
+    async def tag_resource(self, ctx: RequestContext, params: Result) -> None:
+        await self._tags.tag(scope(ctx), params["Resource"], dict(params.get("Tags") or {}))
 
-    def untag_resource(self, ctx: RequestContext, params: Result) -> None:
-        self._tags.untag(scope(ctx), params["Resource"], list(params.get("TagKeys") or []))
+    async def untag_resource(self, ctx: RequestContext, params: Result) -> None:
+        await self._tags.untag(scope(ctx), params["Resource"], list(params.get("TagKeys") or []))
 
-    def list_tags(self, ctx: RequestContext, params: Result) -> Result:
-        return self._tags.list(scope(ctx), params["Resource"])
+    async def list_tags(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._tags.list(scope(ctx), params["Resource"])

@@ -20,29 +20,31 @@ class LayerHandlers(ServiceHandlers):
         self._layers = layers
         self._permissions = LayerPermissions(layers)
 
-    def publish_layer_version(self, ctx: RequestContext, params: Result) -> Result:
-        return self._layers.publish(scope(ctx), params)
+    async def publish_layer_version(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._layers.publish(scope(ctx), params)
 
-    def get_layer_version(self, ctx: RequestContext, params: Result) -> Result:
-        return self._layers.get(scope(ctx), params["LayerName"], int(params["VersionNumber"]))
+    async def get_layer_version(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._layers.get(scope(ctx), params["LayerName"], int(params["VersionNumber"]))
 
-    def get_layer_version_by_arn(self, ctx: RequestContext, params: Result) -> Result:
-        return self._layers.get_by_arn(scope(ctx), params["Arn"])
+    async def get_layer_version_by_arn(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._layers.get_by_arn(scope(ctx), params["Arn"])
 
-    def delete_layer_version(self, ctx: RequestContext, params: Result) -> None:
-        self._layers.delete(scope(ctx), params["LayerName"], int(params["VersionNumber"]))
+    async def delete_layer_version(self, ctx: RequestContext, params: Result) -> None:
+        await self._layers.delete(scope(ctx), params["LayerName"], int(params["VersionNumber"]))
 
-    def list_layers(self, ctx: RequestContext, params: Result) -> Result:
-        return self._layers.list_layers(scope(ctx), params)
+    async def list_layers(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._layers.list_layers(scope(ctx), params)
 
-    def list_layer_versions(self, ctx: RequestContext, params: Result) -> Result:
-        return self._layers.list_versions(scope(ctx), params)
+    async def list_layer_versions(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._layers.list_versions(scope(ctx), params)
 
-    def add_layer_version_permission(self, ctx: RequestContext, params: Result) -> Result:
-        return self._permissions.add(scope(ctx), params)
+    async def add_layer_version_permission(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._permissions.add(scope(ctx), params)
 
-    def get_layer_version_policy(self, ctx: RequestContext, params: Result) -> Result:
-        return self._permissions.get(scope(ctx), params["LayerName"], int(params["VersionNumber"]))
+    async def get_layer_version_policy(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._permissions.get(
+            scope(ctx), params["LayerName"], int(params["VersionNumber"])
+        )
 
-    def remove_layer_version_permission(self, ctx: RequestContext, params: Result) -> None:
-        self._permissions.remove(scope(ctx), params)
+    async def remove_layer_version_permission(self, ctx: RequestContext, params: Result) -> None:
+        await self._permissions.remove(scope(ctx), params)

@@ -19,11 +19,11 @@ class PolicyHandlers(ServiceHandlers):
     def __init__(self, catalog: StoreCatalog) -> None:
         self._policies = PolicyService(catalog)
 
-    def add_permission(self, ctx: RequestContext, params: Result) -> Result:
-        return self._policies.add(scope(ctx), params)
+    async def add_permission(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._policies.add(scope(ctx), params)
 
-    def remove_permission(self, ctx: RequestContext, params: Result) -> None:
-        self._policies.remove(scope(ctx), params)
+    async def remove_permission(self, ctx: RequestContext, params: Result) -> None:
+        await self._policies.remove(scope(ctx), params)
 
-    def get_policy(self, ctx: RequestContext, params: Result) -> Result:
-        return self._policies.get(scope(ctx), params["FunctionName"], params.get("Qualifier"))
+    async def get_policy(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._policies.get(scope(ctx), params["FunctionName"], params.get("Qualifier"))

@@ -18,13 +18,13 @@ def extra_routes(app: App) -> dict[str, Handler]:
     async def download(req: Request) -> Response:
         if req.method not in ("GET", "HEAD"):
             return _xml_error(405, "MethodNotAllowed", "The specified method is not allowed.")
-        found = signer.verify(req.raw_path[len(PREFIX) :])
+        found = await signer.verify(req.raw_path[len(PREFIX) :])
         if found is None:
             return _xml_error(403, "AccessDenied", "Request has expired or is not valid.")
         sha, filename = found
         if not app.blobs.exists(sha):
             return _xml_error(404, "NoSuchKey", "The specified key does not exist.")
-        body = app.blobs.read(sha) if req.method == "GET" else b""
+        body = await app.work.run(app.blobs.read, sha) if req.method == "GET" else b""
         headers = [
             ("Content-Type", "application/zip"),
             ("Content-Disposition", f'attachment; filename="{filename}"'),

@@ -24,20 +24,20 @@ class FunctionUrlHandlers(ServiceHandlers):
     def __init__(self, urls: FunctionUrlService) -> None:
         self._urls = urls
 
-    def create_function_url_config(self, ctx: RequestContext, params: Result) -> Result:
-        return self._urls.create(scope(ctx), params)
+    async def create_function_url_config(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._urls.create(scope(ctx), params)
 
-    def get_function_url_config(self, ctx: RequestContext, params: Result) -> Result:
-        return self._urls.get(scope(ctx), params)
+    async def get_function_url_config(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._urls.get(scope(ctx), params)
 
-    def update_function_url_config(self, ctx: RequestContext, params: Result) -> Result:
-        return self._urls.update(scope(ctx), params)
+    async def update_function_url_config(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._urls.update(scope(ctx), params)
 
-    def delete_function_url_config(self, ctx: RequestContext, params: Result) -> None:
-        self._urls.delete(scope(ctx), params)
+    async def delete_function_url_config(self, ctx: RequestContext, params: Result) -> None:
+        await self._urls.delete(scope(ctx), params)
 
-    def list_function_url_configs(self, ctx: RequestContext, params: Result) -> Result:
-        return self._urls.list(scope(ctx), params)
+    async def list_function_url_configs(self, ctx: RequestContext, params: Result) -> Result:
+        return await self._urls.list(scope(ctx), params)
 
 
 def _service(app: App) -> FunctionUrlService:

@@ -17,25 +17,27 @@ class BucketHandlers(ServiceHandlers):
         self._s3 = s3
         self._buckets = s3.buckets
 
-    def create_bucket(self, ctx: RequestContext, params: Result) -> Result:
+    async def create_bucket(self, ctx: RequestContext, params: Result) -> Result:
         config = params.get("CreateBucketConfiguration") or {}
         name = params["Bucket"]
-        self._buckets.create(ctx.account_id, ctx.region, name, config.get("LocationConstraint"))
+        await self._buckets.create(
+            ctx.account_id, ctx.region, name, config.get("LocationConstraint")
+        )
         return {"Location": f"/{name}"}
 
-    def head_bucket(self, ctx: RequestContext, params: Result) -> Result:
-        bucket = self._buckets.get(ctx.account_id, params["Bucket"])
+    async def head_bucket(self, ctx: RequestContext, params: Result) -> Result:
+        bucket = await self._buckets.get(ctx.account_id, params["Bucket"])
         return {"BucketRegion": bucket.region, "AccessPointAlias": False}
 
-    def delete_bucket(self, ctx: RequestContext, params: Result) -> None:
-        self._s3.delete_bucket(ctx.account_id, params["Bucket"])
+    async def delete_bucket(self, ctx: RequestContext, params: Result) -> None:
+        await self._s3.delete_bucket(ctx.account_id, params["Bucket"])
 
-    def list_buckets(self, ctx: RequestContext, params: Result) -> Result:
+    async def list_buckets(self, ctx: RequestContext, params: Result) -> Result:
         prefix = params.get("Prefix") or ""
         region = params.get("BucketRegion")
         buckets = [
             {"Name": b.name, "CreationDate": b.created, "BucketRegion": b.region}
-            for b in self._buckets.list(ctx.account_id)
+            for b in await self._buckets.list(ctx.account_id)
             if b.name.startswith(prefix) and (region is None or b.region == region)
         ]
         out: Result = {"Buckets": buckets, "Owner": owner(ctx.account_id)}
@@ -43,48 +45,48 @@ class BucketHandlers(ServiceHandlers):
             out["Prefix"] = prefix
         return out
 
-    def get_bucket_location(self, ctx: RequestContext, params: Result) -> Result:
-        bucket = self._buckets.get(ctx.account_id, params["Bucket"])
+    async def get_bucket_location(self, ctx: RequestContext, params: Result) -> Result:
+        bucket = await self._buckets.get(ctx.account_id, params["Bucket"])
         # us-east-1 is reported as an empty constraint, as S3 always has.
         return {"LocationConstraint": None if bucket.region == "us-east-1" else bucket.region}
 
-    def put_bucket_versioning(self, ctx: RequestContext, params: Result) -> None:
+    async def put_bucket_versioning(self, ctx: RequestContext, params: Result) -> None:
         status = (params.get("VersioningConfiguration") or {}).get("Status")
         try:
             event = Event(status)
         except ValueError as exc:
             raise S3MalformedXML() from exc
-        self._buckets.set_versioning(ctx.account_id, params["Bucket"], event)
+        await self._buckets.set_versioning(ctx.account_id, params["Bucket"], event)
 
-    def get_bucket_versioning(self, ctx: RequestContext, params: Result) -> Result:
-        bucket = self._buckets.get(ctx.account_id, params["Bucket"])
+    async def get_bucket_versioning(self, ctx: RequestContext, params: Result) -> Result:
+        bucket = await self._buckets.get(ctx.account_id, params["Bucket"])
         status = reported(bucket.versioning)
         return {"Status": status} if status else {}
 
-    def put_bucket_tagging(self, ctx: RequestContext, params: Result) -> None:
+    async def put_bucket_tagging(self, ctx: RequestContext, params: Result) -> None:
         tag_set = (params.get("Tagging") or {}).get("TagSet") or []
         tags = {str(t["Key"]): str(t.get("Value", "")) for t in tag_set}
-        self._buckets.set_tags(ctx.account_id, params["Bucket"], tags)
+        await self._buckets.set_tags(ctx.account_id, params["Bucket"], tags)
 
-    def get_bucket_tagging(self, ctx: RequestContext, params: Result) -> Result:
-        bucket = self._buckets.get(ctx.account_id, params["Bucket"])
+    async def get_bucket_tagging(self, ctx: RequestContext, params: Result) -> Result:
+        bucket = await self._buckets.get(ctx.account_id, params["Bucket"])
         if not bucket.tags:
             raise S3NotFound("The TagSet does not exist", fields={"BucketName": bucket.name})
         return {"TagSet": [{"Key": k, "Value": v} for k, v in bucket.tags.items()]}
 
-    def delete_bucket_tagging(self, ctx: RequestContext, params: Result) -> None:
-        self._buckets.set_tags(ctx.account_id, params["Bucket"], {})
+    async def delete_bucket_tagging(self, ctx: RequestContext, params: Result) -> None:
+        await self._buckets.set_tags(ctx.account_id, params["Bucket"], {})
 
-    def get_object_lock_configuration(self, ctx: RequestContext, params: Result) -> Result:
-        bucket = self._buckets.get(ctx.account_id, params["Bucket"])
+    async def get_object_lock_configuration(self, ctx: RequestContext, params: Result) -> Result:
+        bucket = await self._buckets.get(ctx.account_id, params["Bucket"])
         raise S3NotFound(
             "Object Lock configuration does not exist for this bucket",
             code="ObjectLockConfigurationNotFoundError",
             fields={"BucketName": bucket.name},
         )
 
-    def get_bucket_policy(self, ctx: RequestContext, params: Result) -> Result:
-        bucket = self._buckets.get(ctx.account_id, params["Bucket"])
+    async def get_bucket_policy(self, ctx: RequestContext, params: Result) -> Result:
+        bucket = await self._buckets.get(ctx.account_id, params["Bucket"])
         raise S3NotFound(
             "The bucket policy does not exist",
             code="NoSuchBucketPolicy",

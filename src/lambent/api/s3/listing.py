@@ -65,12 +65,12 @@ class ListingHandlers(ServiceHandlers):
             out["Owner"] = owner(ctx.account_id)
         return out
 
-    def _page(self, ctx: RequestContext, params: Result, marker: str | None) -> Result:
+    async def _page(self, ctx: RequestContext, params: Result, marker: str | None) -> Result:
         prefix = params.get("Prefix") or ""
         delimiter = params.get("Delimiter") or None
         max_keys = _max_keys(params)
         entries = self._objects.current(ctx.account_id, params["Bucket"], prefix, marker)
-        page = paginate(
+        page = await paginate(
             entries, prefix=prefix, delimiter=delimiter, marker=marker, max_keys=max_keys
         )
         enc = encoder(params)
@@ -88,11 +88,11 @@ class ListingHandlers(ServiceHandlers):
         }
         return out
 
-    def list_objects_v2(self, ctx: RequestContext, params: Result) -> Result:
+    async def list_objects_v2(self, ctx: RequestContext, params: Result) -> Result:
         token = params.get("ContinuationToken")
         start_after = params.get("StartAfter")
         marker = token_marker(token) if token else start_after
-        out = self._page(ctx, params, marker)
+        out = await self._page(ctx, params, marker)
         last, out["KeyCount"] = out.pop("_last"), out.pop("_count")
         if token:
             out["ContinuationToken"] = token
@@ -102,9 +102,9 @@ class ListingHandlers(ServiceHandlers):
             out["NextContinuationToken"] = continuation_token(last)
         return out
 
-    def list_objects(self, ctx: RequestContext, params: Result) -> Result:
+    async def list_objects(self, ctx: RequestContext, params: Result) -> Result:
         marker = params.get("Marker") or None
-        out = self._page(ctx, params, marker)
+        out = await self._page(ctx, params, marker)
         last = out.pop("_last")
         out.pop("_count")
         enc = encoder(params)
@@ -114,7 +114,7 @@ class ListingHandlers(ServiceHandlers):
             out["NextMarker"] = enc(last)
         return out
 
-    def list_object_versions(self, ctx: RequestContext, params: Result) -> Result:
+    async def list_object_versions(self, ctx: RequestContext, params: Result) -> Result:
         prefix = params.get("Prefix") or ""
         delimiter = params.get("Delimiter") or None
         key_marker = params.get("KeyMarker") or None
@@ -122,11 +122,11 @@ class ListingHandlers(ServiceHandlers):
         max_keys = _max_keys(params)
         entries = (
             (key, [(v, i == 0) for i, v in enumerate(versions)])
-            for key, versions in self._objects.entries(
+            async for key, versions in self._objects.entries(
                 ctx.account_id, params["Bucket"], prefix, key_marker
             )
         )
-        page, next_version = paginate_versions(
+        page, next_version = await paginate_versions(
             entries,
             lambda item: item[0].version_id,
             prefix=prefix,

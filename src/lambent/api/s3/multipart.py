@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from lambent.api.context import RequestContext
 from lambent.api.dispatch import ServiceHandlers
 from lambent.api.s3.common import Result
@@ -31,9 +29,11 @@ class MultipartHandlers(ServiceHandlers):
     def __init__(self, s3: S3) -> None:
         self._s3 = s3
 
-    def create_multipart_upload(self, ctx: RequestContext, params: Result) -> Result:
+    async def create_multipart_upload(self, ctx: RequestContext, params: Result) -> Result:
         bucket, key = params["Bucket"], params["Key"]
-        upload_id = self._s3.uploads.create(ctx.account_id, bucket, key, attributes(params, {}))
+        upload_id = await self._s3.uploads.create(
+            ctx.account_id, bucket, key, attributes(params, {})
+        )
         out: Result = {"Bucket": bucket, "Key": key, "UploadId": upload_id}
         if params.get("ChecksumAlgorithm"):
             out["ChecksumAlgorithm"] = params["ChecksumAlgorithm"]
@@ -42,11 +42,13 @@ class MultipartHandlers(ServiceHandlers):
 
     async def upload_part(self, ctx: RequestContext, params: Result) -> Result:
         account, bucket, key = ctx.account_id, params["Bucket"], params["Key"]
-        self._s3.uploads.check(account, bucket, key, params["UploadId"])
+        await self._s3.uploads.check(account, bucket, key, params["UploadId"])
         data = bytes(params.get("Body") or b"")
         declared = ctx.request.headers.get("x-amz-content-sha256")
-        content, sums = await asyncio.to_thread(prepare, self._s3.content, params, data, declared)
-        part = self._s3.uploads.put_part(
+        content, sums = await self._s3.content.work.run(
+            prepare, self._s3.content, params, data, declared
+        )
+        part = await self._s3.uploads.put_part(
             account, bucket, key, params["UploadId"], params["PartNumber"], content, data, sums
         )
         out = {"ETag": part.etag, **checksum_members(sums)}
@@ -56,8 +58,7 @@ class MultipartHandlers(ServiceHandlers):
     async def complete_multipart_upload(self, ctx: RequestContext, params: Result) -> Result:
         bucket_name, key = params["Bucket"], params["Key"]
         whole = {m: params[m] for m in checksums.MEMBERS if params.get(m)}
-        bucket, version = await asyncio.to_thread(
-            self._s3.uploads.complete,
+        bucket, version = await self._s3.uploads.complete(
             ctx.account_id,
             bucket_name,
             key,
@@ -76,5 +77,7 @@ class MultipartHandlers(ServiceHandlers):
             out["VersionId"] = version.version_id
         return out
 
-    def abort_multipart_upload(self, ctx: RequestContext, params: Result) -> None:
-        self._s3.uploads.abort(ctx.account_id, params["Bucket"], params["Key"], params["UploadId"])
+    async def abort_multipart_upload(self, ctx: RequestContext, params: Result) -> None:
+        await self._s3.uploads.abort(
+            ctx.account_id, params["Bucket"], params["Key"], params["UploadId"]
+        )

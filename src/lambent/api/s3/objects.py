@@ -6,7 +6,6 @@ loop; metadata changes are store transactions (see lambent.s3.objects).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import email.utils
 import hashlib
@@ -129,12 +128,14 @@ class ObjectHandlers(ServiceHandlers):
 
     async def put_object(self, ctx: RequestContext, params: Result) -> Result:
         account, bucket_name, key = ctx.account_id, params["Bucket"], params["Key"]
-        self._s3.buckets.get(account, bucket_name)  # before any bytes are written
+        await self._s3.buckets.get(account, bucket_name)  # before any bytes are written
         names.check_key(key)
         data = bytes(params.get("Body") or b"")
         declared = ctx.request.headers.get("x-amz-content-sha256")
-        content, sums = await asyncio.to_thread(prepare, self._s3.content, params, data, declared)
-        bucket, version = self._s3.objects.put(
+        content, sums = await self._s3.content.work.run(
+            prepare, self._s3.content, params, data, declared
+        )
+        bucket, version = await self._s3.objects.put(
             account, bucket_name, key, content, data, attributes(params, sums)
         )
         out: Result = {"ETag": version.etag, **checksum_members(sums)}
@@ -142,8 +143,8 @@ class ObjectHandlers(ServiceHandlers):
             out["VersionId"] = version.version_id
         return out
 
-    def _found(self, ctx: RequestContext, params: Result) -> tuple[Bucket, ObjectVersion]:
-        bucket, version = self._s3.objects.get(
+    async def _found(self, ctx: RequestContext, params: Result) -> tuple[Bucket, ObjectVersion]:
+        bucket, version = await self._s3.objects.get(
             ctx.account_id, params["Bucket"], params["Key"], params.get("VersionId")
         )
         conditions.check(
@@ -168,18 +169,18 @@ class ObjectHandlers(ServiceHandlers):
         return out, span
 
     async def get_object(self, ctx: RequestContext, params: Result) -> Result:
-        bucket, version = self._found(ctx, params)
+        bucket, version = await self._found(ctx, params)
         out, span = self._answer(bucket, version, params)
         start, length = (0, None) if span is None else (span[0], span[1] - span[0] + 1)
-        out["Body"] = await asyncio.to_thread(self._s3.objects.read, version, start, length)
+        out["Body"] = await self._s3.objects.read(version, start, length)
         return out
 
-    def head_object(self, ctx: RequestContext, params: Result) -> Result:
-        bucket, version = self._found(ctx, params)
+    async def head_object(self, ctx: RequestContext, params: Result) -> Result:
+        bucket, version = await self._found(ctx, params)
         return self._answer(bucket, version, params)[0]
 
-    def delete_object(self, ctx: RequestContext, params: Result) -> Result:
-        result = self._s3.objects.delete(
+    async def delete_object(self, ctx: RequestContext, params: Result) -> Result:
+        result = await self._s3.objects.delete(
             ctx.account_id, params["Bucket"], params["Key"], params.get("VersionId")
         )
         out: Result = {}
@@ -189,16 +190,18 @@ class ObjectHandlers(ServiceHandlers):
             out["VersionId"] = result.version_id
         return out
 
-    def delete_objects(self, ctx: RequestContext, params: Result) -> Result:
+    async def delete_objects(self, ctx: RequestContext, params: Result) -> Result:
         request = params.get("Delete") or {}
         quiet = bool(request.get("Quiet"))
         deleted: list[Result] = []
         errors: list[Result] = []
-        self._s3.buckets.get(ctx.account_id, params["Bucket"])
+        await self._s3.buckets.get(ctx.account_id, params["Bucket"])
         for item in request.get("Objects") or []:
             key, version_id = str(item.get("Key", "")), item.get("VersionId")
             try:
-                result = self._s3.objects.delete(ctx.account_id, params["Bucket"], key, version_id)
+                result = await self._s3.objects.delete(
+                    ctx.account_id, params["Bucket"], key, version_id
+                )
             except ServiceError as err:
                 errors.append(
                     {"Key": key, "VersionId": version_id, "Code": err.code, "Message": err.message}
@@ -215,9 +218,9 @@ class ObjectHandlers(ServiceHandlers):
             deleted.append(entry)
         return {"Deleted": deleted or None, "Errors": errors or None}
 
-    def copy_object(self, ctx: RequestContext, params: Result) -> Result:
+    async def copy_object(self, ctx: RequestContext, params: Result) -> Result:
         src_bucket, src_key, src_version = parse_copy_source(str(params["CopySource"]))
-        source_bucket, source = self._s3.objects.get(
+        source_bucket, source = await self._s3.objects.get(
             ctx.account_id, src_bucket, src_key, src_version
         )
         replace = params.get("MetadataDirective") == "REPLACE"
@@ -238,7 +241,7 @@ class ObjectHandlers(ServiceHandlers):
                 dict(source.checksums),
             )
         assert source.content is not None  # only delete markers have none, and get refuses them
-        bucket, version = self._s3.objects.put(
+        bucket, version = await self._s3.objects.put(
             ctx.account_id, params["Bucket"], params["Key"], source.content, None, attrs
         )
         result: Result = {

@@ -13,9 +13,9 @@ if TYPE_CHECKING:
     from lambent.app import App
 
 
-def handlers(app: App) -> list[ServiceHandlers]:
+async def handlers(app: App) -> list[ServiceHandlers]:
     # One issuer per server, shared with the invoke path (execution-role credentials).
     issuer: SessionIssuer = app.sessions
     # Start-up sweep: keys that expired while the server was down go now.
-    issuer.purge_expired(force=True)
+    await issuer.purge_expired(force=True)
     return [IdentityHandlers(), SessionHandlers(issuer)]

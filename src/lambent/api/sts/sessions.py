@@ -24,8 +24,8 @@ class SessionHandlers(ServiceHandlers):
     def __init__(self, issuer: SessionIssuer) -> None:
         self._issuer = issuer
 
-    def assume_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
-        issued = self._issuer.assume_role(
+    async def assume_role(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+        issued = await self._issuer.assume_role(
             ctx.account_id,
             ctx.caller.principal_arn,
             params["RoleArn"],
@@ -40,9 +40,11 @@ class SessionHandlers(ServiceHandlers):
             out["SourceIdentity"] = params["SourceIdentity"]
         return out
 
-    def get_session_token(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def get_session_token(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
         caller = ctx.caller
-        issued = self._issuer.session_token(
+        issued = await self._issuer.session_token(
             caller.account_id, caller.principal_arn, caller.user_id, params.get("DurationSeconds")
         )
         return {"Credentials": _credentials(issued)}
