@@ -116,11 +116,16 @@ class HostState:
         }
         return HostState(**fields)
 
-    def leaked_since(self, before: HostState) -> HostState:
-        """What appeared since `before` and no live server owns: a leak."""
-        live = live_tags()
+    def leaked_since(self, before: HostState, culprit: int | None = None) -> HostState:
+        """What appeared since `before` and no live server owns: a leak. With `culprit` (a
+        server's pid), only what that server may have left: objects of sandboxes registered
+        by other processes, alive or dead (another test's crash, reaped at the next start),
+        are not counted."""
+        others = live_tags()
+        if culprit is not None:
+            others |= {t for t, pid in registered().items() if pid != culprit}
         new = self.minus(before)
-        owned = [new.of_tag(tag) for tag in live]
+        owned = [new.of_tag(tag) for tag in others]
         fields = {}
         for f in dataclasses.fields(new):
             items = getattr(new, f.name)
@@ -178,6 +183,11 @@ def tag_of_pid(pid: int) -> str | None:
         if _record(path.stem).get("pid") == pid:
             return path.stem
     return None
+
+
+def registered() -> dict[str, object]:
+    """Every registered tag and the pid that registered it."""
+    return {path.stem: _record(path.stem).get("pid") for path in REGISTRY.glob("*.json")}
 
 
 def live_tags() -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -102,3 +103,24 @@ def test_a_dead_record_is_forgotten_only_once_its_cgroups_are_gone(tmp_path: Pat
     assert not gone.exists()
     assert [r.tag for r in registry.records()] == ["dea2"]  # tried again at the next start
     assert "could not remove cgroups" in reaped[1].describe()
+
+
+def test_each_reap_is_one_warning_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The operator sees what a dead server left (the issue: "nothing is logged")."""
+    registry = Registry(tmp_path / "run")
+    registry.run_dir.mkdir()
+    parent = tmp_path / "cg" / "lambent-dea3"
+    (parent / "0123456789abcdef0123456789abcdef").mkdir(parents=True)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    (scratch / "tmp-dea3-0.img").write_bytes(b"")
+    (scratch / "tmp-beef-0.img").write_bytes(b"")  # another sandbox's: kept
+    record = Record("dea3", 999_999_999, "1", (parent,), None, scratch)
+    registry.write(record)
+    with caplog.at_level(logging.WARNING):
+        stale.sweep(registry, [record])
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1
+    assert "dead server pid 999999999" in lines[0] and "sandbox dea3" in lines[0]
+    assert "2 cgroups" in lines[0] and "1 /tmp images" in lines[0]
+    assert [p.name for p in scratch.iterdir()] == ["tmp-beef-0.img"]

@@ -5,9 +5,9 @@ SIGKILL (cgroup v1 keeps it in the refrigerator; the signal stays pending), and 
 template, PID 1 of their pid namespace, then hangs in its own exit waiting for them: the
 whole tree, its network namespaces and /tmp mounts stay forever. So the order is:
 freeze the parent (nothing forks while we look), SIGKILL every member, thaw every level
-(the pending SIGKILLs take effect), then wait, bounded, until the pids controller counts
-no task (it keeps counting a task until its parent has reaped it) before removing the
-directories deepest first. On cgroup v2, `cgroup.kill` does the first three at once.
+(the pending SIGKILLs take effect), then wait, bounded, until no task is listed in the
+tree before removing the directories deepest first. On cgroup v2, `cgroup.kill` does the
+first three at once.
 
 The functions work on paths of either version: they look for the files each one has.
 """
@@ -77,13 +77,12 @@ def kill_members(directories: Sequence[Path]) -> int:
     return killed
 
 
-def counted_tasks(parent: Path) -> int:
-    """Tasks the pids controller still charges to the tree (zombies included), or, without
-    that controller, the members listed."""
-    try:
-        return int((parent / "pids.current").read_text())
-    except (OSError, ValueError):
-        return sum(len(members(d)) for d in tree(parent))
+def remaining(parent: Path) -> int:
+    """Tasks still listed in the tree. A task leaves `cgroup.procs` late in its exit, after
+    its memory, files and namespaces are released: what is left of it holds nothing of the
+    host. (The pids controller counts it until its parent, often init, collects its exit
+    status; waiting for that measured 1-2 s here, for nothing.)"""
+    return sum(len(members(d)) for d in tree(parent))
 
 
 def kill_tree(parents: Sequence[Path], timeout_s: float = 10.0) -> TreeReaped:
@@ -96,7 +95,7 @@ def kill_tree(parents: Sequence[Path], timeout_s: float = 10.0) -> TreeReaped:
     deadline = time.monotonic() + timeout_s
     while True:
         _kill_once(parents, levels)
-        if all(counted_tasks(p) == 0 for p in parents if p.is_dir()):
+        if all(remaining(p) == 0 for p in parents):
             break
         if time.monotonic() > deadline:
             break
