@@ -69,7 +69,7 @@ def outcome(kind: OutcomeKind) -> Outcome:
 
 
 class Event:
-    """One event driven through the policy as the poller would, on a manual clock."""
+    """One event driven through the policy as delivery would, on a manual clock."""
 
     def __init__(self, clock: ManualClock, config: RetryConfig = DEFAULT) -> None:
         self.clock = clock

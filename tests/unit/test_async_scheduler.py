@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lambent.async_invoke.memory import MemoryQueue
+from lambent.async_invoke.queue import DueFunction
 from lambent.async_invoke.service import AsyncInvocations
 from lambent.clock import ManualClock
 from tests.unit.async_world import (
@@ -179,3 +180,34 @@ def test_max_deliveries_is_shared_in_turns(tmp_path: Path) -> None:
         assert [r.at for r in a.runs] == [0.0, 0.0, 1.0]
 
     scenario(tmp_path, body, max_deliveries=2)
+
+
+def test_a_steady_drain_asks_the_queue_what_is_due_once(tmp_path: Path) -> None:
+    """Between acceptances the scheduler subtracts its own claims from the counts it has:
+    each start costs one claim, not a fresh look at the whole queue."""
+
+    class CountingQueue(MemoryQueue):
+        asked = 0
+
+        async def due_functions(self, now: float, cap: int) -> list[DueFunction]:
+            CountingQueue.asked += 1
+            return await super().due_functions(now, cap)
+
+    async def main() -> None:
+        clock = ManualClock(START)
+        world = World(clock)
+        fn = world.add("steady", duration_s=0.1)
+        world.reserved["steady"] = 2
+        queue = CountingQueue()
+        svc = service(tmp_path, clock, world, queue)
+        for i in range(100):
+            await svc.accept(call("steady", request_id=f"e{i}"))
+        await svc.start()
+        try:
+            await run_until(clock, lambda: svc.scheduler.stats.attempts == 100, horizon_s=60)
+        finally:
+            await svc.stop()
+        assert len(fn.runs) == 100
+        assert CountingQueue.asked == 1
+
+    asyncio.run(asyncio.wait_for(main(), timeout=60))
