@@ -6,12 +6,15 @@ import itertools
 
 import pytest
 
+from lambent.fsm import IllegalTransition
 from lambent.runtime_api.state import (
+    MACHINE,
     Answer,
     InvalidTransition,
     Outcome,
     RtEvent,
     RtState,
+    allowed,
     transition,
 )
 
@@ -47,10 +50,28 @@ def expected(state: RtState, event: RtEvent) -> Outcome | None:
 def test_every_pair(state: RtState, event: RtEvent) -> None:
     want = expected(state, event)
     if want is None:
-        with pytest.raises(InvalidTransition):
+        with pytest.raises(InvalidTransition) as refused:
             transition(state, event)
+        assert isinstance(refused.value, IllegalTransition)
     else:
         assert transition(state, event) == want
+    # The protocol allows exactly what it does not refuse.
+    legal = want is not None and want.answer is not A.INVALID_STATE
+    assert (event in allowed(state)) is legal
+
+
+def test_a_response_for_an_invocation_not_in_progress_is_refused() -> None:
+    for state in RtState:
+        for event in (E.RESPONSE, E.ERROR, E.RESPONSE_TOO_LARGE):
+            if state is not S.INVOKING:
+                assert transition(state, event) == Outcome(state, A.INVALID_STATE)
+
+
+def test_dead_is_final_and_every_state_can_die() -> None:
+    assert MACHINE.final() == (S.DEAD,)
+    for state in RtState:
+        assert transition(state, E.EXIT).state is S.DEAD
+    assert MACHINE.reachable(MACHINE.initial) == set(RtState)
 
 
 def test_second_response_is_refused_after_first() -> None:

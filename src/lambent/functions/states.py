@@ -1,17 +1,18 @@
 """The function version lifecycle as Lambda reports it: State plus LastUpdateStatus.
 
-One table, one pure `transition()`. A create starts `Pending` and becomes `Active` once the
-code (and layers) are really extracted; an update keeps `Active` and runs `InProgress` until
-the new code is ready. A SnapStart version stays `Pending` until the data plane has taken its
-snapshot. Anything not in the table is a conflict the caller turns into AWS's error.
+One table (`LIFECYCLE`, drawn in docs/LIFECYCLES.md), one pure `transition()`. A create
+starts `Pending` and becomes `Active` once the code (and layers) are really extracted; an
+update keeps `Active` and runs `InProgress` until the new code is ready. A SnapStart version
+stays `Pending` until the data plane has taken its snapshot. Anything not in the table is a
+conflict the caller turns into AWS's error.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 
 from lambent.errors import ResourceConflict
+from lambent.fsm import IllegalTransition, StateMachine
 
 
 class Event(Enum):
@@ -24,50 +25,80 @@ class Event(Enum):
     SNAPSHOT_FAILED = "snapshot_failed"
 
 
-@dataclass(frozen=True)
-class Status:
-    state: str  # Pending | Active | Failed
-    update: str | None = None  # None (never updated) | InProgress | Successful | Failed
-    snapstart: bool = False  # a SnapStart version waits for its snapshot before Active
+class Status(Enum):
+    """State plus LastUpdateStatus (None: never updated), and whether a SnapStart version
+    still waits for its snapshot before it is Active."""
+
+    __hash__ = object.__hash__  # members are singletons; Enum's own hash is slow
+
+    PENDING = ("Pending", None, False)
+    PENDING_SNAPSHOT = ("Pending", None, True)
+    ACTIVE = ("Active", "Successful", False)
+    ACTIVE_UPDATING = ("Active", "InProgress", False)
+    ACTIVE_UPDATE_FAILED = ("Active", "Failed", False)
+    FAILED = ("Failed", "Failed", False)
+
+    @property
+    def state(self) -> str:
+        return str(self.value[0])
+
+    @property
+    def update(self) -> str | None:
+        update = self.value[1]
+        return None if update is None else str(update)
+
+    @property
+    def snapstart(self) -> bool:
+        return bool(self.value[2])
+
+    def describe(self) -> str:
+        text = f"State {self.state}"
+        if self.update is not None:
+            text += f", LastUpdateStatus {self.update}"
+        return text + (" (awaiting snapshot)" if self.snapstart else "")
 
 
-PENDING = Status("Pending")
-PENDING_SNAPSHOT = Status("Pending", snapstart=True)
-ACTIVE = Status("Active", "Successful")
-ACTIVE_UPDATING = Status("Active", "InProgress")
-ACTIVE_UPDATE_FAILED = Status("Active", "Failed")
-FAILED = Status("Failed", "Failed")
-
-TABLE: dict[tuple[Status, Event], Status] = {
-    (PENDING, Event.PROVISIONED): ACTIVE,
-    (PENDING, Event.PROVISION_FAILED): FAILED,
-    (PENDING_SNAPSHOT, Event.PROVISIONED): PENDING_SNAPSHOT,
-    (PENDING_SNAPSHOT, Event.SNAPSHOT_READY): ACTIVE,
-    (PENDING_SNAPSHOT, Event.SNAPSHOT_FAILED): FAILED,
-    (PENDING_SNAPSHOT, Event.PROVISION_FAILED): FAILED,
-    (ACTIVE, Event.UPDATE_STARTED): ACTIVE_UPDATING,
-    (ACTIVE_UPDATE_FAILED, Event.UPDATE_STARTED): ACTIVE_UPDATING,
-    (ACTIVE_UPDATING, Event.UPDATE_SUCCEEDED): ACTIVE,
-    (ACTIVE_UPDATING, Event.UPDATE_FAILED): ACTIVE_UPDATE_FAILED,
-    (ACTIVE_UPDATING, Event.PROVISIONED): ACTIVE,
-    (ACTIVE_UPDATING, Event.PROVISION_FAILED): ACTIVE_UPDATE_FAILED,
-    (ACTIVE, Event.SNAPSHOT_READY): ACTIVE,
-    (ACTIVE, Event.PROVISIONED): ACTIVE,
-}
+PENDING = Status.PENDING
+PENDING_SNAPSHOT = Status.PENDING_SNAPSHOT
+ACTIVE = Status.ACTIVE
+ACTIVE_UPDATING = Status.ACTIVE_UPDATING
+ACTIVE_UPDATE_FAILED = Status.ACTIVE_UPDATE_FAILED
+FAILED = Status.FAILED
 
 
-class InvalidTransition(ValueError):
-    def __init__(self, status: Status, event: Event) -> None:
-        super().__init__(f"no transition from {status} on {event.value}")
-        self.status = status
-        self.event = event
+class InvalidTransition(IllegalTransition, ValueError):
+    """The event does not apply to the function's status; the caller decides what AWS says."""
 
 
-def transition(status: Status, event: Event) -> Status:
-    try:
-        return TABLE[(status, event)]
-    except KeyError:
-        raise InvalidTransition(status, event) from None
+LIFECYCLE: StateMachine[Status, Event] = StateMachine(
+    "function version",
+    {
+        (PENDING, Event.PROVISIONED): ACTIVE,
+        (PENDING, Event.PROVISION_FAILED): FAILED,
+        (PENDING_SNAPSHOT, Event.PROVISIONED): PENDING_SNAPSHOT,
+        (PENDING_SNAPSHOT, Event.SNAPSHOT_READY): ACTIVE,
+        (PENDING_SNAPSHOT, Event.SNAPSHOT_FAILED): FAILED,
+        (PENDING_SNAPSHOT, Event.PROVISION_FAILED): FAILED,
+        (ACTIVE, Event.UPDATE_STARTED): ACTIVE_UPDATING,
+        (ACTIVE_UPDATE_FAILED, Event.UPDATE_STARTED): ACTIVE_UPDATING,
+        (ACTIVE_UPDATING, Event.UPDATE_SUCCEEDED): ACTIVE,
+        (ACTIVE_UPDATING, Event.UPDATE_FAILED): ACTIVE_UPDATE_FAILED,
+        (ACTIVE_UPDATING, Event.PROVISIONED): ACTIVE,
+        (ACTIVE_UPDATING, Event.PROVISION_FAILED): ACTIVE_UPDATE_FAILED,
+        (ACTIVE, Event.SNAPSHOT_READY): ACTIVE,
+        (ACTIVE, Event.PROVISIONED): ACTIVE,
+    },
+    initial=PENDING,  # CreateFunction
+    entries=(PENDING_SNAPSHOT, ACTIVE),  # PublishVersion with SnapStart, and without
+    error=InvalidTransition,
+    states=list(Status),
+    label=Status.describe,
+)
+
+transition = LIFECYCLE.transition
+allowed = LIFECYCLE.allowed
+_BY_FIELDS = {status.value: status for status in Status}
+_BY_STATE = {"Pending": PENDING, "Active": ACTIVE, "Failed": FAILED}
 
 
 REASONS: dict[Status, tuple[str, str]] = {
@@ -95,7 +126,9 @@ def from_config(config: dict[str, object]) -> Status:
     state = str(config.get("State") or "Active")
     update = config.get("LastUpdateStatus")
     snapstart = state == "Pending" and bool(config.get("_SnapshotPending"))
-    return Status(state, str(update) if update else None, snapstart)
+    found = _BY_FIELDS.get((state, str(update) if update else None, snapstart))
+    # A combination no table state has (a document written by hand): go by State alone.
+    return found if found is not None else _BY_STATE.get(state, ACTIVE)
 
 
 def apply(config: dict[str, object], status: Status, reason: tuple[str, str] | None = None) -> None:

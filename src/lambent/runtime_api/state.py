@@ -13,6 +13,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from lambent.fsm import IllegalTransition, StateMachine
+
 
 class RtState(enum.Enum):
     __hash__ = object.__hash__  # members are singletons; Enum's own hash is slow
@@ -47,7 +49,7 @@ class Answer(enum.Enum):
     NONE = -1  # not a runtime request (DELIVER, EXIT)
 
 
-class InvalidTransition(Exception):
+class InvalidTransition(IllegalTransition):
     """The environment layer asked for something the protocol does not allow."""
 
 
@@ -59,60 +61,72 @@ class Outcome:
 
 S, E, A = RtState, RtEvent, Answer
 
-_TABLE: dict[tuple[RtState, RtEvent], Outcome] = {
-    # STARTING: the first /next ends init.
-    (S.STARTING, E.NEXT): Outcome(S.READY, A.PARK),
-    (S.STARTING, E.RESPONSE): Outcome(S.STARTING, A.INVALID_STATE),
-    (S.STARTING, E.RESPONSE_TOO_LARGE): Outcome(S.STARTING, A.INVALID_STATE),
-    (S.STARTING, E.ERROR): Outcome(S.STARTING, A.INVALID_STATE),
-    (S.STARTING, E.INIT_ERROR): Outcome(S.INIT_FAILED, A.ACCEPTED),
-    (S.STARTING, E.EXIT): Outcome(S.DEAD, A.NONE),
-    # READY: parked in /next. A new /next replaces a parked one whose client went away.
-    (S.READY, E.NEXT): Outcome(S.READY, A.PARK),
-    (S.READY, E.DELIVER): Outcome(S.INVOKING, A.NONE),
-    (S.READY, E.RESPONSE): Outcome(S.READY, A.INVALID_STATE),
-    (S.READY, E.RESPONSE_TOO_LARGE): Outcome(S.READY, A.INVALID_STATE),
-    (S.READY, E.ERROR): Outcome(S.READY, A.INVALID_STATE),
-    (S.READY, E.INIT_ERROR): Outcome(S.READY, A.INVALID_STATE),
-    (S.READY, E.EXIT): Outcome(S.DEAD, A.NONE),
-    # INVOKING: one answer per invocation.
-    (S.INVOKING, E.NEXT): Outcome(S.INVOKING, A.INVALID_STATE),
-    (S.INVOKING, E.RESPONSE): Outcome(S.RESPONDED, A.ACCEPTED),
-    (S.INVOKING, E.RESPONSE_TOO_LARGE): Outcome(S.RESPONDED, A.TOO_LARGE),
-    (S.INVOKING, E.ERROR): Outcome(S.RESPONDED, A.ACCEPTED),
-    (S.INVOKING, E.INIT_ERROR): Outcome(S.INVOKING, A.INVALID_STATE),
-    (S.INVOKING, E.EXIT): Outcome(S.DEAD, A.NONE),
-    # RESPONDED: a second answer, or an error after a response, is refused.
-    (S.RESPONDED, E.NEXT): Outcome(S.READY, A.PARK),
-    (S.RESPONDED, E.RESPONSE): Outcome(S.RESPONDED, A.INVALID_STATE),
-    (S.RESPONDED, E.RESPONSE_TOO_LARGE): Outcome(S.RESPONDED, A.INVALID_STATE),
-    (S.RESPONDED, E.ERROR): Outcome(S.RESPONDED, A.INVALID_STATE),
-    (S.RESPONDED, E.INIT_ERROR): Outcome(S.RESPONDED, A.INVALID_STATE),
-    (S.RESPONDED, E.EXIT): Outcome(S.DEAD, A.NONE),
-    # INIT_FAILED: the runtime is expected to exit; nothing else is accepted.
-    (S.INIT_FAILED, E.NEXT): Outcome(S.INIT_FAILED, A.INVALID_STATE),
-    (S.INIT_FAILED, E.RESPONSE): Outcome(S.INIT_FAILED, A.INVALID_STATE),
-    (S.INIT_FAILED, E.RESPONSE_TOO_LARGE): Outcome(S.INIT_FAILED, A.INVALID_STATE),
-    (S.INIT_FAILED, E.ERROR): Outcome(S.INIT_FAILED, A.INVALID_STATE),
-    (S.INIT_FAILED, E.INIT_ERROR): Outcome(S.INIT_FAILED, A.INVALID_STATE),
-    (S.INIT_FAILED, E.EXIT): Outcome(S.DEAD, A.NONE),
-    # DEAD: a request that raced the process' death is refused.
-    (S.DEAD, E.NEXT): Outcome(S.DEAD, A.INVALID_STATE),
-    (S.DEAD, E.RESPONSE): Outcome(S.DEAD, A.INVALID_STATE),
-    (S.DEAD, E.RESPONSE_TOO_LARGE): Outcome(S.DEAD, A.INVALID_STATE),
-    (S.DEAD, E.ERROR): Outcome(S.DEAD, A.INVALID_STATE),
-    (S.DEAD, E.INIT_ERROR): Outcome(S.DEAD, A.INVALID_STATE),
-    (S.DEAD, E.EXIT): Outcome(S.DEAD, A.NONE),
+# Only the legal pairs. A runtime request that is not here is refused with 403 in the state
+# it arrived in (RIE's InvalidStateTransition); DELIVER or EXIT not here is a bug above us.
+MACHINE: StateMachine[RtState, RtEvent] = StateMachine(
+    "Runtime API",
+    {
+        # STARTING: the first /next ends init; /runtime/init/error fails it.
+        (S.STARTING, E.NEXT): S.READY,
+        (S.STARTING, E.INIT_ERROR): S.INIT_FAILED,
+        (S.STARTING, E.EXIT): S.DEAD,
+        # READY: parked in /next. A new /next replaces a parked one whose client went away.
+        (S.READY, E.NEXT): S.READY,
+        (S.READY, E.DELIVER): S.INVOKING,
+        (S.READY, E.EXIT): S.DEAD,
+        # INVOKING: one answer per invocation.
+        (S.INVOKING, E.RESPONSE): S.RESPONDED,
+        (S.INVOKING, E.RESPONSE_TOO_LARGE): S.RESPONDED,
+        (S.INVOKING, E.ERROR): S.RESPONDED,
+        (S.INVOKING, E.EXIT): S.DEAD,
+        # RESPONDED: the next /next parks again.
+        (S.RESPONDED, E.NEXT): S.READY,
+        (S.RESPONDED, E.EXIT): S.DEAD,
+        # INIT_FAILED: the runtime is expected to exit.
+        (S.INIT_FAILED, E.EXIT): S.DEAD,
+        (S.DEAD, E.EXIT): S.DEAD,
+    },
+    initial=S.STARTING,
+    error=InvalidTransition,
+)
+
+# What a legal event answers; every refused runtime request answers INVALID_STATE.
+_ANSWERS: dict[RtEvent, Answer] = {
+    E.NEXT: A.PARK,
+    E.RESPONSE: A.ACCEPTED,
+    E.ERROR: A.ACCEPTED,
+    E.INIT_ERROR: A.ACCEPTED,
+    E.RESPONSE_TOO_LARGE: A.TOO_LARGE,
+    E.DELIVER: A.NONE,
+    E.EXIT: A.NONE,
+}
+_FROM_RUNTIME = frozenset({E.NEXT, E.RESPONSE, E.RESPONSE_TOO_LARGE, E.ERROR, E.INIT_ERROR})
+
+
+def _outcome(state: RtState, event: RtEvent) -> Outcome | None:
+    if MACHINE.can(state, event):
+        return Outcome(MACHINE.transition(state, event), _ANSWERS[event])
+    return Outcome(state, A.INVALID_STATE) if event in _FROM_RUNTIME else None
+
+
+# Derived once from MACHINE: the server takes three transitions per invoke, each a lookup.
+_OUTCOMES: dict[tuple[RtState, RtEvent], Outcome] = {
+    (state, event): outcome
+    for state in RtState
+    for event in RtEvent
+    if (outcome := _outcome(state, event)) is not None
 }
 
 
 def transition(state: RtState, event: RtEvent) -> Outcome:
-    """The next state and the answer; raises InvalidTransition for a forbidden DELIVER."""
-    outcome = _TABLE.get((state, event))
-    if outcome is None:
-        raise InvalidTransition(f"{event.value} is not allowed in state {state.value}")
-    return outcome
+    """The next state and the answer. A refused runtime request keeps the state and answers
+    403 (RIE's InvalidStateTransition); a forbidden DELIVER or EXIT raises InvalidTransition."""
+    try:
+        return _OUTCOMES[(state, event)]
+    except KeyError:
+        raise InvalidTransition(MACHINE.name, state, event) from None
 
 
-def allowed(state: RtState, event: RtEvent) -> bool:
-    return (state, event) in _TABLE
+def allowed(state: RtState) -> frozenset[RtEvent]:
+    """The events the protocol accepts in `state` (everything else is refused)."""
+    return MACHINE.allowed(state)
