@@ -1,7 +1,9 @@
 """Injected time.
 
-Timeouts, keep-alive, idle reaping and retry backoff all read this clock, so unit tests
-replace it with `ManualClock` and move time forward instead of sleeping.
+Every timer of the data plane reads this clock: the function timeout, the init timeout, the
+freeze delay, the shutdown grace, keep-alive reaping and retry backoff. Unit tests replace
+it with `ManualClock` and move time forward instead of sleeping, so a test can show that a
+timeout fires exactly at its deadline and not a tick before.
 """
 
 from __future__ import annotations
@@ -9,7 +11,16 @@ from __future__ import annotations
 import asyncio
 import heapq
 import time
-from typing import Protocol
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar, TypeVarTuple, Unpack
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
+
+class Timer(Protocol):
+    def cancel(self) -> None:
+        """Stop the timer; a no-op once it has fired."""
 
 
 class Clock(Protocol):
@@ -22,6 +33,11 @@ class Clock(Protocol):
     async def sleep(self, seconds: float) -> None:
         """Wait `seconds` of this clock's time."""
 
+    def call_later(
+        self, delay: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts
+    ) -> Timer:
+        """Call `callback(*args)` on the event loop once `delay` seconds of this clock pass."""
+
 
 class SystemClock:
     def time(self) -> float:
@@ -33,14 +49,48 @@ class SystemClock:
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds))
 
+    def call_later(
+        self, delay: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts
+    ) -> Timer:
+        # The loop's own timer: on the warm path this costs what `loop.call_later` costs.
+        return asyncio.get_running_loop().call_later(delay, callback, *args)
+
+
+class _ManualTimer:
+    __slots__ = ("_args", "_callback", "cancelled")
+
+    def __init__(self, callback: Callable[..., object], args: tuple[object, ...]) -> None:
+        self._callback = callback
+        self._args = args
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+    def fire(self) -> None:
+        if not self.cancelled:
+            self.cancelled = True
+            self._callback(*self._args)
+
+
+def _wake(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
 
 class ManualClock:
-    """A clock that moves only when told to; sleepers wake as `advance` passes their deadline."""
+    """A clock that moves only when told to.
+
+    `advance` fires every timer whose deadline it passes, in deadline order, with the clock
+    standing at that deadline while the callback runs (as the event loop would call it);
+    sleepers wake at their deadline. Callbacks run synchronously inside `advance`; what they
+    schedule on the loop runs once the test yields to it.
+    """
 
     def __init__(self, start: float = 1_700_000_000.0) -> None:
         self._now = start
         self._mono = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._timers: list[tuple[float, int, _ManualTimer]] = []
         self._seq = 0
 
     def time(self) -> float:
@@ -49,22 +99,70 @@ class ManualClock:
     def monotonic(self) -> float:
         return self._mono
 
+    def call_later(
+        self, delay: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts
+    ) -> Timer:
+        timer = _ManualTimer(callback, args)
+        self._seq += 1
+        heapq.heappush(self._timers, (self._mono + max(0.0, delay), self._seq, timer))
+        return timer
+
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:
             await asyncio.sleep(0)
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._seq += 1
-        heapq.heappush(self._sleepers, (self._mono + seconds, self._seq, fut))
-        await fut
+        timer = self.call_later(seconds, _wake, fut)
+        try:
+            await fut
+        finally:
+            timer.cancel()
+
+    def pending(self) -> list[float]:
+        """Deadlines (monotonic) of the timers still to fire, soonest first."""
+        return sorted(when for when, _, timer in self._timers if not timer.cancelled)
 
     def advance(self, seconds: float) -> None:
-        self._now += seconds
-        self._mono += seconds
-        while self._sleepers and self._sleepers[0][0] <= self._mono:
-            _, _, fut = heapq.heappop(self._sleepers)
-            if not fut.done():
-                fut.set_result(None)
+        target = self._mono + seconds
+        while self._timers and self._timers[0][0] <= target:
+            when, _, timer = heapq.heappop(self._timers)
+            if timer.cancelled:
+                continue
+            self._set(max(when, self._mono))
+            timer.fire()
+        self._set(target)
+
+    def _set(self, mono: float) -> None:
+        self._now += mono - self._mono
+        self._mono = mono
+
+
+async def within(clock: Clock, awaitable: Awaitable[T], seconds: float) -> T:
+    """`awaitable`'s result, or TimeoutError once `seconds` of `clock` pass (it is then
+    cancelled), like `asyncio.wait_for` but on the injected clock."""
+    task = asyncio.ensure_future(awaitable)
+    if task.done():
+        return task.result()
+    if seconds <= 0:
+        task.cancel()
+        raise TimeoutError
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        if not task.done():
+            expired = True
+            task.cancel()
+
+    timer = clock.call_later(seconds, expire)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        if expired:
+            raise TimeoutError from None
+        raise
+    finally:
+        timer.cancel()
 
 
 def iso_ms(epoch: float) -> str:

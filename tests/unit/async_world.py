@@ -187,7 +187,7 @@ async def run_until(clock: ManualClock, done: Callable[[], bool], horizon_s: flo
         await quiesce()
         if done():
             return
-        timers = [deadline for deadline, _, fut in clock._sleepers if not fut.done()]
+        timers = clock.pending()
         assert timers, "nothing scheduled and not done"
         step = min(timers) - clock.monotonic()
         assert clock.monotonic() + step <= end, "not done within the horizon"
@@ -199,7 +199,7 @@ async def advance_to(clock: ManualClock, at_s: float) -> None:
     while True:
         await quiesce()
         remaining = START + at_s - clock.time()
-        timers = [d - clock.monotonic() for d, _, fut in clock._sleepers if not fut.done()]
+        timers = [d - clock.monotonic() for d in clock.pending()]
         due = [t for t in timers if t <= remaining]
         if not due:
             clock.advance(max(remaining, 0.0))

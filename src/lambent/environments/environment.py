@@ -3,7 +3,8 @@
 The environment outlives its process. A timeout, a crash or a failed init *resets* it:
 the process is destroyed and the environment goes DORMANT, keeping its identity and log
 stream; the next invocation starts a new process and runs init inside the invoke phase,
-as Lambda's "suppressed init" does.
+as Lambda's "suppressed init" does. Every phase is a state of `lifecycle.LIFECYCLE`; every
+timer (init timeout, freeze delay, shutdown grace) runs on the injected clock.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from lambent.clock import Clock
+from lambent.clock import Clock, Timer, within
 from lambent.environments.incarnation import Incarnation, spawn
 from lambent.environments.invocation import (
     InvocationRequest,
@@ -22,7 +23,7 @@ from lambent.environments.invocation import (
     LogCollector,
     error_payload,
 )
-from lambent.environments.lifecycle import EnvEvent, EnvState, transition
+from lambent.environments.lifecycle import BETWEEN, EnvEvent, EnvState, transition
 from lambent.environments.log_levels import application_filter
 from lambent.environments.platform_log import PlatformLog
 from lambent.environments.run import InvocationRun, exit_error_type
@@ -30,6 +31,7 @@ from lambent.functions.model import FunctionVersion
 from lambent.logs.sink import LogEvent, LogSink
 from lambent.oplog import event
 from lambent.runtime_api.server import Kind
+from lambent.runtime_api.state import RtState
 from lambent.sandbox.interface import EnvironmentSpec, Template
 
 log = logging.getLogger(__name__)
@@ -87,16 +89,16 @@ class Environment:
         self._inc: Incarnation | None = None
         self.collector: LogCollector | None = None
         self._batch: list[LogEvent] | None = None
-        self._freeze_timer: asyncio.TimerHandle | None = None
+        self._freeze_timer: Timer | None = None
         self._peak_mb: int | None = None
         self._peak_read_at = 0.0
-        self._frozen = False
+        # The init (or restore) duration the first invocation's REPORT carries.
         self._pending_init_ms: float | None = None
-        self._restored = False
+        self._pending_restore_ms: float | None = None
         self._destroying: asyncio.Task[None] | None = None
+        self._crashing: asyncio.Task[None] | None = None
+        # An invocation is running (BUSY, or DRAINING before its end).
         self._in_flight = False
-        # Set by the pool while the runtime finishes an answered invocation.
-        self.returning = False
         # Provisioned concurrency: made ahead of time, served first, never reaped.
         self.provisioned = False
         # Lambda's own lines (Text or JSON records), and the ApplicationLogLevel filter
@@ -151,17 +153,24 @@ class Environment:
     # -- start (init phase) ----------------------------------------------------------------
     def prewarmed(self) -> None:
         """Initialized ahead of any invocation (provisioned): no Init Duration on REPORT."""
-        self._pending_init_ms = None
+        self._pending_init_ms = self._pending_restore_ms = None
+
+    def _starting(self) -> bool:
+        return self.state is EnvState.STARTING or self.state is EnvState.RESTORED
 
     async def start(self, init_timeout_s: float | None = None) -> bool:
         """The init phase, capped at the init timeout. False: init failed (now DORMANT)."""
         budget = init_timeout_s if init_timeout_s is not None else self._config.init_timeout_s
         result = await self.spawn_and_init(budget, phase="init")
         if result.ok:
-            self._pending_init_ms = result.duration_ms
+            if self._is(EnvState.RESTORED):
+                self._pending_restore_ms = result.duration_ms
+            else:
+                self._pending_init_ms = result.duration_ms
             self.platform.init_done(result.duration_ms, phase="init", init_type=self.init_type)
-            if self.state is EnvState.STARTING:
+            if self._starting():
                 self.event(EnvEvent.INIT_OK)
+                self._schedule_freeze()  # unless an invocation takes it first
             return True
         self.platform.init_failed(
             result.duration_ms,
@@ -171,7 +180,7 @@ class Environment:
             init_type=self.init_type,
         )
         await self.reset()
-        if self.state is EnvState.STARTING:
+        if self._starting():
             self.event(EnvEvent.INIT_FAILED)
         return False
 
@@ -199,13 +208,14 @@ class Environment:
                 "Runtime.Unknown",
                 error_payload("Runtime.Unknown", f"Lambent could not start the environment: {exc}"),
             )
+        if inc.proc.restored and self.state is EnvState.STARTING:
+            self.event(EnvEvent.RESTORE)
         try:
-            outcome = await asyncio.wait_for(inc.api.ready(), max(0.001, budget_s))
+            outcome = await within(self.clock, inc.api.ready(), max(0.001, budget_s))
         except TimeoutError:
             return _InitResult(False, self._elapsed_ms(began), timed_out=True)
         duration = self._elapsed_ms(began)
         if outcome is None:
-            self._restored = inc.proc.restored
             return _InitResult(True, duration)
         if outcome.kind is Kind.INIT_ERROR:
             error_type = outcome.error_type or "Runtime.Unknown"
@@ -232,12 +242,9 @@ class Environment:
         inc.exit_status = status
         inc.output.drain()
         inc.api.exited()
-        between = self.state is EnvState.IDLE or (
-            self.state is EnvState.BUSY and not self._in_flight
-        )
-        if self._inc is inc and between:
-            # Died between invocations: reset, and let the pool know. (During init or an
-            # invocation, whoever awaits the Runtime API handles the death.)
+        if self._inc is inc and self._between():
+            # Died between invocations. (During init or an invocation, whoever awaits the
+            # Runtime API handles the death.)
             event(
                 log,
                 logging.WARNING,
@@ -250,22 +257,33 @@ class Environment:
                 environment=self.env_id,
                 detail=status.describe(),
             )
-            await self.reset()
-            self.event(EnvEvent.CRASH)
+            await self._crashed(inc)
+
+    def _between(self) -> bool:
+        return self.state in BETWEEN or (self.state is EnvState.DRAINING and not self._in_flight)
+
+    async def _crashed(self, inc: Incarnation) -> None:
+        """Reset, and let the pool know (a draining environment just goes)."""
+        if self._inc is not inc:
+            return  # already reset: a newer incarnation, or none
+        await self.reset()
+        self.event(EnvEvent.CRASH)
+        if self._is(EnvState.RETIRING):
+            self._begin_destroy()
+        else:
             self._on_crash(self)
 
     # -- invoke ----------------------------------------------------------------------------
     async def run(self, req: InvocationRequest) -> InvocationResult:
+        self._thaw()
         self.event(EnvEvent.ACQUIRE)
         self._in_flight = True
         self.invocations += 1
         self.collector = LogCollector(req.want_tail)
         self._batch = []
         run = InvocationRun(self, req)
-        init_ms, restore_ms = self._pending_init_ms, None
-        self._pending_init_ms = None
-        if init_ms is not None and self._restored:
-            restore_ms, init_ms = init_ms, None
+        init_ms, restore_ms = self._pending_init_ms, self._pending_restore_ms
+        self._pending_init_ms = self._pending_restore_ms = None
         try:
             if self._inc is None or self._inc.exit_status is not None:
                 failed = await run.suppressed_init()
@@ -278,6 +296,7 @@ class Environment:
             self._flush_batch()
             self.collector = None
             self.last_used = self.clock.monotonic()
+            self._answered()
 
     def max_memory_mb(self) -> int:
         """Peak memory for REPORT. The cgroup (or /proc) is read at most every 100 ms: the
@@ -295,13 +314,31 @@ class Environment:
     def _elapsed_ms(self, since: float) -> float:
         return (self.clock.monotonic() - since) * 1000.0
 
-    # -- idle, reset, retire ---------------------------------------------------------------
+    # -- between invocations --------------------------------------------------------------
+    def _answered(self) -> None:
+        """The invocation is over. Unless it reset the environment, the runtime is on its
+        way back to /next (RETURNING), or already there if it was quicker than us."""
+        if self.state is not EnvState.BUSY and self.state is not EnvState.DRAINING:
+            return
+        self.event(EnvEvent.ANSWERED)
+        inc = self._inc
+        if inc is not None and inc.api.state is RtState.DEAD:
+            # The process died while the invocation was waiting on something else.
+            self._crashing = asyncio.get_running_loop().create_task(self._crashed(inc))
+        elif inc is not None and inc.api.state is RtState.READY:
+            self._returned(notify=False)  # the pool takes it back when the lease ends
+
     def _parked(self) -> None:
-        """The runtime is back in /next after an invocation: freeze and go back to the pool."""
-        if self.state is EnvState.BUSY:
+        """The runtime called /next after an invocation (or re-parked while idle)."""
+        if not self._in_flight:
+            self._returned(notify=True)
+
+    def _returned(self, *, notify: bool) -> None:
+        if self.state is EnvState.RETURNING:
             self.event(EnvEvent.RELEASE)
             self._schedule_freeze()
-            self._on_available(self)
+            if notify:
+                self._on_available(self)
         elif self.state is EnvState.DRAINING:
             self.event(EnvEvent.RELEASE)
             self._begin_destroy()
@@ -310,34 +347,35 @@ class Environment:
         """Freeze once idle for `freeze_after_s`: a busy function never pays freeze+thaw."""
         if self._freeze_timer is None:
             delay = self._config.freeze_after_s
-            self._freeze_timer = asyncio.get_running_loop().call_later(delay, self.freeze_idle)
+            self._freeze_timer = self.clock.call_later(delay, self.freeze_idle)
 
     def freeze_idle(self) -> None:
-        self._freeze_timer = None
-        if self._inc is not None and self.state is EnvState.IDLE and not self._frozen:
+        self._cancel_freeze()
+        if self._inc is not None and self.state is EnvState.IDLE:
             self._inc.proc.freeze()
-            self._frozen = True
+            self.event(EnvEvent.FREEZE)
 
-    def unfreeze(self, inc: Incarnation) -> None:
+    def _thaw(self) -> None:
+        self._cancel_freeze()
+        if self.state is EnvState.FROZEN:
+            assert self._inc is not None  # a frozen environment has its process
+            self._inc.proc.thaw()
+            self.event(EnvEvent.THAW)
+
+    def _cancel_freeze(self) -> None:
         if self._freeze_timer is not None:
             self._freeze_timer.cancel()
             self._freeze_timer = None
-        if self._frozen:
-            inc.proc.thaw()
-            self._frozen = False
 
     @property
     def frozen(self) -> bool:
-        return self._frozen
+        return self.state is EnvState.FROZEN
 
     async def reset(self) -> None:
-        if self._freeze_timer is not None:
-            self._freeze_timer.cancel()
-            self._freeze_timer = None
-        self._frozen = False
+        self._cancel_freeze()
         inc, self._inc = self._inc, None
         if inc is not None:
-            await inc.teardown(self._config.shutdown_grace_s)
+            await inc.teardown(self._config.shutdown_grace_s, self.clock)
 
     def retire(self) -> None:
         """Stop taking invocations; a busy environment finishes its invocation first."""

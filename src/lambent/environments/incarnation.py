@@ -10,6 +10,7 @@ import json
 import logging
 from collections.abc import Callable
 
+from lambent.clock import Clock
 from lambent.environments.output import OutputCapture
 from lambent.http.server import HttpServer
 from lambent.runtime_api.server import RuntimeApi
@@ -31,9 +32,9 @@ class Incarnation:
         self.exit_status: ExitStatus | None = None
         self.watcher: asyncio.Task[None] | None = None
 
-    async def teardown(self, grace_s: float) -> None:
+    async def teardown(self, grace_s: float, clock: Clock) -> None:
         try:
-            await self.proc.destroy(grace_s)
+            await self.proc.destroy(grace_s, clock)
         except Exception:
             log.exception("destroying environment %s failed", self.proc.env_id)
         self.output.close()

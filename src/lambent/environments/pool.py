@@ -1,10 +1,11 @@
 """The environments of one function version: idle ones reused most-recently-used first.
 
-An environment serves one invocation at a time. `lease()` hands out the warmest idle
-environment, else waits for one that has just answered and is about to call /next again
-(cheaper than a cold start by four orders of magnitude), else revives a dormant one, else
-creates a new one. Environments never cross versions: the pool is keyed by the version's
-revision, so a code or configuration update gets a new pool and the old one is retired.
+An environment serves one invocation at a time. `lease()` hands out the warmest idle (or
+frozen) environment, else waits for a RETURNING one (it has just answered and is about to
+call /next again: cheaper than a cold start by four orders of magnitude), else revives a
+dormant one, else creates a new one. Environments never cross versions: the pool is keyed
+by the version's revision, so a code or configuration update gets a new pool and the old
+one is retired.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 from lambent.clock import Clock
 from lambent.environments.environment import Environment
-from lambent.environments.lifecycle import EnvState
+from lambent.environments.lifecycle import TAKEABLE, EnvState
 from lambent.functions.model import FunctionVersion
 
 EnvironmentFactory = Callable[["VersionPool"], Awaitable[Environment]]
@@ -30,6 +31,9 @@ class PoolStats:
     dormant: int
     total: int
     created: int
+
+
+_BUSY = frozenset({EnvState.BUSY, EnvState.RETURNING, EnvState.DRAINING})
 
 
 class PoolRetired(Exception):
@@ -45,7 +49,9 @@ class VersionPool:
         self._provisioned_idle: list[Environment] = []  # served before on-demand ones
         self._dormant: list[Environment] = []
         self._all: set[Environment] = set()
-        self._returning = 0
+        # Leases given back while their runtime was still on its way to /next.
+        self._returning: set[Environment] = set()
+        self._leased: set[Environment] = set()
         self._waiters: collections.deque[asyncio.Future[Environment]] = collections.deque()
         self.created = 0
         self.retired = False
@@ -57,9 +63,11 @@ class VersionPool:
     async def lease(self) -> AsyncIterator[tuple[Environment, bool]]:
         """An environment for one invocation, and whether it had to be created for it."""
         env, created = await self._acquire()
+        self._leased.add(env)
         try:
             yield env, created
         finally:
+            self._leased.discard(env)
             self._after(env)
 
     async def _acquire(self) -> tuple[Environment, bool]:
@@ -68,13 +76,13 @@ class VersionPool:
         self.touched = self._clock.monotonic()
         while self._provisioned_idle:
             env = self._provisioned_idle.pop()
-            if env.state is EnvState.IDLE:
+            if env.state in TAKEABLE:
                 return env, False
         while self._idle:
             env = self._idle.pop()
-            if env.state is EnvState.IDLE:
+            if env.state in TAKEABLE:
                 return env, False
-        if self._returning > 0:
+        if self._returning:
             fut: asyncio.Future[Environment] = asyncio.get_running_loop().create_future()
             self._waiters.append(fut)
             return await fut, False
@@ -88,20 +96,19 @@ class VersionPool:
         return env, True
 
     def _after(self, env: Environment) -> None:
-        """The invocation is over; the runtime may not be back in /next yet."""
-        if env.state is EnvState.BUSY:
-            self._returning += 1
-            env.returning = True
-        elif env.state in (EnvState.DORMANT, EnvState.IDLE):
+        """The invocation is over; the runtime may not be back in /next yet (RETURNING)."""
+        if env.state is EnvState.RETURNING:
+            self._returning.add(env)
+        elif env.state is EnvState.DORMANT or env.state is EnvState.IDLE:
             self._put(env)
         elif env.state is EnvState.DEAD:
             self._all.discard(env)
 
     def available(self, env: Environment) -> None:
         """Called by an environment that parked in /next (IDLE) or died idle (DORMANT)."""
-        if getattr(env, "returning", False):
-            env.returning = False
-            self._returning -= 1
+        if env in self._leased:
+            return  # the end of its lease puts it back
+        self._returning.discard(env)
         self._put(env)
 
     def _put(self, env: Environment) -> None:
@@ -113,11 +120,11 @@ class VersionPool:
             if not fut.done():
                 fut.set_result(env)
                 return
-        if env.state is EnvState.IDLE:
+        if env.state in TAKEABLE:
             (self._provisioned_idle if env.provisioned else self._idle).append(env)
         elif env.state is EnvState.DORMANT:
             self._dormant.append(env)
-        if self._returning == 0:
+        if not self._returning:
             self._wake_waiters_to_create()
 
     def _wake_waiters_to_create(self) -> None:
@@ -207,8 +214,8 @@ class VersionPool:
     def stats(self) -> PoolStats:
         live = self.environments()
         return PoolStats(
-            idle=sum(1 for e in live if e.state is EnvState.IDLE),
-            busy=sum(1 for e in live if e.state in (EnvState.BUSY, EnvState.DRAINING)),
+            idle=sum(1 for e in live if e.state in TAKEABLE),
+            busy=sum(1 for e in live if e.state in _BUSY),
             dormant=sum(1 for e in live if e.state is EnvState.DORMANT),
             total=len(live),
             created=self.created,

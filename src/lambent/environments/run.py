@@ -87,7 +87,6 @@ class InvocationRun:
     ) -> InvocationResult:
         req, clock = self.req, self.env.clock
         self.env.platform.start(req.request_id)
-        self.env.unfreeze(inc)
         remaining = self.timeout_s - (clock.monotonic() - self.began)
         inv = Invocation(
             request_id=req.request_id,
@@ -100,7 +99,7 @@ class InvocationRun:
         )
         handler_began = clock.monotonic()
         answer = inc.api.deliver(inv)
-        timer = asyncio.get_running_loop().call_later(max(0.001, remaining), _expire, answer)
+        timer = clock.call_later(max(0.001, remaining), _expire, answer)
         try:
             outcome = await answer
         finally:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
 
+from lambent.clock import Clock
+
 NetworkMode = Literal["egress", "none"]
 
 
@@ -124,8 +126,9 @@ class SandboxedProcess(Protocol):
     def memory_limit_hit(self) -> bool:
         """True if the memory limit has killed a process of this environment."""
 
-    async def destroy(self, grace_s: float) -> ExitStatus:
-        """SIGTERM, then SIGKILL after `grace_s`; release cgroup, mounts, network slot."""
+    async def destroy(self, grace_s: float, clock: Clock | None = None) -> ExitStatus:
+        """SIGTERM, then SIGKILL after `grace_s` of `clock` (the system clock if None);
+        release cgroup, mounts, network slot."""
 
 
 class Template(Protocol):

@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from lambent.clock import Clock, SystemClock, within
 from lambent.sandbox.interface import (
     EnvironmentSpec,
     ExitStatus,
@@ -136,13 +137,13 @@ class ProcessEnvironment:
     def memory_limit_hit(self) -> bool:
         return False
 
-    async def destroy(self, grace_s: float) -> ExitStatus:
+    async def destroy(self, grace_s: float, clock: Clock | None = None) -> ExitStatus:
         self.thaw()
         if not self._exit.done():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGTERM)
             try:
-                await asyncio.wait_for(asyncio.shield(self._exit), grace_s)
+                await within(clock or SystemClock(), asyncio.shield(self._exit), grace_s)
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.pid, signal.SIGKILL)

@@ -10,6 +10,7 @@ import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from lambent.clock import Clock, SystemClock, within
 from lambent.sandbox.interface import ExitStatus
 from lambent.sandbox.namespaces.cgroups import EnvCgroup
 from lambent.sandbox.namespaces.network import Slot
@@ -121,13 +122,13 @@ class NamespaceEnvironment:
         with contextlib.suppress(ProcessLookupError, OSError):
             signal.pidfd_send_signal(self._pidfd, sig)
 
-    async def destroy(self, grace_s: float) -> ExitStatus:
+    async def destroy(self, grace_s: float, clock: Clock | None = None) -> ExitStatus:
         self.thaw()
         if not self._raw_exit.done():
             if grace_s > 0 and handles_sigterm(self.pid):
                 self._signal(signal.SIGTERM)
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(self._raw_exit), grace_s)
+                    await within(clock or SystemClock(), asyncio.shield(self._raw_exit), grace_s)
             if not self._raw_exit.done():
                 # SIGKILL to PID 1 takes the whole pid namespace with it.
                 self._signal(signal.SIGKILL)
