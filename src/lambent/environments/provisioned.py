@@ -2,9 +2,11 @@
 
 A reconciler compares each provisioned-concurrency config with the environments its
 version's pool holds, creates the missing ones (no 10 s init cap: provisioned init may run
-as long as the function timeout or 130 s, whichever is more, as on AWS), and reports
-IN_PROGRESS -> READY (or FAILED) through the catalog. Configs are re-read from the
-catalog's cache each pass, so a restart or a change needs no special path.
+as long as the function timeout or 130 s, whichever is more, as on AWS), and moves the
+config's Status along its table (`functions/provisioned_states.py`: IN_PROGRESS -> READY or
+FAILED) through the catalog. Configs are re-read from the catalog's cache each pass, so a
+restart or a change needs no special path, and what is reported is compared with what the
+config shows, not with what this process last wrote.
 """
 
 from __future__ import annotations
@@ -15,13 +17,24 @@ import logging
 from typing import Any, Protocol
 
 from lambent.clock import Clock
-from lambent.environments.manager import EnvironmentManager
 from lambent.errors import ResourceNotFound
+from lambent.functions import provisioned_states as pc
 from lambent.functions.model import FunctionVersion
+from lambent.functions.provisioned_states import ProvisionedEvent, ProvisionedStatus
 
 log = logging.getLogger(__name__)
 
 Doc = dict[str, Any]
+
+
+class Provisioner(Protocol):
+    """What the reconciler needs of the environment manager."""
+
+    def provisioned_count(self, version: FunctionVersion) -> int: ...
+
+    async def provision(self, version: FunctionVersion) -> bool: ...
+
+    def set_provisioned_targets(self, wanted: dict[tuple[str, str, str], int]) -> None: ...
 
 
 class ProvisionedCatalog(Protocol):
@@ -47,7 +60,7 @@ class ProvisionedCatalog(Protocol):
 class ProvisionedReconciler:
     def __init__(
         self,
-        manager: EnvironmentManager,
+        manager: Provisioner,
         catalog: ProvisionedCatalog,
         clock: Clock,
         interval_s: float = 0.5,
@@ -58,7 +71,6 @@ class ProvisionedReconciler:
         self._interval = interval_s
         self._task: asyncio.Task[None] | None = None
         self._working: set[tuple[str, str, str]] = set()
-        self._reported: dict[tuple[str, str, str], tuple[str, int]] = {}
         # Configs whose init failed, by LastModified: not retried until the config changes.
         self._failed: dict[tuple[str, str, str], str] = {}
 
@@ -90,17 +102,17 @@ class ProvisionedReconciler:
 
     async def _fill(self, doc: Doc, key: tuple[str, str, str]) -> None:
         account, name, number = key
-        qualifier = str(doc["_qualifier"])
         requested = int(doc["RequestedProvisionedConcurrentExecutions"])
         try:
             version = await self._catalog.version(account, name, number)
         except ResourceNotFound:
             return
+        report = _Report(self._catalog, key, doc)
         have = self._manager.provisioned_count(version)
         if have >= requested:
-            await self._report(key, qualifier, "READY", requested)
+            await report.event(ProvisionedEvent.ALLOCATED, requested)
             return
-        await self._report(key, qualifier, "IN_PROGRESS", have)
+        await report.event(ProvisionedEvent.ALLOCATING, have)
         results = await asyncio.gather(
             *(self._manager.provision(version) for _ in range(requested - have)),
             return_exceptions=True,
@@ -109,36 +121,43 @@ class ProvisionedReconciler:
         ready = self._manager.provisioned_count(version)
         if failures:
             self._failed[key] = str(doc.get("LastModified"))
-            await self._report(key, qualifier, "FAILED", ready, "FUNCTION_ERROR_INIT_FAILURE")
+            await report.event(ProvisionedEvent.INIT_FAILED, ready, "FUNCTION_ERROR_INIT_FAILURE")
+        elif ready >= requested:
+            await report.event(ProvisionedEvent.ALLOCATED, ready)
         else:
-            await self._report(
-                key, qualifier, "READY" if ready >= requested else "IN_PROGRESS", ready
-            )
-
-    async def _report(
-        self,
-        key: tuple[str, str, str],
-        qualifier: str,
-        status: str,
-        available: int,
-        reason: str | None = None,
-    ) -> None:
-        if self._reported.get(key) == (status, available):
-            return
-        self._reported[key] = (status, available)
-        account, name, _ = key
-        await self._catalog.set_provisioned_status(
-            account,
-            name,
-            qualifier,
-            status,
-            reason,
-            available=available,
-            allocated=available,
-        )
+            await report.event(ProvisionedEvent.ALLOCATING, ready)
 
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+
+
+class _Report:
+    """One config's Status as it is shown, moved by events and written only on a change."""
+
+    def __init__(self, catalog: ProvisionedCatalog, key: tuple[str, str, str], doc: Doc) -> None:
+        self._catalog = catalog
+        self._key = key
+        self._qualifier = str(doc["_qualifier"])
+        self.status: ProvisionedStatus = pc.shown(doc)
+        self.available = int(doc.get("AvailableProvisionedConcurrentExecutions") or 0)
+
+    async def event(
+        self, event: ProvisionedEvent, available: int, reason: str | None = None
+    ) -> None:
+        status = pc.transition(self.status, event)
+        if (status, available) == (self.status, self.available):
+            return
+        self.status, self.available = status, available
+        account, name, _ = self._key
+        await self._catalog.set_provisioned_status(
+            account,
+            name,
+            self._qualifier,
+            status.value,
+            reason,
+            available=available,
+            allocated=available,
+        )
