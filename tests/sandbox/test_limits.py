@@ -15,6 +15,16 @@ from tests.sandbox.support import Harness, read_output, result_of, script_code, 
 pytestmark = pytest.mark.sandbox
 
 
+def frozen(env: NamespaceEnvironment) -> bool:
+    """What the kernel's freezer says of the environment's cgroup (v1 or v2)."""
+    for d in env.cgroup.dirs:
+        if (d / "freezer.state").exists():
+            return (d / "freezer.state").read_text().strip() == "FROZEN"
+        if (d / "cgroup.events").exists():
+            return "frozen 1" in (d / "cgroup.events").read_text().split("\n")
+    raise AssertionError("the environment has no freezer")
+
+
 def attack_env(
     sandbox: Harness,
     attack: str,
@@ -124,23 +134,33 @@ def test_freeze_stops_all_progress_and_thaw_resumes(sandbox: Harness) -> None:
 
         async def scenario() -> tuple[float, float]:
             import asyncio
+            import os
 
-            await asyncio.sleep(0.5)
-            env.freeze()
-            await asyncio.sleep(0.05)
+            async with asyncio.timeout(30):  # a bound against a hang only
+                loop = asyncio.get_running_loop()
+                ready = asyncio.Event()
+                loop.add_reader(env.output_fd, ready.set)
+                await ready.wait()  # "spinning"
+                loop.remove_reader(env.output_fd)
+                os.read(env.output_fd, 4096)
+                env.freeze()
+                while not frozen(env):  # the freezer reports every task stopped
+                    await asyncio.sleep(0.001)
             frozen0 = env.cgroup.cpu_usage_ns()
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.3)  # not waiting for something: showing nothing happens
             frozen_delta = env.cgroup.cpu_usage_ns() - frozen0
             env.thaw()
             running0 = env.cgroup.cpu_usage_ns()
-            await asyncio.sleep(0.3)
+            async with asyncio.timeout(30):  # progresses again (bounded only against a hang)
+                while env.cgroup.cpu_usage_ns() - running0 < 50_000_000:
+                    await asyncio.sleep(0.01)
             running_delta = env.cgroup.cpu_usage_ns() - running0
             return frozen_delta / 1e9, running_delta / 1e9
 
         # How long a freeze and a thaw take is measured in bench.sandbox_density.
         frozen_cpu, running_cpu = sandbox.run(scenario())
         assert frozen_cpu < 0.005
-        assert running_cpu > 0.05
+        assert running_cpu >= 0.05
     finally:
         sandbox.destroy(env)
         sandbox.run(tpl.close())
