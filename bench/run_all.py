@@ -18,6 +18,8 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("sandbox_rate", []),
     ("sandbox_density", []),
     ("template_start", []),
+    ("first_invoke", ["--functions", "30"]),
+    ("idle_cost", []),  # 10,000 functions, 10 minutes idle: ~25 minutes
     ("python_bootstrap", []),
     ("node_init", []),
     ("async_drain", []),

@@ -52,6 +52,11 @@ class EnvironmentSettings:
     network_slots_ready: int = 8
     # Idle-environment reaper cadence.
     reap_interval_s: float = 5.0
+    # Templates (a version's fork of its runtime's zygote, ~4.5 MB with its standby) are
+    # kept for versions created or invoked within the keep-alive, at most this much memory
+    # in total, least recently used out first (docs/ARCHITECTURE.md, "Templates").
+    template_budget_mb: int = 256
+    template_keep_alive_s: float = 300.0
 
 
 @dataclass(frozen=True)

@@ -270,6 +270,12 @@ class FakeTemplate:
     async def close(self) -> None:
         return None
 
+    def alive(self) -> bool:
+        return True
+
+    def memory_bytes(self) -> int:
+        return 0
+
 
 class Lines:
     """A log sink that keeps every line."""

@@ -29,6 +29,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--sandbox", choices=["auto", "namespaces", "process"], default="auto")
     p.add_argument("--keep-alive", type=float, default=600.0, help="idle environment seconds")
     p.add_argument(
+        "--template-budget",
+        type=int,
+        default=EnvironmentSettings.template_budget_mb,
+        metavar="MB",
+        help="memory for the templates kept ahead of cold starts (~4.5 MB per function "
+        "version; least recently used go first)",
+    )
+    p.add_argument(
+        "--template-keep-alive",
+        type=float,
+        default=EnvironmentSettings.template_keep_alive_s,
+        metavar="SECONDS",
+        help="a function's template is kept this long after its last create, update or invoke",
+    )
+    p.add_argument(
         "--account-concurrency",
         type=int,
         default=1000,
@@ -59,6 +74,12 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _at_least(low: int, value: int, flag: str) -> int:
+    if value < low:
+        raise SystemExit(f"lambent serve: {flag} must be at least {low}, got {value}")
+    return value
+
+
 def _python_sdk() -> Path | None:
     """boto3 for Python functions: installed next to this interpreter by `make install`."""
     sdk = Path(sys.prefix) / "lambda-sdk"
@@ -84,7 +105,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
         region=args.region,
         allow_public_open=bool(args.allow_open_on_public_host),
         environments=EnvironmentSettings(
-            sandbox=args.sandbox, keep_alive_s=args.keep_alive, python_sdk_dir=_python_sdk()
+            sandbox=args.sandbox,
+            keep_alive_s=args.keep_alive,
+            python_sdk_dir=_python_sdk(),
+            template_budget_mb=_at_least(0, args.template_budget, "--template-budget"),
+            template_keep_alive_s=args.template_keep_alive,
         ),
         limits=LimitSettings(
             account_concurrency=args.account_concurrency, burst_per_function=args.burst_limit

@@ -1,50 +1,35 @@
 """All execution environments of this worker: one pool per function version revision.
 
-It listens to the control plane (a changed or deleted version retires its pools), reaps
-idle environments after the keep-alive, and builds each environment's template and
-variables from the function version.
+It listens to the control plane (a changed or deleted version retires its pools and its
+template), reaps idle environments after the keep-alive, keeps the versions' templates
+(templates.py) and builds each environment's variables from the function version.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import datetime as dt
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
 
 from lambent.blobs.store import BlobStore
 from lambent.clock import Clock
+from lambent.environments import specs
 from lambent.environments.environment import Environment, EnvironmentConfig
 from lambent.environments.lifecycle import EnvState
 from lambent.environments.pool import VersionPool
+from lambent.environments.templates import TemplateCache
 from lambent.functions.model import LATEST, FunctionVersion
 from lambent.logs.sink import LogSink
 from lambent.runtimes import environment as runtime_env
-from lambent.runtimes.registry import (
-    RUNTIME_DIR,
-    guest_dir,
-    launch_for,
-    node_sdk_dir,
-    with_function_options,
-)
-from lambent.sandbox.interface import RuntimeLaunch, Sandbox, Template, TemplateSpec
+from lambent.sandbox.interface import Sandbox, Template, TemplateSpec
 from lambent.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CredentialsFor = Callable[[FunctionVersion, str], Awaitable[Mapping[str, str]]]
-
-
-@dataclass
-class _Templates:
-    """Templates are shared by every pool of the same version key, made once."""
-
-    made: dict[str, Template]
-    pending: dict[str, asyncio.Task[Template]]
 
 
 class EnvironmentManager:
@@ -69,15 +54,19 @@ class EnvironmentManager:
         # Checked before each new environment (the scaling limit); may raise a throttle.
         self._before_create = before_create
         self._version_exists = version_exists
-        # To prepare the template of a function's new $LATEST before its first invoke.
+        # Whether a pool's $LATEST is still current (function_changed).
         self._latest_version = latest_version
-        self._prewarming: set[asyncio.Task[None]] = set()
         self._pools: dict[str, VersionPool] = {}
         self._retired: list[VersionPool] = []
-        self._templates = _Templates({}, {})
-        self._reaper: asyncio.Task[None] | None = None
-        self._closing: set[asyncio.Task[None]] = set()
         env = settings.environments
+        self.templates = TemplateCache(
+            sandbox,
+            clock,
+            self.template_spec,
+            budget_bytes=env.template_budget_mb * 1024 * 1024,
+            keep_alive_s=env.template_keep_alive_s,
+        )
+        self._reaper: asyncio.Task[None] | None = None
         self._config = EnvironmentConfig(
             init_timeout_s=env.init_timeout_s,
             shutdown_grace_s=env.shutdown_grace_s,
@@ -103,6 +92,7 @@ class EnvironmentManager:
 
     @contextlib.asynccontextmanager
     async def lease(self, version: FunctionVersion) -> AsyncIterator[tuple[Environment, bool]]:
+        self.templates.touch(version)
         async with self.pool(version).lease() as leased:
             yield leased
 
@@ -112,7 +102,9 @@ class EnvironmentManager:
         version = pool.version
         if self._before_create is not None and not provisioned:
             self._before_create(version)
-        template = await self._template(version)
+        # The template first: a version that cannot have one (a runtime this host lacks)
+        # fails here with its domain error, before an environment exists.
+        first = await self.templates.get(version, spawning=True)
         env_id = uuid.uuid4().hex
         day = dt.datetime.fromtimestamp(self._clock.time(), tz=dt.UTC).strftime("%Y/%m/%d")
         stream = f"{day}/[{version.version}]{env_id}"
@@ -124,7 +116,7 @@ class EnvironmentManager:
         env = Environment(
             env_id,
             version,
-            template,
+            self.templates.handle(version, first),
             config=self._config,
             clock=self._clock,
             sink=self._sink,
@@ -161,106 +153,49 @@ class EnvironmentManager:
             pool.unprovision(wanted.get((v.account_id, v.function_name, v.version), 0))
 
     async def template_for(self, version: FunctionVersion) -> Template:
-        return await self._template(version)
+        return await self.templates.get(version)
 
-    async def _template(self, version: FunctionVersion) -> Template:
-        made = self._templates.made.get(version.key)
-        if made is not None:
-            return made
-        task = self._templates.pending.get(version.key)
-        if task is None:
-            task = asyncio.get_running_loop().create_task(self._make_template(version))
-            self._templates.pending[version.key] = task
+    async def prepare(self, version: FunctionVersion) -> None:
+        """Called by the control plane once a created or updated function's code is
+        extracted: start the template of its $LATEST, so the function turns Active (or its
+        update Successful) only when an invoke finds it ready. A template that cannot start
+        is only logged: the invoke meets the same error, in AWS's shape."""
         try:
-            template = await asyncio.shield(task)
-        finally:
-            self._templates.pending.pop(version.key, None)
-        self._templates.made[version.key] = template
-        return template
-
-    async def _make_template(self, version: FunctionVersion) -> Template:
-        spec = await asyncio.to_thread(self.template_spec, version)
-        return await self._sandbox.template(spec)
+            await self.templates.get(version)
+        except Exception as exc:
+            log.info("no template ahead of time for %s: %s", version.function_arn, exc)
 
     def template_spec(self, version: FunctionVersion) -> TemplateSpec:
-        launch = with_function_options(launch_for(version.runtime), version.environment)
-        sdk = self._settings.environments.python_sdk_dir
-        if launch.kind == "python" and sdk is not None:
-            # Lambda's Python runtimes ship boto3; ours come from the SDK directory.
-            launch = dataclasses.replace(launch, host_paths=(*launch.host_paths, str(sdk)))
-        base = runtime_env.version_environment(
-            launch=launch,
-            function_name=version.function_name,
-            version=version.version,
-            memory_mb=version.memory_mb,
-            handler=version.handler,
-            region=version.region,
-            log_group=version.log_group or None,
-            function_variables=version.environment,
-            initialization_type="snap-start" if version.snapstart else "on-demand",
-            log_format=version.log_format,
-            application_log_level=version.application_log_level,
-        )
-        if launch.kind == "python" and sdk is not None:
-            base["PYTHONPATH"] = f"{base.get('PYTHONPATH', '')}:{sdk}".lstrip(":")
-        if launch.kind == "node":
-            launch = _with_node_sdk(launch, base)
-        return TemplateSpec(
-            key=version.key,
-            account_id=version.account_id,
-            function_name=version.function_name,
-            version=version.version,
-            launch=launch,
-            handler=version.handler,
-            code_dir=self._blobs.extracted(version.code_sha256_hex),
-            layer_dirs=tuple(self._blobs.extracted(ly.code_sha256_hex) for ly in version.layers),
-            guest_dir=guest_dir(),
-            network="none" if version.network == "none" else "egress",
-            snapstart=version.snapstart,
-            memory_mb=version.memory_mb,
-            ephemeral_mb=version.ephemeral_mb,
-            base_env=base,
-        )
+        return specs.template_spec(version, self._blobs, self._settings.environments.python_sdk_dir)
 
     # -- control plane events --------------------------------------------------------------
     def function_changed(self, account_id: str, function_name: str, version: str) -> None:
-        for key, pool in list(self._pools.items()):
-            v = pool.version
-            if (
+        """Pools and templates of a version whose code or configuration changed (its key
+        did), or that was deleted, are retired. A change of State only keeps them."""
+
+        def stale(v: FunctionVersion) -> bool:
+            return (
                 v.account_id == account_id
                 and v.function_name == function_name
                 and version in ("*", v.version)
-                and not self._only_state_changed(v, version)
-            ):
+                and (version == "*" or not self._current(v))
+            )
+
+        for key, pool in list(self._pools.items()):
+            if stale(pool.version):
                 self._retire_pool(key)
-        if version == LATEST:
-            self._prewarm(account_id, function_name)
+        self.templates.drop_where(stale)
 
-    def _prewarm(self, account_id: str, function_name: str) -> None:
-        """A created or updated function gets its template now, not at its first invoke,
-        so that invoke pays a fork (milliseconds) instead of a template start."""
-        if self._latest_version is None:
-            return
-        version = self._latest_version(account_id, function_name)
-        if version is None or version.state != "Active":
-            return
-        self.pool(version)  # an empty pool keeps the template for the keep-alive
-        task = asyncio.get_running_loop().create_task(self._prewarm_template(version))
-        self._prewarming.add(task)
-        task.add_done_callback(self._prewarming.discard)
-
-    async def _prewarm_template(self, version: FunctionVersion) -> None:
-        try:
-            await self._template(version)
-        except Exception as exc:  # the first invoke will meet the same error, in AWS's shape
-            log.info("no template ahead of time for %s: %s", version.function_arn, exc)
-
-    def _only_state_changed(self, v: FunctionVersion, version: str) -> bool:
-        """A published version changes only its State (its code and config are frozen):
-        keep its pool and template (the SnapStart snapshot) unless it was deleted."""
-        if version == "*" or v.version == LATEST or self._version_exists is None:
-            return False
-        return self._version_exists(v)
+    def _current(self, v: FunctionVersion) -> bool:
+        """`v` is still what its qualifier names (same code and configuration)."""
+        if v.version == LATEST:
+            if self._latest_version is None:
+                return False
+            latest = self._latest_version(v.account_id, v.function_name)
+            return latest is not None and latest.key == v.key
+        # A published version's code and configuration never change: it is current while
+        # it exists (its State may change, e.g. when its SnapStart snapshot is taken).
+        return self._version_exists is not None and self._version_exists(v)
 
     def version_published(self, account_id: str, function_name: str, version: str) -> None:
         return None
@@ -270,16 +205,6 @@ class EnvironmentManager:
         if pool is not None:
             pool.retire()
             self._retired.append(pool)
-        template = self._templates.made.pop(key, None)
-        if template is not None:
-            task = asyncio.get_running_loop().create_task(self._close_template(pool, template))
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
-
-    async def _close_template(self, pool: VersionPool | None, template: Template) -> None:
-        if pool is not None:
-            await pool.closed()
-        await template.close()
 
     # -- housekeeping ----------------------------------------------------------------------
     async def _reap_forever(self) -> None:
@@ -292,7 +217,9 @@ class EnvironmentManager:
                 log.exception("reaping environments failed")
 
     def reap(self) -> int:
+        """Idle environments past the keep-alive, empty pools, idle templates."""
         env = self._settings.environments
+        self.templates.enforce()
         total = 0
         for key, pool in list(self._pools.items()):
             total += pool.reap(env.keep_alive_s, env.max_lifetime_s)
@@ -304,7 +231,7 @@ class EnvironmentManager:
 
     def templates_ready(self) -> list[str]:
         """Keys (account/function/version[/revision]) of the templates made and running."""
-        return sorted(self._templates.made)
+        return self.templates.keys()
 
     def environments(self) -> list[Environment]:
         out: list[Environment] = []
@@ -313,10 +240,6 @@ class EnvironmentManager:
         return out
 
     async def close(self) -> None:
-        for task in list(self._prewarming):
-            task.cancel()
-        if self._prewarming:
-            await asyncio.gather(*self._prewarming, return_exceptions=True)
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -325,20 +248,5 @@ class EnvironmentManager:
             self._retire_pool(key)
         for pool in self._retired:
             await pool.closed()
-        if self._closing:
-            await asyncio.gather(*self._closing, return_exceptions=True)
-        for template in list(self._templates.made.values()):
-            await template.close()
-        self._templates.made.clear()
+        await self.templates.close()
         await self._sandbox.close()
-
-
-def _with_node_sdk(launch: RuntimeLaunch, base: dict[str, str]) -> RuntimeLaunch:
-    """Lambda's Node runtimes ship the AWS SDK for JavaScript v3 in
-    /var/runtime/node_modules (on NODE_PATH); ours comes from the runtime's image."""
-    sdk = node_sdk_dir(launch.name)
-    if not sdk.is_dir():
-        return launch
-    if "NODE_PATH" in base:
-        base["NODE_PATH"] = base["NODE_PATH"].replace(f"{RUNTIME_DIR}/node_modules", str(sdk))
-    return dataclasses.replace(launch, host_paths=(*launch.host_paths, str(sdk)))

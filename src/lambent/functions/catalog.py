@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
@@ -342,7 +344,37 @@ def build_version(account: str, name: str, fn: Doc, doc: Doc) -> FunctionVersion
         application_log_level=logging.get("ApplicationLogLevel"),
         system_log_level=logging.get("SystemLogLevel"),
         config=public_config(cfg),
+        fingerprint=template_fingerprint(cfg, doc, tags),
     )
+
+
+# What changes without changing what a version's environments run.
+_STATE_KEYS = frozenset(
+    {
+        "RevisionId",
+        "State",
+        "StateReason",
+        "StateReasonCode",
+        "LastUpdateStatus",
+        "LastUpdateStatusReason",
+        "LastUpdateStatusReasonCode",
+    }
+)
+
+
+def template_fingerprint(cfg: Mapping[str, Any], doc: Doc, tags: Mapping[str, Any]) -> str:
+    """What a version's environments are made of: its configuration without its RevisionId
+    and State fields (LastModified stays: every update gets new environments, as on AWS),
+    its code and layers, and the tag Lambent reads (`lambent:network`)."""
+    stable = {k: v for k, v in cfg.items() if k not in _STATE_KEYS and not k.startswith("_")}
+    material = {
+        "config": stable,
+        "code": doc.get("code"),
+        "layers": doc.get("layers") or [],
+        "network": tags.get(NETWORK_TAG),
+    }
+    raw = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
 def public_config(cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,17 @@
-"""Pending -> Active for real: a function is Active once its code is extracted.
+"""Pending -> Active for real: a function is Active once an invoke would find it ready.
 
 Why not Active at once: Lambda documents every create as Pending until its resources are
 ready, and every code or configuration update as LastUpdateStatus InProgress until it is
 applied (functions-states in the Lambda developer guide); boto3's `function_active_v2` and
 `function_updated_v2` waiters poll for exactly that. Lambent's "resources" are the read-only
-extractions of the function and layer zips, so the create answers Pending, a worker thread
-extracts the code, and the state flips to Active (or Failed, with InvalidZipFileException,
-if the zip cannot be unpacked). Extraction takes milliseconds for ordinary functions, so a
-control-plane write arriving during it waits for it (bounded) instead of failing the way AWS
-does, which keeps scripts that do not use waiters working.
+extractions of the function and layer zips, and the version's template (the data plane's
+`prepare`): the create answers Pending, the code is extracted off the loop, the data plane
+starts the template, and the state flips to Active (or Failed, with InvalidZipFileException,
+if the zip cannot be unpacked). So the first invoke after the waiter pays a fork, not a
+template start. This takes milliseconds, so a control-plane write arriving during it waits
+for the extraction (bounded) and then settles the function at once, without waiting for its
+template (the invoke will start it), instead of failing the way AWS does: scripts that do
+not use waiters keep working.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from lambent.errors import ResourceNotFound
 from lambent.functions import states
-from lambent.functions.model import LATEST
+from lambent.functions.model import LATEST, FunctionVersion
 from lambent.functions.states import Event
 from lambent.store.interface import Doc
 
@@ -32,48 +36,96 @@ log = logging.getLogger(__name__)
 SETTLE_WAIT_S = 30.0
 # Extracts one blob off the event loop (BlobStore.extracted on the App's blocking pool).
 Extract = Callable[[str], Awaitable[Any]]
+# The data plane's preparation of a function's $LATEST (its template).
+Prepare = Callable[[FunctionVersion], Awaitable[None]]
+
+
+class _Job:
+    """One provisioning of a function: extract its code, prepare it, settle its state."""
+
+    def __init__(self, account: str, name: str) -> None:
+        self.account = account
+        self.name = name
+        self.extracted = asyncio.Event()
+        self.settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.settling: asyncio.Task[None] | None = None
+        self.failure: tuple[str, str] | None = None
 
 
 class Provisioner:
-    """Extracts code off the loop and settles the function's state afterwards."""
+    """Extracts code off the loop, has the data plane prepare the function, and settles
+    the function's state afterwards."""
 
-    def __init__(self, catalog: StoreCatalog, extract: Extract) -> None:
+    def __init__(
+        self, catalog: StoreCatalog, extract: Extract, prepare: Prepare | None = None
+    ) -> None:
         self._catalog = catalog
         self._extract = extract
-        self._pending: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._prepare = prepare
+        self._jobs: dict[tuple[str, str], _Job] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def start(self, account: str, name: str, shas: list[str]) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(account, name, shas))
-        self._pending[(account, name)] = task
+        job = _Job(account, name)
+        self._jobs[(account, name)] = job
+        task = asyncio.get_running_loop().create_task(self._run(job, shas))
         self._tasks.add(task)
-        task.add_done_callback(lambda t: self._forget(account, name, t))
-
-    def _forget(self, account: str, name: str, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if self._pending.get((account, name)) is task:
-            del self._pending[(account, name)]
+        task.add_done_callback(self._tasks.discard)
 
     def pending(self, account: str, name: str) -> asyncio.Future[None] | None:
-        return self._pending.get((account, name))
+        """The settling of a Pending/InProgress function (None once settled)."""
+        job = self._jobs.get((account, name))
+        return None if job is None else job.settled
 
     async def wait(self, account: str, name: str, timeout: float = SETTLE_WAIT_S) -> None:
-        task = self.pending(account, name)
-        if task is not None:
-            await asyncio.wait([task], timeout=timeout)
+        """For a control-plane write: wait for the code (bounded), then settle now, without
+        waiting for the template."""
+        job = self._jobs.get((account, name))
+        if job is None:
+            return
+        try:
+            await asyncio.wait_for(job.extracted.wait(), timeout)
+        except TimeoutError:
+            return
+        await self._settle(job)
 
-    async def _run(self, account: str, name: str, shas: list[str]) -> None:
-        reason: tuple[str, str] | None = None
+    async def _run(self, job: _Job, shas: list[str]) -> None:
         try:
             for sha in shas:
                 await self._extract(sha)
         except Exception as exc:
-            log.warning("extracting code of %s/%s failed: %s", account, name, exc)
-            reason = (
+            log.warning("extracting code of %s/%s failed: %s", job.account, job.name, exc)
+            job.failure = (
                 f"Lambda was unable to unzip the deployment package: {type(exc).__name__}: {exc}",
                 "InvalidZipFileException",
             )
-        await settle(self._catalog, account, name, reason)
+        job.extracted.set()
+        if job.failure is None and self._prepare is not None and not job.settled.done():
+            try:
+                version = await self._catalog.version(job.account, job.name, LATEST)
+            except ResourceNotFound:  # deleted meanwhile
+                pass
+            else:
+                await self._prepare(version)
+        await self._settle(job)
+
+    async def _settle(self, job: _Job) -> None:
+        """Once per job, whoever asks first; a job superseded by a newer one settles
+        nothing (the newer one will)."""
+        if job.settling is None:
+            job.settling = asyncio.get_running_loop().create_task(self._settle_once(job))
+        await asyncio.shield(job.settling)
+
+    async def _settle_once(self, job: _Job) -> None:
+        key = (job.account, job.name)
+        try:
+            if self._jobs.get(key) is job:
+                await settle(self._catalog, job.account, job.name, job.failure)
+        finally:
+            if not job.settled.done():
+                job.settled.set_result(None)
+            if self._jobs.get(key) is job:
+                del self._jobs[key]
 
     async def recover(self, shas_of: Callable[[Doc], list[str]]) -> int:
         """After a restart: settle every function a previous process left unsettled."""

@@ -48,6 +48,9 @@ class FunctionVersion:
     application_log_level: str | None = None  # LoggingConfig.ApplicationLogLevel (JSON format)
     system_log_level: str | None = None  # LoggingConfig.SystemLogLevel (JSON format)
     config: Mapping[str, Any] = field(default_factory=dict)  # the full FunctionConfiguration
+    # Digest of what an environment of this version is made of (code, layers, runtime,
+    # configuration), not of RevisionId or State, which change without changing those.
+    fingerprint: str = ""
 
     @property
     def qualified_arn(self) -> str:
@@ -59,9 +62,12 @@ class FunctionVersion:
 
         A published version's code and configuration never change (only its State does, e.g.
         when its SnapStart snapshot is ready), so its number is enough; $LATEST needs the
-        revision."""
+        fingerprint of its code and configuration: its RevisionId also changes when only its
+        State does (Pending to Active), and the template made while it was Pending is the
+        one its first invoke must find."""
         if self.version == LATEST:
-            return f"{self.account_id}/{self.function_name}/{self.version}/{self.revision_id}"
+            digest = self.fingerprint or self.revision_id
+            return f"{self.account_id}/{self.function_name}/{self.version}/{digest}"
         return f"{self.account_id}/{self.function_name}/{self.version}"
 
 

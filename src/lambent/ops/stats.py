@@ -1,14 +1,16 @@
 """`GET /_lambent/stats`: what an operator (or a leak test) needs to see at a glance.
 
-Concurrency leases in use, execution environments by state, the async queue and its
-scheduler (events queued and claimed, deliveries in flight, throttles), and the server's
-own open file descriptors and descendant processes. Answered only to loopback clients: it names
+Concurrency leases in use, execution environments by state, the templates kept (and how
+many spawns had to wait for one to start), the async queue and its scheduler (events queued
+and claimed, deliveries in flight, throttles), and the server's own open file descriptors
+and descendant processes. Answered only to loopback clients: it names
 functions of every account.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import os
 from typing import TYPE_CHECKING, Any
@@ -63,8 +65,22 @@ def snapshot(app: App) -> dict[str, Any]:
         },
         "environments_by_function": functions,
         "templates": app.environments.templates_ready(),
+        "template_cache": template_cache(app),
         "server_fds": len(os.listdir("/proc/self/fd")),
         "descendant_processes": len(descendants(os.getpid())),
+    }
+
+
+def template_cache(app: App) -> dict[str, Any]:
+    """How many templates are kept, what they cost, and why they came and went."""
+    cache = app.environments.templates
+    env = app.settings.environments
+    return {
+        "kept": len(cache.keys()),
+        "memory_mb": round(cache.memory_bytes() / (1024 * 1024), 1),
+        "budget_mb": env.template_budget_mb,
+        "keep_alive_s": env.template_keep_alive_s,
+        **dataclasses.asdict(cache.stats),
     }
 
 

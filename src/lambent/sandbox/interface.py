@@ -140,6 +140,13 @@ class Template(Protocol):
     async def close(self) -> None:
         """Stop the template process. Environments already spawned keep running."""
 
+    def alive(self) -> bool:
+        """False once the template's process is gone (a new one must be started)."""
+
+    def memory_bytes(self) -> int:
+        """What keeping the template costs (its processes' PSS). Blocking: call it on a
+        worker thread."""
+
 
 class Sandbox(Protocol):
     name: str  # "namespaces" or "process"

@@ -164,6 +164,8 @@ class ProcessTemplate:
         self._work = work
         self._launcher = launcher
         self._opt = merge_layers(spec.layer_dirs, work)
+        self._live: set[asyncio.Task[None]] = set()
+        self._closed = False
         self._map = {
             "/var/task": str(spec.code_dir),
             "/var/runtime": str(spec.guest_dir),
@@ -205,11 +207,33 @@ class ProcessTemplate:
             raise
         os.close(write_fd)
         os.set_blocking(read_fd, False)
-        return ProcessEnvironment(env.env_id, proc, sock, read_fd)
+        created = ProcessEnvironment(env.env_id, proc, sock, read_fd)
+        watch = asyncio.get_running_loop().create_task(self._until_exit(created))
+        self._live.add(watch)
+        return created
+
+    async def _until_exit(self, env: ProcessEnvironment) -> None:
+        await env.wait()
+        self._live.discard(asyncio.current_task())
+        if self._closed and not self._live:
+            self._remove_merged_layers()
 
     async def close(self) -> None:
+        """Environments already spawned keep running: the merged layers they read as /opt
+        are removed after the last one has exited."""
+        self._closed = True
+        if not self._live:
+            self._remove_merged_layers()
+
+    def _remove_merged_layers(self) -> None:
         if self._opt is not None and self._opt.parent == self._work:
             shutil.rmtree(self._opt, ignore_errors=True)
+
+    def alive(self) -> bool:
+        return True
+
+    def memory_bytes(self) -> int:
+        return 0  # no process of its own
 
 
 class ProcessSandbox:

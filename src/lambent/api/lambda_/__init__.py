@@ -31,7 +31,8 @@ def control_plane(app: App) -> ControlPlane:
     async def extract(sha: str) -> object:
         return await app.work.run(app.blobs.extracted, sha)
 
-    provisioner = Provisioner(catalog, extract)
+    # A function turns Active once its template is up (the data plane prepares it).
+    provisioner = Provisioner(catalog, extract, prepare=app.environments.prepare)
     catalog.attach_provisioner(provisioner)
     layers = LayerService(LayerRepository(app.store), uploads, signer, app.clock)
     return ControlPlane(catalog, uploads, provisioner, layers, signer, SUPPORTED_RUNTIMES)
