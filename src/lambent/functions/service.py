@@ -326,22 +326,18 @@ class FunctionService:
 
     # list ----------------------------------------------------------------------------
     async def list_functions(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        from lambent.functions import pagination
+        from lambent.functions import listing
 
-        every = params.get("FunctionVersion") == "ALL"
-        items: list[tuple[str, Doc]] = []
-        for row in await self.cp.repo.functions(scope.account):
-            if row.doc["region"] != scope.region:
-                continue
-            items.append((f"{row.key}:", render(row.doc["latest"]["config"], qualified=every)))
-            if every:
-                for doc in await self.cp.repo.versions(scope.account, row.key):
-                    key = f"{row.key}:{int(doc['config']['Version']):08d}"
-                    items.append((key, render(doc["config"], qualified=True)))
-        chunk, marker = pagination.page(
-            items, lambda it: it[0], params.get("Marker"), params.get("MaxItems")
+        functions, marker = await listing.list_functions(
+            self.cp.repo,
+            scope.account,
+            scope.region,
+            every=params.get("FunctionVersion") == "ALL",
+            marker=params.get("Marker"),
+            max_items=params.get("MaxItems"),
+            render=lambda cfg, qualified: render(cfg, qualified=qualified),
         )
-        out: Doc = {"Functions": [cfg for _, cfg in chunk]}
+        out: Doc = {"Functions": functions}
         if marker:
             out["NextMarker"] = marker
         return out
