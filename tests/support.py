@@ -46,6 +46,8 @@ class ServerProcess:
     auth: str
     account_id: str
     output: list[str] = field(default_factory=list)
+    # What it printed on stderr, when started with separate_stderr (else it is in output).
+    errors: list[str] = field(default_factory=list)
 
     @property
     def endpoint(self) -> str:
@@ -101,6 +103,7 @@ def start_server(
     env: dict[str, str] | None = None,
     port: int | None = None,
     ready_timeout: float = 60.0,
+    separate_stderr: bool = False,
 ) -> ServerProcess:
     port = port or free_port()
     args = [
@@ -123,7 +126,7 @@ def start_server(
     proc = subprocess.Popen(
         args,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE if separate_stderr else subprocess.STDOUT,
         text=True,
         env={**os.environ, **(env or {})},
         cwd=str(REPO),
@@ -158,12 +161,14 @@ def lambda_role(server: ServerProcess, name: str, **kwargs: Any) -> str:
 def _drain_in_background(server: ServerProcess) -> None:
     import threading
 
-    def pump() -> None:
-        assert server.proc.stdout is not None
-        for line in server.proc.stdout:
-            server.output.append(line.rstrip("\n"))
+    def pump(stream: Any, into: list[str]) -> None:
+        for line in stream:
+            into.append(line.rstrip("\n"))
 
-    threading.Thread(target=pump, daemon=True).start()
+    threading.Thread(target=pump, args=(server.proc.stdout, server.output), daemon=True).start()
+    if server.proc.stderr is not None:
+        args = (server.proc.stderr, server.errors)
+        threading.Thread(target=pump, args=args, daemon=True).start()
 
 
 @contextlib.contextmanager

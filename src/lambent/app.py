@@ -36,6 +36,7 @@ from lambent.iam.roles import Roles
 from lambent.iam.sessions import SessionIssuer
 from lambent.invoke.service import InvokeService
 from lambent.logs.store import LogStore
+from lambent.oplog.access import AccessLog
 from lambent.s3.service import S3
 from lambent.sandbox.select import choose as choose_sandbox
 from lambent.settings import Settings
@@ -100,6 +101,7 @@ class App:
         self.async_invoke = AsyncInvocations(
             settings, self.clock, self.invoker, self.catalog, self.admission
         )
+        self.access_log = AccessLog.from_settings(settings.operator_log)
         self.handlers: list[ServiceHandlers] = []
         self.control_plane: ControlPlane | None = None
         self._http: HttpServer | None = None
@@ -151,6 +153,7 @@ class App:
             self.handlers,
             default_region=self.settings.region,
             extra_routes=routes,
+            access_log=self.access_log,
         )
 
     async def _health(self, req: Request) -> Response:
@@ -199,6 +202,8 @@ class App:
     async def stop(self) -> None:
         if self._http is not None:
             await self._http.close()
+        if self.access_log is not None:
+            self.access_log.flush()
         await self.async_invoke.stop()
         await self.provisioned.close()
         await self.snapstart.close()

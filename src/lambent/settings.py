@@ -13,6 +13,7 @@ from typing import Literal
 
 AuthMode = Literal["sigv4", "open"]
 SandboxKind = Literal["auto", "namespaces", "process"]
+LogFormat = Literal["text", "json"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,16 @@ class LogSettings:
 
 
 @dataclass(frozen=True)
+class OperatorLogSettings:
+    """The server's own logs on stderr (not the functions' logs, which LogSettings bounds)."""
+
+    level: str = "INFO"  # DEBUG | INFO | WARNING | ERROR
+    format: LogFormat = "text"
+    # One line per HTTP request on the API endpoint; off by default.
+    access_log: bool = False
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     host: str = "127.0.0.1"
@@ -101,6 +112,7 @@ class Settings:
     environments: EnvironmentSettings = field(default_factory=EnvironmentSettings)
     async_: AsyncSettings = field(default_factory=AsyncSettings)
     logs: LogSettings = field(default_factory=LogSettings)
+    operator_log: OperatorLogSettings = field(default_factory=OperatorLogSettings)
 
     @property
     def endpoint(self) -> str:

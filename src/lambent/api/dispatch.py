@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -29,11 +30,18 @@ from lambent.errors import (
     InternalFailure,
     NotImplementedOperation,
     ServiceError,
+    TooManyRequests,
     UnknownOperation,
 )
 from lambent.http.messages import Handler, Request, Response
+from lambent.oplog import event
+from lambent.oplog.access import AccessLog
 
 log = logging.getLogger(__name__)
+auth_log = logging.getLogger("lambent.auth")
+invoke_log = logging.getLogger("lambent.invocations")
+# (response, request id, service, operation): what the access log needs to know.
+Dispatched = tuple[Response, str | None, str | None, str | None]
 
 HandlerResult = dict[str, Any] | None
 # An extra route keyed "host:<text>" serves every request whose Host header contains <text>
@@ -57,8 +65,10 @@ class Dispatcher:
         *,
         default_region: str,
         extra_routes: dict[str, Handler] | None = None,
+        access_log: AccessLog | None = None,
     ) -> None:
         self._models = models
+        self._access = access_log
         self._auth = authenticator
         self._region = default_region
         self._routers = {
@@ -88,20 +98,35 @@ class Dispatcher:
         return sorted(op for svc, op in self._table if svc == service)
 
     async def __call__(self, req: Request) -> Response:
+        if self._access is None:
+            return (await self._dispatch(req))[0]
+        began = time.perf_counter()
+        resp, request_id, service, operation = await self._dispatch(req)
+        self._access.record(req, resp, began, request_id, service, operation)
+        return resp
+
+    async def _dispatch(self, req: Request) -> Dispatched:
         if self._by_host:
             host = req.headers.get("host", "")
             for marker, by_host in self._by_host:
                 if marker in host:
-                    return await by_host(req)
+                    return await by_host(req), None, None, None
         extra = self._extra_route(req.raw_path)
         if extra is not None:
-            return await extra(req)
+            return await extra(req), None, None, None
         request_id = str(uuid.uuid4())
         service_name = self._service_for(req)
         service = self._models.services.get(service_name)
+        operation: str | None = None
+        params: dict[str, Any] = {}
         try:
-            caller = await self._auth.authenticate(req)
+            try:
+                caller = await self._auth.authenticate(req)
+            except ServiceError as err:
+                self._auth_failed(req, err, request_id, service_name)
+                raise
             op, params = self._parse(service_name, req)
+            operation = op.name
             ctx = RequestContext(
                 request_id=request_id,
                 caller=caller,
@@ -115,15 +140,68 @@ class Dispatcher:
             if ctx.response_headers:
                 resp.headers.extend(ctx.response_headers)
             resp.headers.append(("x-amzn-RequestId", request_id))
-            return resp
+            return resp, request_id, service_name, operation
         except ServiceError as err:
-            return _bodiless_for_head(req, error_response(service_name, service, err, request_id))
+            if isinstance(err, TooManyRequests):
+                self._throttled(err, request_id, operation, params)
+            resp = error_response(service_name, service, err, request_id)
         except Exception:
-            log.exception("internal error in %s %s", req.method, req.raw_path)
-            failure = InternalFailure("An internal error occurred.")
-            return _bodiless_for_head(
-                req, error_response(service_name, service, failure, request_id)
+            event(
+                log,
+                logging.ERROR,
+                "http.internal_error",
+                "internal error in %s %s",
+                req.method,
+                req.raw_path,
+                exc_info=True,
+                request_id=request_id,
+                service=service_name,
+                operation=operation,
             )
+            failure = InternalFailure("An internal error occurred.")
+            resp = error_response(service_name, service, failure, request_id)
+        return _bodiless_for_head(req, resp), request_id, service_name, operation
+
+    def _auth_failed(self, req: Request, err: ServiceError, request_id: str, service: str) -> None:
+        """A request whose signature or key did not check out: who (the access key id,
+        never the secret or the signature), from where, and why."""
+        scope = self._auth.scope(req)
+        event(
+            auth_log,
+            logging.WARNING,
+            "auth.failed",
+            "%s: %s",
+            err.code,
+            err.message,
+            request_id=request_id,
+            code=err.code,
+            access_key_id=scope.access_key if scope else None,
+            client=req.peer[0] if req.peer else None,
+            service=service,
+            method=req.method,
+            path=req.raw_path,
+        )
+
+    def _throttled(
+        self,
+        err: TooManyRequests,
+        request_id: str,
+        operation: str | None,
+        params: dict[str, Any],
+    ) -> None:
+        function = params.get("FunctionName")
+        event(
+            invoke_log,
+            logging.WARNING,
+            "invoke.throttled",
+            "%s throttled: %s",
+            function or operation,
+            err.reason,
+            request_id=request_id,
+            reason=err.reason,
+            function=function,
+            operation=operation,
+        )
 
     def _extra_route(self, raw_path: str) -> Handler | None:
         if raw_path in self._extra:

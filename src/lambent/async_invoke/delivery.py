@@ -51,6 +51,7 @@ from lambent.invoke.outcome import (
     Throttled,
     Unavailable,
 )
+from lambent.oplog import event as oplog
 
 log = logging.getLogger(__name__)
 RETIRED_POOL_TRIES = 3
@@ -161,7 +162,16 @@ class Delivery:
             if isinstance(outcome, Superseded):
                 continue  # the function changed while we waited: resolve it again, now
             if isinstance(outcome, Unavailable | NotReady):
-                log.warning("async event %s could not run: %s", event.event_id, outcome)
+                oplog(
+                    log,
+                    logging.WARNING,
+                    "async.unavailable",
+                    "async event %s could not run: %s",
+                    event.event_id,
+                    outcome,
+                    request_id=event.event_id,
+                    function=arn,
+                )
             throttle = outcome.throttle if isinstance(outcome, Throttled) else None
             return Attempt(policy_outcome(outcome), config, arn, throttle)
         return Attempt(policy_outcome(Superseded()), config, arn)
@@ -173,13 +183,19 @@ class Delivery:
         )
         if decision.action is Action.RETRY:
             assert decision.at is not None
+            self._log_retry(event, attempt, decision)
             await self._queue.reschedule(event.event_id, decision.state, decision.at)
             return decision
         if decision.action is Action.DROP:
-            log.warning(
+            oplog(
+                log,
+                logging.WARNING,
+                "async.dropped",
                 "async event %s dropped: %s no longer exists",
                 event.event_id,
                 event.destination.qualified_arn,
+                request_id=event.event_id,
+                function=event.destination.qualified_arn,
             )
         elif decision.condition is not None:
             await self._send(event, attempt, decision, decision.condition)
@@ -198,15 +214,69 @@ class Delivery:
             record = invocation_record(
                 event, condition, source, self._clock.time(), decision.state.attempts, response
             )
-            await self._targets.send(target, destination_message(record, source))
+            failed = await self._targets.send(target, destination_message(record, source))
+            if failed is not None:
+                self._log_undelivered(event, source, target, "destination", failed)
         if not success and cfg.dead_letter is not None:
-            await self._targets.send(cfg.dead_letter, dead_letter_message(event, source, response))
+            message = dead_letter_message(event, source, response)
+            failed = await self._targets.send(cfg.dead_letter, message)
+            if failed is not None:
+                self._log_undelivered(event, source, cfg.dead_letter, "dead-letter", failed)
         if not success and target is None and cfg.dead_letter is None:
-            log.warning(
+            oplog(
+                log,
+                logging.WARNING,
+                "async.discarded",
                 "async event %s for %s discarded (%s after %d attempts): "
                 "no OnFailure destination or dead-letter target",
                 event.event_id,
                 source,
                 condition.value,
                 decision.state.attempts,
+                request_id=event.event_id,
+                function=source,
+                condition=condition.value,
+                attempts=decision.state.attempts,
             )
+
+    def _log_retry(self, event: QueuedEvent, attempt: Attempt, decision: Decision) -> None:
+        """A retry after a function or system error is worth a warning; a throttled event
+        waiting for room is routine (INFO)."""
+        kind = attempt.outcome.kind
+        assert decision.at is not None
+        oplog(
+            log,
+            logging.INFO if kind is OutcomeKind.THROTTLED else logging.WARNING,
+            "async.retry",
+            "async event %s for %s: %s, retrying in %.1f s",
+            event.event_id,
+            attempt.function_arn,
+            kind.value,
+            decision.at - self._clock.time(),
+            request_id=event.event_id,
+            function=attempt.function_arn,
+            reason=kind.value,
+            detail=attempt.outcome.detail or None,
+            attempts=decision.state.attempts,
+            retry_in_s=round(decision.at - self._clock.time(), 3),
+        )
+
+    def _log_undelivered(
+        self, event: QueuedEvent, source: str, target: str, kind: str, why: str
+    ) -> None:
+        oplog(
+            log,
+            logging.WARNING,
+            "async.destination_failed",
+            "async event %s for %s: the %s record could not be delivered to %s: %s",
+            event.event_id,
+            source,
+            kind,
+            target,
+            why,
+            request_id=event.event_id,
+            function=source,
+            destination=target,
+            kind=kind,
+            detail=why,
+        )

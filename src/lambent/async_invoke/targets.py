@@ -2,8 +2,8 @@
 
 Only Lambda functions are targets today. A queue, topic, event bus or broker target is one
 class with `service` and `send()`, registered in `Targets`; nothing else changes.
-A target that fails or does not exist is logged and the message dropped (AWS counts a
-DestinationDeliveryFailures metric): it must never stop the scheduler.
+A target that fails or does not exist drops the message (AWS counts a
+DestinationDeliveryFailures metric; the delivery logs it): it must never stop the scheduler.
 """
 
 from __future__ import annotations
@@ -43,25 +43,20 @@ class Targets:
     def register(self, target: Target) -> None:
         self._by_service[target.service] = target
 
-    async def send(self, arn: str, message: Message) -> bool:
-        """True when the target took the message. Never raises."""
+    async def send(self, arn: str, message: Message) -> str | None:
+        """None when the target took the message, else why it did not (the caller logs
+        it, with the event's request id). Never raises."""
         target = self._by_service.get(arn_service(arn))
         if target is None:
-            log.warning(
-                "async %s for %s dropped: no target for %s", message.kind, message.source_arn, arn
-            )
-            return False
+            return f"no target for {arn}"
         try:
             await target.send(arn, message)
         except (TargetError, ServiceError) as exc:
-            log.warning(
-                "async %s for %s to %s dropped: %s", message.kind, message.source_arn, arn, exc
-            )
-            return False
-        except Exception:
+            return str(exc)
+        except Exception as exc:
             log.exception("async %s for %s to %s failed", message.kind, message.source_arn, arn)
-            return False
-        return True
+            return repr(exc)
+        return None
 
 
 # (account, function name or ARN, qualifier, payload) -> the accepted event's id

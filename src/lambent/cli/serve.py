@@ -10,7 +10,16 @@ import signal
 import sys
 from pathlib import Path
 
-from lambent.settings import AsyncSettings, EnvironmentSettings, LimitSettings, Settings
+from lambent.oplog import event
+from lambent.settings import (
+    AsyncSettings,
+    EnvironmentSettings,
+    LimitSettings,
+    OperatorLogSettings,
+    Settings,
+)
+
+log = logging.getLogger("lambent.server")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,7 +70,27 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=1000,
         help="new execution environments per function per 10 s",
     )
-    p.add_argument("--log-level", default="INFO")
+    p.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        default="INFO",
+        help="least severe operator event the server prints on stderr (default INFO: "
+        "signature failures, throttles, timeouts, OOM kills, async retries, start-up, ...)",
+    )
+    p.add_argument(
+        "--log-format",
+        type=str.lower,
+        choices=["text", "json"],
+        default="text",
+        help="operator log lines as text or as one JSON object each (default text)",
+    )
+    p.add_argument(
+        "--access-log",
+        action="store_true",
+        help="also print one line per HTTP request (method, path, status, bytes, duration, "
+        "request id, operation); off by default",
+    )
     p.set_defaults(func=run)
 
 
@@ -115,16 +144,17 @@ def settings_from(args: argparse.Namespace) -> Settings:
             account_concurrency=args.account_concurrency, burst_per_function=args.burst_limit
         ),
         async_=AsyncSettings(retry_base_s=args.async_retry_base),
+        operator_log=OperatorLogSettings(
+            level=args.log_level, format=args.log_format, access_log=bool(args.access_log)
+        ),
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from lambent.oplog.configure import configure
+
     settings = settings_from(args)
+    configure(settings.operator_log)
     try:
         import uvloop
 
@@ -172,8 +202,22 @@ async def _serve(settings: Settings) -> int:
         f"data {settings.data_dir})",
         flush=True,
     )
+    event(
+        log,
+        logging.INFO,
+        "server.started",
+        "serving at %s",
+        settings.endpoint,
+        endpoint=settings.endpoint,
+        auth=settings.auth,
+        region=settings.region,
+        sandbox=app.sandbox.name,
+        data_dir=str(settings.data_dir),
+    )
     await stop.wait()
     print("lambent: stopping", flush=True)
+    event(log, logging.INFO, "server.stopping", "stopping")
     await app.stop()
     print("lambent: stopped", flush=True)
+    event(log, logging.INFO, "server.stopped", "stopped")
     return 0

@@ -168,6 +168,18 @@ class Environment:
             else:
                 self._pending_init_ms = result.duration_ms
             self.platform.init_done(result.duration_ms, phase="init", init_type=self.init_type)
+            event(
+                log,
+                logging.DEBUG,
+                "environment.started",
+                "environment %s of %s ready in %.1f ms",
+                self.env_id,
+                self.version.qualified_arn,
+                result.duration_ms,
+                function=self.version.qualified_arn,
+                environment=self.env_id,
+                init_ms=round(result.duration_ms, 3),
+            )
             if self._starting():
                 self.event(EnvEvent.INIT_OK)
                 self._schedule_freeze()  # unless an invocation takes it first

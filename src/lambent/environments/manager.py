@@ -163,7 +163,7 @@ class EnvironmentManager:
         try:
             await self.templates.get(version)
         except Exception as exc:
-            log.info("no template ahead of time for %s: %s", version.function_arn, exc)
+            log.debug("no template ahead of time for %s: %s", version.function_arn, exc)
 
     def template_spec(self, version: FunctionVersion) -> TemplateSpec:
         return specs.template_spec(version, self._blobs, self._settings.environments.python_sdk_dir)

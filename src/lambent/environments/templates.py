@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 from lambent.clock import Clock
 from lambent.environments.template_budget import TemplateBudget
+from lambent.errors import ServiceError
 from lambent.functions.model import FunctionVersion
+from lambent.oplog import event
 from lambent.sandbox.interface import (
     EnvironmentSpec,
     Sandbox,
@@ -102,12 +104,32 @@ class TemplateCache:
         return TemplateHandle(self, version, template)
 
     async def _start(self, version: FunctionVersion) -> Template:
-        spec = await asyncio.to_thread(self._spec_for, version)
         try:
+            spec = await asyncio.to_thread(self._spec_for, version)
             template = await self._sandbox.template(spec)
-        except Exception:
+        except Exception as exc:
             self.stats.failed += 1
+            expected = isinstance(exc, ServiceError)  # e.g. no interpreter for the runtime
+            event(
+                log,
+                logging.WARNING if expected else logging.ERROR,
+                "sandbox.template_failed",
+                "the template of %s did not start: %s",
+                version.qualified_arn,
+                exc,
+                exc_info=not expected,
+                function=version.qualified_arn,
+                runtime=version.runtime,
+            )
             raise
+        event(
+            log,
+            logging.DEBUG,
+            "sandbox.template_started",
+            "template of %s started",
+            version.qualified_arn,
+            function=version.qualified_arn,
+        )
         key = version.key
         self.stats.started += 1
         self._made[key] = template

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from lambent.auth.authenticator import Authenticator, Caller
 from lambent.clock import Clock
-from lambent.errors import ServiceError
+from lambent.errors import ServiceError, TooManyRequests
 from lambent.function_urls import access, addresses, cors, response
 from lambent.function_urls.event import EventContext, event_payload, iam_authorizer
 from lambent.function_urls.model import UrlConfig
@@ -24,6 +24,7 @@ from lambent.function_urls.service import FunctionUrlService
 from lambent.functions.model import LATEST
 from lambent.http.messages import Request, Response
 from lambent.invoke.service import InvokeCall, InvokeService, trace_id
+from lambent.oplog import event
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ class FunctionUrlGateway:
         config, raw_path = await self._address(req)
         if config.cors is not None and cors.is_preflight(req.method, req.headers):
             return cors.preflight(config.cors, req.headers)
-        caller = await self._authorize(req, config)
+        caller = await self._authorize(req, config, request_id)
         now = self._clock.time()
         ctx = EventContext(
             url_id=config.url_id,
@@ -112,7 +113,7 @@ class FunctionUrlGateway:
             answer = cors.decorate(config.cors, req.headers.get("origin"), answer)
         return answer
 
-    async def _authorize(self, req: Request, config: UrlConfig) -> Caller | None:
+    async def _authorize(self, req: Request, config: UrlConfig, request_id: str) -> Caller | None:
         """The signed caller for AWS_IAM, None for NONE; raises Refused (403)."""
         if config.auth_type != "AWS_IAM":
             if not access.allows(await self._urls.policy(config), None, "NONE"):
@@ -124,6 +125,20 @@ class FunctionUrlGateway:
         try:
             caller = await self._auth.authenticate(req)
         except ServiceError as err:
+            event(
+                logging.getLogger("lambent.auth"),
+                logging.WARNING,
+                "auth.failed",
+                "%s: %s (function URL %s)",
+                err.code,
+                err.message,
+                config.url_id,
+                request_id=request_id,
+                code=err.code,
+                access_key_id=scope.access_key,
+                client=req.peer[0] if req.peer else None,
+                url_id=config.url_id,
+            )
             raise Refused(response.error(403, err.code, err.message)) from err
         principal = access.Principal(caller.account_id, caller.principal_arn)
         if caller.account_id != config.account and not access.allows(
@@ -147,6 +162,20 @@ class FunctionUrlGateway:
             result = await self._invoker.invoke(call)
         except ServiceError as err:
             # Throttles (429), a deleted alias, a payload over 6 MB: Lambda's own refusal.
+            if isinstance(err, TooManyRequests):
+                event(
+                    logging.getLogger("lambent.invocations"),
+                    logging.WARNING,
+                    "invoke.throttled",
+                    "%s throttled: %s (function URL %s)",
+                    config.function,
+                    err.reason,
+                    config.url_id,
+                    request_id=request_id,
+                    reason=err.reason,
+                    function=config.function,
+                    url_id=config.url_id,
+                )
             answer = response.error(err.status, err.code, err.message)
             answer.headers.extend(err.headers.items())
             return answer

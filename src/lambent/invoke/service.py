@@ -47,6 +47,7 @@ from lambent.invoke.outcome import (
     Throttled,
     Unavailable,
 )
+from lambent.oplog import event
 from lambent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,15 @@ class InvokeService:
         except InvalidRuntime as exc:
             return Unavailable(exc.message)
         except Exception as exc:
-            log.exception("invocation %s could not run", req.request_id)
+            event(
+                log,
+                logging.ERROR,
+                "invoke.failed",
+                "invocation %s could not run",
+                req.request_id,
+                exc_info=True,
+                request_id=req.request_id,
+                function=version.qualified_arn,
+            )
             return Unavailable(repr(exc))
         return FunctionFailed(result) if result.failed else Succeeded(result)
