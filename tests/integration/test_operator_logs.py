@@ -185,7 +185,9 @@ def test_runtime_exit(srv: ServerProcess, role: str) -> None:
 
 def test_out_of_memory(srv: ServerProcess, role: str) -> None:
     require_sandbox()  # the memory limit is a cgroup's
-    create(srv, role, "op-oom", MemorySize=128)
+    # 128 MB has 7% of a CPU: touching the pages takes seconds on a busy machine, so the
+    # timeout only bounds a hang.
+    create(srv, role, "op-oom", MemorySize=128, Timeout=60)
     rid, resp = invoke(srv, "op-oom", {"action": "hog"})
     assert json.loads(resp["Payload"].read())["errorType"] == "Runtime.OutOfMemory"
     line = wait_line(srv, event("function.oom", rid))
