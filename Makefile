@@ -8,15 +8,19 @@ DATA   ?= .lambent
 
 .PHONY: install run test lint typecheck unit system-deps clean bench
 
-install: $(VENV)/.installed $(VENV)/runtimes/.node-installed
+install: $(VENV)/.installed $(VENV)/runtimes/.python-installed $(VENV)/runtimes/.node-installed
 
 $(VENV)/.installed: pyproject.toml scripts/system-deps.sh
 	./scripts/system-deps.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
-	# boto3 for Python functions, as Lambda's Python runtimes provide it (pure Python).
-	$(BIN)/pip install -q --upgrade --no-warn-conflicts --target $(VENV)/lambda-sdk boto3==1.43.11 botocore==1.43.11
+	touch $@
+
+# The Python runtime images, mounted at /var/lang (interpreter, standard library, boto3
+# with bytecode for each runtime); rebuilt only where their sources changed.
+$(VENV)/runtimes/.python-installed: $(VENV)/.installed src/lambent/runtimes/build_images.py
+	$(BIN)/python -m lambent.runtimes.build_images --dest $(VENV)/runtimes
 	touch $@
 
 # The Node.js runtime images: each nodejs<N>.x on its own official Node <N> binary (npm's

@@ -27,14 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from lambent.runtimes.environment import instance_environment, version_environment
-from lambent.runtimes.registry import (
-    RUNTIME_DIR,
-    TASK_ROOT,
-    available_runtimes,
-    guest_dir,
-    launch_for,
-    node_sdk_dir,
-)
+from lambent.runtimes.registry import available_runtimes, guest_dir, launch_for
+from lambent.sandbox.process import path_map
 
 RUNS = 20
 TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
@@ -91,11 +85,12 @@ def _environment(runtime: str, task: Path, handler: str) -> tuple[list[str], dic
         region="us-east-1",
     )
     env.update(instance_environment(log_stream_name="stream"))
-    sdk = f"{RUNTIME_DIR}/node_modules"
+    pairs = path_map(launch, task, guest_dir(), task / "no-layers")
 
     def host(value: str) -> str:
-        value = value.replace(TASK_ROOT, str(task)).replace(sdk, str(node_sdk_dir(runtime)))
-        return value.replace(RUNTIME_DIR, str(guest_dir()))
+        for inside, outside in pairs:
+            value = value.replace(inside, outside)
+        return value
 
     return [host(a) for a in launch.argv], {k: host(v) for k, v in env.items()}
 

@@ -22,12 +22,11 @@ from typing import Any, BinaryIO
 
 from lambent.runtimes.environment import instance_environment, version_environment
 from lambent.runtimes.registry import (
-    RUNTIME_DIR,
-    TASK_ROOT,
     available_runtimes,
     guest_dir,
     launch_for,
 )
+from lambent.sandbox.process import path_map
 
 INVOKES = 3000
 WARMUP = 300
@@ -62,13 +61,17 @@ def measure(runtime: str, workdir: Path, invokes: int = INVOKES) -> list[float]:
         region="us-east-1",
     )
     env.update(instance_environment(log_stream_name="stream"))
-    env = {
-        k: v.replace(TASK_ROOT, str(workdir)).replace(RUNTIME_DIR, str(guest_dir()))
-        for k, v in env.items()
-    }
+    pairs = path_map(launch, workdir, guest_dir(), workdir / "no-layers")
+
+    def host(value: str) -> str:
+        for inside, outside in pairs:
+            value = value.replace(inside, outside)
+        return value
+
+    env = {k: host(v) for k, v in env.items()}
     listener = socket.create_server(("127.0.0.1", 0))
     env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{listener.getsockname()[1]}"
-    argv = [a.replace(RUNTIME_DIR, str(guest_dir())) for a in launch.argv]
+    argv = [host(a) for a in launch.argv]
     proc = subprocess.Popen(argv, env=env, cwd=workdir)
     spans: list[float] = []
     try:

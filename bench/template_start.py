@@ -29,7 +29,7 @@ from typing import Any
 from tests.sandbox.support import Harness, require_sandbox
 
 from bench.sandbox_common import HANDLER, PYTHON, machine, median_timings, pss_kb, summary
-from lambent.runtimes.registry import guest_dir, launch_for
+from lambent.runtimes.registry import available_runtimes, guest_dir, launch_for
 
 LOAD = (
     "import sys; sys.path.insert(0, sys.argv[1]); "
@@ -50,9 +50,9 @@ def fresh_interpreter(n: int) -> dict[str, Any]:
 def first_of_each_runtime(h: Harness, code: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for runtime in ("python3.11", "python3.12", "python3.13", "nodejs20.x"):
-        launch = launch_for(runtime)
-        if launch.interpreter is None or not Path(launch.interpreter).exists():
+        if runtime not in available_runtimes():
             continue
+        launch = launch_for(runtime)
         tpl = h.template(code, launch=launch)
         out[runtime] = {k: round(v, 2) for k, v in tpl.timings.items()}
         h.run(tpl.close())

@@ -4,6 +4,8 @@
 #   e2fsprogs - mkfs.ext4 for the disk-backed /tmp of each environment
 #   iproute2  - `ip` for diagnostics
 #   libseccomp2 - the environments' seccomp filter (loaded with ctypes)
+#   patchelf  - runtime images: a pyenv interpreter finds its libpython relative to itself
+#     ($ORIGIN/../lib, i.e. /var/lang/lib) instead of through its host prefix
 #   cmake, g++, autoconf, automake, libtool, xz-utils - building the npm aws-lambda-ric
 #     (the official Node runtime client) that the conformance tests run unmodified
 #   npm - installs the Node.js runtimes and their AWS SDK (make install, runtimes/)
@@ -20,6 +22,7 @@ command -v automake >/dev/null 2>&1 || need+=(automake)
 command -v libtoolize >/dev/null 2>&1 || need+=(libtool)
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v patchelf >/dev/null 2>&1 || need+=(patchelf)
 # grep -c reads everything (grep -q could SIGPIPE ldconfig and trip pipefail)
 if ! "$(command -v ldconfig || echo /sbin/ldconfig)" -p 2>/dev/null | grep -c 'libseccomp\.so\.2' >/dev/null; then
   need+=(libseccomp2)

@@ -46,9 +46,10 @@ class EnvironmentSettings:
     # The price: code still running after its response gets up to this long more.
     freeze_after_s: float = 0.2
     sandbox: SandboxKind = "auto"
-    # The AWS SDK for Python (boto3) that Python runtimes provide, as Lambda's do: a
-    # directory of packages (`make install` fills .venv/lambda-sdk). None: no SDK.
-    python_sdk_dir: Path | None = None
+    # The runtime images (lambent.runtimes.images: interpreter, standard library and SDK
+    # of each runtime, mounted at /var/lang). None: where `make install` builds them, next
+    # to the interpreter running Lambent.
+    runtime_images: Path | None = None
     # Pre-created network slots kept ready, as Lambda pre-creates its own.
     network_slots_ready: int = 8
     # Idle-environment reaper cadence.

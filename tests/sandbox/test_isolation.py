@@ -100,6 +100,7 @@ def test_cannot_read_host_files_or_write_code(sandbox: Harness) -> None:
         "dev",
         "etc",
         "home",
+        "lambda-entrypoint.sh",
         "lib",
         "lib32",
         "lib64",

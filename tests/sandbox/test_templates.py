@@ -170,53 +170,61 @@ def test_a_closed_template_refuses_to_spawn(sandbox: Harness) -> None:
 
 @pytest.mark.parametrize("snapstart", [False, True])
 def test_pythonpath_is_honoured_in_the_environment(sandbox: Harness, snapstart: bool) -> None:
-    import dataclasses
-    import shutil
-    import uuid
-    from pathlib import Path
-
-    from lambent.runtimes.registry import launch_for
-
-    # not under /tmp: every environment mounts its own /tmp over the template's
-    extra = Path(f"/run/lambent-test-{uuid.uuid4().hex[:8]}")
-    extra.mkdir(mode=0o755)
-    (extra / "provided_sdk.py").write_text("VERSION = 'sdk-1'\n")
-    app = "import provided_sdk\ndef handler(e, c):\n    return {'v': provided_sdk.VERSION}\n"
-    launch = dataclasses.replace(launch_for("python3.11"), host_paths=(str(extra),))
-    try:
-        tpl = sandbox.template(
-            sandbox.code_dir({"app.py": app}),
-            launch=launch,
-            snapstart=snapstart,
-            env={"PYTHONPATH": str(extra)},
-        )
-        env = sandbox.spawn(tpl)
-        try:
-            assert invoke(sandbox, env, {}) == {"v": "sdk-1"}
-        finally:
-            sandbox.destroy(env)
-            sandbox.run(tpl.close())
-    finally:
-        shutil.rmtree(extra)
-
-
-def test_host_paths_under_environment_mountpoints_are_relocated(sandbox: Harness) -> None:
-    """A host path under /tmp (a server checked out there) would be hidden by each
-    environment's own /tmp: it is mounted elsewhere and PYTHONPATH follows it."""
-    import dataclasses
-
-    from lambent.runtimes.registry import launch_for
-
-    extra = sandbox.code_dir({"tmp_sdk.py": "VERSION = 'from-tmp'\n"})
-    assert str(extra).startswith("/tmp/")
-    app = "import tmp_sdk, sys\ndef handler(e, c):\n    return {'v': tmp_sdk.VERSION}\n"
-    launch = dataclasses.replace(launch_for("python3.11"), host_paths=(str(extra),))
+    code = sandbox.code_dir(
+        {
+            "app.py": "import provided_sdk\n"
+            "def handler(e, c):\n    return {'v': provided_sdk.VERSION}\n",
+            "vendor/provided_sdk.py": "VERSION = 'sdk-1'\n",
+        }
+    )
     tpl = sandbox.template(
-        sandbox.code_dir({"app.py": app}), launch=launch, env={"PYTHONPATH": f"/nowhere:{extra}"}
+        code, snapstart=snapstart, env={"PYTHONPATH": "/nowhere:/var/task/vendor"}
     )
     env = sandbox.spawn(tpl)
     try:
-        assert invoke(sandbox, env, {}) == {"v": "from-tmp"}
+        assert invoke(sandbox, env, {}) == {"v": "sdk-1"}
+    finally:
+        sandbox.destroy(env)
+        sandbox.run(tpl.close())
+
+
+def test_an_images_runtime_directory_is_merged_below_lambents_runtime_client(
+    sandbox: Harness,
+) -> None:
+    """The generic mechanism a runtime's SDK rides on (the JS SDK in node_modules): an
+    image's runtime/ shows in /var/runtime, and Lambent's own files win where both have
+    one."""
+    import dataclasses
+    import os
+
+    from lambent.runtimes.images import MANIFEST
+    from lambent.runtimes.registry import launch_for
+
+    real = launch_for("python3.11")
+    assert real.image is not None
+    image = sandbox.work / "image-with-runtime"
+    (image / "runtime" / "sdk_pkg").mkdir(parents=True)
+    os.symlink(real.image / "lang", image / "lang")
+    (image / MANIFEST).write_text("{}")
+    (image / "runtime" / "sdk_pkg" / "__init__.py").write_text("NAME = 'from-image'\n")
+    (image / "runtime" / "snapshot_restore_py.py").write_text("SHADOWED = True\n")
+    for path in (image, image / "runtime", image / "runtime" / "sdk_pkg"):
+        path.chmod(0o755)
+    app = (
+        "import sdk_pkg, snapshot_restore_py\n"
+        "def handler(e, c):\n"
+        "    return {'sdk': sdk_pkg.NAME, 'shadowed': hasattr(snapshot_restore_py, 'SHADOWED'),"
+        " 'file': sdk_pkg.__file__}\n"
+    )
+    launch = dataclasses.replace(real, image=image)
+    tpl = sandbox.template(sandbox.code_dir({"app.py": app}), launch=launch)
+    env = sandbox.spawn(tpl)
+    try:
+        assert invoke(sandbox, env, {}) == {
+            "sdk": "from-image",
+            "shadowed": False,
+            "file": "/var/runtime/sdk_pkg/__init__.py",
+        }
     finally:
         sandbox.destroy(env)
         sandbox.run(tpl.close())

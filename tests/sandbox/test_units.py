@@ -110,16 +110,16 @@ def test_favordynmods_is_detected_from_mounts() -> None:
     assert cgroups.favor_dynamic_modifications(mounts)
 
 
-PREFIX = "/srv/lambent-test-prefix"  # a host path need not exist to be planned
-
-
-def spec(tmp_path: Path, layers: int) -> TemplateSpec:
+def spec(tmp_path: Path, layers: int, *, image: bool = True) -> TemplateSpec:
+    root = tmp_path / "image"
+    (root / "lang").mkdir(parents=True, exist_ok=True)
+    (root / "runtime").mkdir(exist_ok=True)
     launch = RuntimeLaunch(
         "python3.12",
         "python",
-        ("/x/bin/python3.12", "/var/runtime/b.py"),
-        "/x/bin/python3.12",
-        host_paths=(PREFIX,),
+        ("/var/lang/bin/python3.12", "/var/runtime/b.py"),
+        "/var/lang/bin/python3.12",
+        image=root if image else None,
     )
     return TemplateSpec(
         key="k",
@@ -137,45 +137,38 @@ def spec(tmp_path: Path, layers: int) -> TemplateSpec:
 def test_root_plan_exposes_only_what_runtimes_need(tmp_path: Path) -> None:
     plan = rootfs.plan(spec(tmp_path, 3), tmp_path / "staging", etc_resolv="nameserver 1.1.1.1")
     binds = dict((target, source) for source, target in plan["binds"])
-    assert binds["/var/runtime"] == str(tmp_path / "guest")
-    assert binds[PREFIX] == PREFIX
+    assert binds["/var/lang"] == str(tmp_path / "image" / "lang")
+    # Every bind lands on a system path or on Lambda's own directories, never on a host path
+    # of its own name (a checkout, a virtualenv, a pyenv prefix).
+    system = ("/usr", "/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin", "/etc/")
+    assert [t for t in binds if not t.startswith(system) and t not in LAMBDA_DIRS] == []
     assert not any(t.startswith(("/etc/shadow", "/root", "/home", "/var/lib")) for t in binds)
     # The runtime's root is shared by every function of the runtime: no function's code or
     # layers in it (each template mounts its own, see test_templates.py).
     assert "/var/task" not in binds and "/opt" not in binds
     assert not any(str(tmp_path / "code") in s or "/l0" in s for s in binds.values())
-    files = {path: content for path, content, _ in plan["files"]}
-    assert "sbx_user1051:x:993:990" in files["/etc/passwd"]
+    # the image's runtime directory lies under Lambent's runtime client
+    overlays = dict((target, lowers) for target, lowers in plan["overlays"])
+    assert overlays == {"/var/runtime": [str(tmp_path / "guest"), str(tmp_path / "image/runtime")]}
+    files = {path: (content, mode) for path, content, mode in plan["files"]}
+    assert "sbx_user1051:x:993:990" in files["/etc/passwd"][0]
     assert "shadow" not in " ".join(files)
-    assert f"{HOST_ADDRESS} host.lambent.internal" in files["/etc/hosts"]
-    assert files["/etc/resolv.conf"] == "nameserver 1.1.1.1\n"
+    assert f"{HOST_ADDRESS} host.lambent.internal" in files["/etc/hosts"][0]
+    assert files["/etc/resolv.conf"][0] == "nameserver 1.1.1.1\n"
+    entry, mode = files["/lambda-entrypoint.sh"]
+    assert mode == 0o755 and entry.startswith("#!/bin/sh\n")
+    assert entry.endswith("exec /var/lang/bin/python3.12 /var/runtime/b.py\n")
 
 
-def test_host_paths_under_shadowed_mountpoints_are_relocated(tmp_path: Path) -> None:
-    base = spec(tmp_path, 0)
-    moved_spec = TemplateSpec(
-        key="k",
-        account_id="1",
-        function_name="f",
-        version="1",
-        launch=RuntimeLaunch(
-            "python3.11",
-            "python",
-            ("/usr/bin/python3.11",),
-            "/usr/bin/python3.11",
-            host_paths=(PREFIX, "/tmp/ci/sdk"),
-        ),
-        handler="a.b",
-        code_dir=base.code_dir,
-        layer_dirs=(),
-        guest_dir=base.guest_dir,
-    )
-    moved = rootfs.relocations(moved_spec)
-    assert moved == {"/tmp/ci/sdk": f"{rootfs.RELOCATED}/1"}
-    binds = rootfs.plan(moved_spec, tmp_path / "staging", etc_resolv="")["binds"]
-    assert ["/tmp/ci/sdk", f"{rootfs.RELOCATED}/1"] in binds
-    assert [PREFIX, PREFIX] in binds
-    assert rootfs.rewrite("/x:/tmp/ci/sdk", moved) == f"/x:{rootfs.RELOCATED}/1"
+LAMBDA_DIRS = ("/var/task", "/var/lang", "/var/runtime", "/opt")
+
+
+def test_a_runtime_without_image_has_no_var_lang(tmp_path: Path) -> None:
+    plan = rootfs.plan(spec(tmp_path, 0, image=False), tmp_path / "staging", etc_resolv="")
+    binds = dict((target, source) for source, target in plan["binds"])
+    assert "/var/lang" not in binds and "/var/lang" not in plan["dirs"]
+    assert binds["/var/runtime"] == str(tmp_path / "guest")
+    assert plan["overlays"] == []
 
 
 def test_loopback_resolvers_go_through_the_host_address() -> None:

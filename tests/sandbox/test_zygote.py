@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lambent.runtimes.registry import launch_for
+from lambent.runtimes.registry import available_runtimes, launch_for
 from tests.sandbox.support import Harness, serve_one
 
 pytestmark = pytest.mark.sandbox
@@ -86,7 +86,7 @@ def test_templates_of_a_runtime_share_one_zygote(sandbox: Harness) -> None:
     first = sandbox.template(sandbox.code_dir({"app.py": PROBE}))
     second = sandbox.template(sandbox.code_dir({"app.py": PROBE}))
     try:
-        running = [z for z in zygotes.running() if z.key[0] == "/usr/bin/python3.11"]
+        running = [z for z in zygotes.running() if z.key[0] == "/var/lang/bin/python3.11"]
         assert len(running) == 1
         assert zygotes.started - before <= 1  # at most the first template of the run
         # Each template is its own process (PID 1 of its own pid namespace), not the zygote.
@@ -118,9 +118,9 @@ def test_a_dead_zygote_is_started_again_and_its_templates_live_on(sandbox: Harne
 
 @pytest.mark.parametrize("runtime", ["python3.12", "nodejs20.x"])
 def test_other_runtimes_get_their_own_zygote(sandbox: Harness, runtime: str) -> None:
-    launch = launch_for(runtime)
-    if launch.interpreter is None or not Path(launch.interpreter).exists():
+    if runtime not in available_runtimes():
         pytest.skip(f"{runtime} is not installed on this host")
+    launch = launch_for(runtime)
     if runtime.startswith("nodejs"):
         code = {"index.mjs": "export const handler = async (e) => ({runtime: process.version});"}
         handler = "index.handler"
@@ -133,7 +133,7 @@ def test_other_runtimes_get_their_own_zygote(sandbox: Harness, runtime: str) -> 
         got = invoke(sandbox, env)
         assert isinstance(got["runtime"], str)
         keys = {z.key for z in sandbox.sandbox.zygotes.running()}
-        assert any(k[1] == launch.kind and k[2] == launch.host_paths for k in keys)
+        assert any(k[1] == launch.kind and k[2] == str(launch.image) for k in keys)
     finally:
         sandbox.destroy(env)
         sandbox.run(tpl.close())

@@ -14,6 +14,7 @@ import pytest
 
 from lambent.runtimes.environment import version_environment
 from lambent.runtimes.registry import guest_dir, launch_for
+from lambent.sandbox.process import path_map
 from tests.fixtures.runtime_api import RuntimeApiHarness
 
 DRIVER = r"""
@@ -62,6 +63,12 @@ def handler(event, context):
 """
 
 
+def _map(value: str, pairs: list[tuple[str, str]]) -> str:
+    for inside, outside in pairs:
+        value = value.replace(inside, outside)
+    return value
+
+
 @pytest.mark.parametrize("snapstart", [False, True], ids=["on-demand", "snapstart"])
 def test_fork_then_refresh_environ(snapstart: bool, tmp_path: Path) -> None:
     task = tmp_path / "task"
@@ -77,7 +84,8 @@ def test_fork_then_refresh_environ(snapstart: bool, tmp_path: Path) -> None:
         region="us-east-1",
         initialization_type="snap-start" if snapstart else "on-demand",
     )
-    base = {k: v.replace("/var/task", str(task)) for k, v in base.items()}
+    pairs = path_map(launch, task, guest_dir(), tmp_path / "no-layers")
+    base = {k: _map(v, pairs) for k, v in base.items()}
     base["AWS_LAMBDA_LOG_STREAM_NAME"] = "template-stream"
     read_fd, write_fd = os.pipe()
     with RuntimeApiHarness() as harness:
@@ -93,7 +101,7 @@ def test_fork_then_refresh_environ(snapstart: bool, tmp_path: Path) -> None:
         }
         assert launch.interpreter is not None
         proc = subprocess.Popen(
-            [launch.interpreter, "-c", DRIVER, json.dumps(config)],
+            [_map(launch.interpreter, pairs), "-c", DRIVER, json.dumps(config)],
             env=base,
             cwd=task,
             pass_fds=(write_fd,),

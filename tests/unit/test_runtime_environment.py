@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lambent.errors import InvalidParameterValue
@@ -14,12 +16,15 @@ from lambent.runtimes.environment import (
 )
 from lambent.sandbox.interface import RuntimeLaunch
 
+IMAGE = Path("/images/python3.11")  # any runtime image: it is what puts /var/lang first
 PY311 = RuntimeLaunch(
-    "python3.11", "python", (), "/usr/bin/python3.11", (), "AWS_Lambda_python3.11"
+    "python3.11", "python", (), "/var/lang/bin/python3.11", IMAGE, "AWS_Lambda_python3.11"
 )
-PY312 = RuntimeLaunch("python3.12", "python", (), None, (), "AWS_Lambda_python3.12")
-NODE22 = RuntimeLaunch("nodejs22.x", "node", (), "/usr/bin/node", (), "AWS_Lambda_nodejs22.x")
-PROVIDED = RuntimeLaunch("provided.al2023", "provided", ("/var/task/bootstrap",), None, (), "")
+PY312 = RuntimeLaunch(
+    "python3.12", "python", (), "/var/lang/bin/python3.12", IMAGE, "AWS_Lambda_python3.12"
+)
+NODE22 = RuntimeLaunch("nodejs22.x", "node", (), "/usr/bin/node", None, "AWS_Lambda_nodejs22.x")
+PROVIDED = RuntimeLaunch("provided.al2023", "provided", ("/var/task/bootstrap",), None, None, "")
 
 LD_TAIL = "/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"
 
@@ -52,18 +57,19 @@ def test_python311_variables_are_awss() -> None:
         "LAMBDA_RUNTIME_DIR": "/var/runtime",
         "TZ": ":UTC",
         "LANG": "en_US.UTF-8",
-        "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-        "LD_LIBRARY_PATH": LD_TAIL,
+        "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+        "LD_LIBRARY_PATH": f"/var/lang/lib:{LD_TAIL}",
         "PYTHONPATH": "/var/runtime",
     }
 
 
-def test_pyenv_python_puts_its_prefix_first() -> None:
+def test_an_imaged_runtime_puts_var_lang_first_as_aws_does() -> None:
     env = _env(PY312)
-    prefix = "/root/.pyenv/versions/3.12.1"
-    assert env["PATH"] == f"{prefix}/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"
-    assert env["LD_LIBRARY_PATH"] == f"{prefix}/lib:{LD_TAIL}"
+    assert env["PATH"] == "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin"
+    assert env["LD_LIBRARY_PATH"] == f"/var/lang/lib:{LD_TAIL}"
     assert env["AWS_EXECUTION_ENV"] == "AWS_Lambda_python3.12"
+    # a runtime without an image (the system node today) has no /var/lang to put first
+    assert _env(NODE22, handler="index.handler")["PATH"] == "/usr/local/bin:/usr/bin/:/bin:/opt/bin"
 
 
 def test_node_path_names_the_node_major() -> None:

@@ -9,20 +9,22 @@ import pytest
 
 from lambent.errors import InvalidParameterValue, InvalidRuntime
 from lambent.runtimes import registry
+from lambent.runtimes.images import default_images_dir
 from lambent.runtimes.registry import (
     NODE_BOOTSTRAP,
     PYTHON_BOOTSTRAP,
     SUPPORTED_RUNTIMES,
-    RuntimeSpec,
     available_runtimes,
     custom_bootstrap,
     guest_dir,
     launch_for,
     missing_bootstrap_error,
 )
+from lambent.sandbox.interface import RuntimeLaunch
 
-# What every sandbox exposes read-only, besides the runtime's own host_paths.
+# What every sandbox exposes read-only, besides the runtime's image.
 BASE_PATHS = ("/usr/", "/lib/", "/lib64/", "/bin/", "/sbin/", "/etc/")
+PYTHONS = [r for r in available_runtimes() if r.startswith("python")]
 
 
 def test_supported_runtimes() -> None:
@@ -41,32 +43,15 @@ def test_supported_runtimes() -> None:
     )
 
 
-def test_python311_is_the_system_interpreter() -> None:
-    launch = launch_for("python3.11")
-    assert launch.kind == "python"
-    assert launch.interpreter == "/usr/bin/python3.11"
-    assert launch.argv == ("/usr/bin/python3.11", PYTHON_BOOTSTRAP)
-    assert PYTHON_BOOTSTRAP == "/var/runtime/lambent_guest/bootstrap.py"
-    assert launch.host_paths == ()
-    assert launch.execution_env == "AWS_Lambda_python3.11"
-
-
-@pytest.mark.parametrize(
-    ("runtime", "prefix"),
-    [
-        ("python3.12", "/root/.pyenv/versions/3.12.1"),
-        ("python3.13", "/root/.pyenv/versions/3.13.0"),
-    ],
-)
-def test_pyenv_pythons_expose_their_prefix(runtime: str, prefix: str) -> None:
-    if runtime not in available_runtimes():
-        with pytest.raises(InvalidParameterValue, match="not available on this Lambent host"):
-            launch_for(runtime)
-        return
+@pytest.mark.parametrize("runtime", PYTHONS)
+def test_python_runtimes_run_from_their_image_at_var_lang(runtime: str) -> None:
     launch = launch_for(runtime)
-    assert launch.interpreter == f"{prefix}/bin/{runtime}"
+    assert launch.kind == "python"
+    assert launch.interpreter == f"/var/lang/bin/{runtime}"
     assert launch.argv == (launch.interpreter, PYTHON_BOOTSTRAP)
-    assert launch.host_paths == (prefix,)
+    assert PYTHON_BOOTSTRAP == "/var/runtime/lambent_guest/bootstrap.py"
+    assert launch.image == default_images_dir() / runtime
+    assert (launch.image / "lang" / "bin" / runtime).is_file()
     assert launch.execution_env == f"AWS_Lambda_{runtime}"
 
 
@@ -80,21 +65,27 @@ def _mapped_files(argv: list[str]) -> set[str]:
     return files
 
 
+def _on_host(launch: RuntimeLaunch) -> str:
+    """The interpreter's path on the host: /var/lang is the image's lang/ directory."""
+    assert launch.interpreter is not None and launch.image is not None
+    return launch.interpreter.replace("/var/lang", str(launch.image / "lang"))
+
+
 PY_PROBE = "import ssl, json, decimal, sqlite3, ctypes, zlib; print(open('/proc/self/maps').read())"
 
 
-@pytest.mark.parametrize("runtime", [r for r in available_runtimes() if r.startswith("python")])
-def test_python_interpreters_need_only_their_host_paths(runtime: str) -> None:
-    """Every file the interpreter maps (libpython via RUNPATH, stdlib extension modules,
-    shared libraries) lies under the sandbox's base paths or the runtime's host_paths."""
+@pytest.mark.parametrize("runtime", PYTHONS)
+def test_python_interpreters_need_only_their_image_and_system_paths(runtime: str) -> None:
+    """Every file the interpreter maps (libpython, stdlib extension modules, shared
+    libraries) lies under the sandbox's system paths or the runtime's image (which the
+    sandbox mounts at /var/lang). env -i: no LD_LIBRARY_PATH, a pyenv build's libpython is
+    found next to the executable."""
     launch = launch_for(runtime)
-    assert launch.interpreter is not None
-    files = _mapped_files([launch.interpreter, "-c", PY_PROBE])
-    allowed = BASE_PATHS + tuple(p.rstrip("/") + "/" for p in launch.host_paths)
+    assert launch.image is not None
+    files = _mapped_files(["env", "-i", _on_host(launch), "-c", PY_PROBE])
     assert files, "no mapped files seen"
+    allowed = (*BASE_PATHS, f"{launch.image / 'lang'}/")
     assert {f for f in files if not f.startswith(allowed)} == set()
-    if launch.host_paths:
-        assert any(f.startswith(launch.host_paths[0] + "/lib/libpython") for f in files)
 
 
 NODE_MAJORS = {"nodejs20.x": "20", "nodejs22.x": "22", "nodejs24.x": "24"}
@@ -105,20 +96,18 @@ def test_each_node_runtime_runs_on_its_own_major(runtime: str) -> None:
     """Regression (issue 8 §1.7): nodejs22.x ran on the host's Node 20."""
     launch = launch_for(runtime)
     assert launch.kind == "node"
-    assert launch.interpreter is not None
+    assert launch.interpreter == "/var/lang/bin/node"
+    assert launch.image == default_images_dir() / runtime
     assert launch.execution_env == f"AWS_Lambda_{runtime}"
+    node = _on_host(launch)
     version = subprocess.run(
-        [launch.interpreter, "--version"], capture_output=True, text=True, check=True, timeout=30
+        [node, "--version"], capture_output=True, text=True, check=True, timeout=30
     ).stdout
     assert version.startswith(f"v{NODE_MAJORS[runtime]}.")
     files = _mapped_files(
-        [
-            launch.interpreter,
-            "-e",
-            "process.stdout.write(require('fs').readFileSync('/proc/self/maps'))",
-        ]
+        [node, "-e", "process.stdout.write(require('fs').readFileSync('/proc/self/maps'))"]
     )
-    allowed = BASE_PATHS + tuple(p.rstrip("/") + "/" for p in launch.host_paths)
+    allowed = (*BASE_PATHS, f"{launch.image / 'lang'}/")
     assert {f for f in files if not f.startswith(allowed)} == set()
 
 
@@ -153,7 +142,9 @@ def test_node_options_reenable_a_disabled_feature() -> None:
 @pytest.mark.parametrize("runtime", list(NODE_MAJORS))
 def test_node_sdk_is_installed(runtime: str) -> None:
     """`make install` provides the AWS SDK for JavaScript v3 the Node runtimes offer."""
-    sdk = registry.node_sdk_dir(runtime)
+    image = launch_for(runtime).image
+    assert image is not None
+    sdk = image / "runtime" / "node_modules"  # /var/runtime/node_modules inside
     for client in (
         "lambda",
         "s3",
@@ -185,15 +176,16 @@ def test_unknown_runtime_is_rejected_as_aws_does() -> None:
     )
 
 
-def test_runtime_without_its_interpreter_is_unavailable(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    missing = RuntimeSpec("python3.13", "python", str(tmp_path / "python3.13"), str(tmp_path))
-    monkeypatch.setattr(registry, "runtime_specs", lambda: (missing,))
-    assert available_runtimes() == ()
-    with pytest.raises(InvalidRuntime, match=r"python3\.13 is not available") as err:
-        launch_for("python3.13")
-    assert err.value.status == 502 and err.value.code == "InvalidRuntimeException"
+def test_runtime_without_its_image_is_unavailable(tmp_path: Path) -> None:
+    for runtime in ("python3.13", "nodejs22.x"):
+        assert runtime not in available_runtimes(tmp_path)
+        with pytest.raises(InvalidRuntime, match=rf"{runtime} is not available") as err:
+            launch_for(runtime, tmp_path)
+        assert "its runtime image is not installed" in err.value.message
+        assert err.value.status == 502 and err.value.code == "InvalidRuntimeException"
+    # a half-built image (no manifest yet) is not an image
+    (tmp_path / "python3.13" / "lang").mkdir(parents=True)
+    assert "python3.13" not in available_runtimes(tmp_path)
 
 
 def test_python314_is_known_even_where_its_interpreter_is_missing() -> None:

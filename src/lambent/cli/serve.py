@@ -109,12 +109,6 @@ def _at_least(low: int, value: int, flag: str) -> int:
     return value
 
 
-def _python_sdk() -> Path | None:
-    """boto3 for Python functions: installed next to this interpreter by `make install`."""
-    sdk = Path(sys.prefix) / "lambda-sdk"
-    return sdk if (sdk / "boto3").is_dir() else None
-
-
 def settings_from(args: argparse.Namespace) -> Settings:
     account = str(args.account_id)
     if not (account.isdigit() and len(account) == 12):
@@ -136,7 +130,6 @@ def settings_from(args: argparse.Namespace) -> Settings:
         environments=EnvironmentSettings(
             sandbox=args.sandbox,
             keep_alive_s=args.keep_alive,
-            python_sdk_dir=_python_sdk(),
             template_budget_mb=_at_least(0, args.template_budget, "--template-budget"),
             template_keep_alive_s=args.template_keep_alive,
         ),

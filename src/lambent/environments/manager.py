@@ -166,7 +166,7 @@ class EnvironmentManager:
             log.debug("no template ahead of time for %s: %s", version.function_arn, exc)
 
     def template_spec(self, version: FunctionVersion) -> TemplateSpec:
-        return specs.template_spec(version, self._blobs, self._settings.environments.python_sdk_dir)
+        return specs.template_spec(version, self._blobs, self._settings.environments.runtime_images)
 
     # -- control plane events --------------------------------------------------------------
     def function_changed(self, account_id: str, function_name: str, version: str) -> None:

@@ -2,30 +2,22 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from lambent.blobs.store import BlobStore
 from lambent.functions.model import FunctionVersion
 from lambent.runtimes import environment as runtime_env
-from lambent.runtimes.registry import (
-    RUNTIME_DIR,
-    guest_dir,
-    launch_for,
-    node_sdk_dir,
-    with_function_options,
-)
-from lambent.sandbox.interface import RuntimeLaunch, TemplateSpec
+from lambent.runtimes.registry import guest_dir, launch_for, with_function_options
+from lambent.sandbox.interface import TemplateSpec
 
 
 def template_spec(
-    version: FunctionVersion, blobs: BlobStore, python_sdk_dir: Path | None
+    version: FunctionVersion, blobs: BlobStore, runtime_images: Path | None
 ) -> TemplateSpec:
-    launch = with_function_options(launch_for(version.runtime), version.environment)
-    sdk = python_sdk_dir
-    if launch.kind == "python" and sdk is not None:
-        # Lambda's Python runtimes ship boto3; ours come from the SDK directory.
-        launch = dataclasses.replace(launch, host_paths=(*launch.host_paths, str(sdk)))
+    """`runtime_images`: where the runtime images are (None: next to this interpreter).
+    The runtime's interpreter and SDK (boto3, the AWS SDK for JavaScript) come from its
+    image, mounted at /var/lang and /var/runtime as on Lambda."""
+    launch = with_function_options(launch_for(version.runtime, runtime_images), version.environment)
     base = runtime_env.version_environment(
         launch=launch,
         function_name=version.function_name,
@@ -39,10 +31,6 @@ def template_spec(
         log_format=version.log_format,
         application_log_level=version.application_log_level,
     )
-    if launch.kind == "python" and sdk is not None:
-        base["PYTHONPATH"] = f"{base.get('PYTHONPATH', '')}:{sdk}".lstrip(":")
-    if launch.kind == "node":
-        launch = _with_node_sdk(launch, base)
     return TemplateSpec(
         key=version.key,
         account_id=version.account_id,
@@ -59,14 +47,3 @@ def template_spec(
         ephemeral_mb=version.ephemeral_mb,
         base_env=base,
     )
-
-
-def _with_node_sdk(launch: RuntimeLaunch, base: dict[str, str]) -> RuntimeLaunch:
-    """Lambda's Node runtimes ship the AWS SDK for JavaScript v3 in
-    /var/runtime/node_modules (on NODE_PATH); ours comes from the runtime's image."""
-    sdk = node_sdk_dir(launch.name)
-    if not sdk.is_dir():
-        return launch
-    if "NODE_PATH" in base:
-        base["NODE_PATH"] = base["NODE_PATH"].replace(f"{RUNTIME_DIR}/node_modules", str(sdk))
-    return dataclasses.replace(launch, host_paths=(*launch.host_paths, str(sdk)))

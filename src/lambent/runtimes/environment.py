@@ -1,8 +1,6 @@
 """The environment variables Lambda defines inside an execution environment.
 
-Names and values are AWS's. Where AWS's value names a path that only exists on Amazon
-Linux (/var/lang), the value is adjusted to the place that plays the same role here: the
-interpreter's own prefix for the pyenv Pythons, nothing for the system ones.
+Names and values are AWS's, paths included: a runtime's image is at /var/lang as on AWS.
 
 Two layers, as the sandbox interface has them:
   * `version_environment` - what every environment of one function version shares
@@ -19,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lambent.errors import InvalidParameterValue
+from lambent.runtimes.images import LANG_DIR
 from lambent.runtimes.registry import OPT_DIR, RUNTIME_DIR, TASK_ROOT, spec_for
 from lambent.sandbox.interface import RuntimeLaunch
 
@@ -140,15 +139,15 @@ def instance_environment(
 def _search_paths(launch: RuntimeLaunch) -> dict[str, str]:
     """PATH, LD_LIBRARY_PATH, PYTHONPATH, NODE_PATH as AWS sets them for this runtime.
 
-    AWS puts /var/lang/bin and /var/lang/lib (the runtime's own prefix) first; the pyenv
-    Pythons get their prefix there, so `python3` in a subprocess is the function's Python.
+    A runtime with an image has /var/lang/bin and /var/lang/lib first, as on AWS, so
+    `python3` or `node` in a subprocess is the function's own.
     """
     spec = spec_for(launch.name)
     path = _PATH_TAIL
     ld_path = _LD_LIBRARY_PATH_TAIL
-    if spec.prefix:
-        path = f"{spec.prefix}/bin:{path}"
-        ld_path = f"{spec.prefix}/lib:{ld_path}"
+    if launch.image is not None:
+        path = f"{LANG_DIR}/bin:{path}"
+        ld_path = f"{LANG_DIR}/lib:{ld_path}"
     env = {"PATH": path, "LD_LIBRARY_PATH": ld_path}
     if spec.kind == "python":
         env["PYTHONPATH"] = RUNTIME_DIR

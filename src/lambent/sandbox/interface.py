@@ -31,12 +31,14 @@ class RuntimeLaunch:
     name: str  # "python3.11", "nodejs20.x", "provided.al2023", ...
     kind: Literal["python", "node", "provided"]
     # argv of the runtime process as seen *inside* the environment. For kind "python" with a
-    # template, the template is started with `interpreter` and forks instead of exec'ing.
+    # template, the template runs `interpreter` and forks instead of exec'ing.
     argv: tuple[str, ...]
-    interpreter: str | None  # host path of the interpreter (python/node), if any
-    # Host directories the runtime needs visible read-only inside the sandbox, in addition to
-    # the base set (/usr, /lib, /lib64, /bin, /sbin, a minimal /etc).
-    host_paths: tuple[str, ...] = ()
+    interpreter: str | None  # the interpreter's path inside the environment, if any
+    # The runtime's image (lambent.runtimes.images), a host directory: its `lang/` is
+    # read-only at /var/lang, its `runtime/` (if any) merged read-only into /var/runtime
+    # below Lambent's guest code. None: the runtime needs only the base set (/usr, /lib,
+    # /lib64, /bin, /sbin, a minimal /etc).
+    image: Path | None = None
     execution_env: str = ""  # AWS_EXECUTION_ENV value, e.g. "AWS_Lambda_python3.11"
 
 

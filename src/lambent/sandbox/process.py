@@ -6,7 +6,10 @@ function runs as the server's user, sees the host filesystem and network, and it
 are not enforced (`isolated = False`).
 
 Paths: argv and environment values use the in-sandbox paths (/var/task, /opt,
-/var/runtime); this backend rewrites them to the real directories.
+/var/runtime, /var/lang); this backend rewrites them to the real directories. So the
+function runs on the runtime's image (its interpreter, standard library and SDK), but
+sees those host paths in `sys.prefix`, `__file__` and the like: hiding the host is the
+namespaces backend's job.
 """
 
 from __future__ import annotations
@@ -23,9 +26,11 @@ import time
 from pathlib import Path
 
 from lambent.clock import Clock, SystemClock, within
+from lambent.runtimes.images import IMAGE_LANG, IMAGE_RUNTIME, LANG_DIR
 from lambent.sandbox.interface import (
     EnvironmentSpec,
     ExitStatus,
+    RuntimeLaunch,
     SnapStartReport,
     TemplateSpec,
 )
@@ -52,6 +57,22 @@ def merge_layers(layer_dirs: tuple[Path, ...], work: Path) -> Path | None:
     for layer in layer_dirs:
         shutil.copytree(layer, target, symlinks=True, dirs_exist_ok=True)
     return target
+
+
+def path_map(
+    launch: RuntimeLaunch, code_dir: Path, guest_dir: Path, opt: Path
+) -> list[tuple[str, str]]:
+    """In-sandbox paths and the host directories that play their part, longest first (so
+    /var/runtime/node_modules from an image wins over /var/runtime)."""
+    pairs = {"/var/task": str(code_dir), "/var/runtime": str(guest_dir), "/opt": str(opt)}
+    image = launch.image
+    if image is not None:
+        pairs[LANG_DIR] = str(image / IMAGE_LANG)
+        runtime = image / IMAGE_RUNTIME
+        if runtime.is_dir():
+            for entry in sorted(runtime.iterdir()):
+                pairs[f"/var/runtime/{entry.name}"] = str(entry)
+    return sorted(pairs.items(), key=lambda pair: len(pair[0]), reverse=True)
 
 
 class ProcessEnvironment:
@@ -166,14 +187,12 @@ class ProcessTemplate:
         self._opt = merge_layers(spec.layer_dirs, work)
         self._live: set[asyncio.Task[None]] = set()
         self._closed = False
-        self._map = {
-            "/var/task": str(spec.code_dir),
-            "/var/runtime": str(spec.guest_dir),
-            "/opt": str(self._opt) if self._opt else str(work / "no-layers"),
-        }
+        self._map = path_map(
+            spec.launch, spec.code_dir, spec.guest_dir, self._opt or work / "no-layers"
+        )
 
     def _host_path(self, value: str) -> str:
-        for inside, outside in self._map.items():
+        for inside, outside in self._map:
             value = value.replace(inside, outside)
         return value
 

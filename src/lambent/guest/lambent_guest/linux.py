@@ -277,14 +277,23 @@ class _CapData(ctypes.Structure):
     ]
 
 
-@functools.cache
+_known_last_capability: list[int] = []
+
+
 def last_capability() -> int:
-    """The kernel's highest capability number (read once, in the zygote, before forking)."""
-    try:
-        with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as fh:
-            return int(fh.read())
-    except OSError:
-        return _CAP_LAST
+    """The kernel's highest capability number, read once in the zygote before it leaves the
+    host's /proc (a re-executed zygote is told it: `assume_last_capability`)."""
+    if not _known_last_capability:
+        try:
+            with open("/proc/sys/kernel/cap_last_cap", encoding="ascii") as fh:
+                _known_last_capability.append(int(fh.read()))
+        except OSError:
+            _known_last_capability.append(_CAP_LAST)
+    return _known_last_capability[0]
+
+
+def assume_last_capability(value: int) -> None:
+    _known_last_capability[:] = [value]
 
 
 def drop_all_capabilities() -> None:

@@ -138,6 +138,11 @@ class PythonRuntime:
         extra = self._environ.get("PYTHONPATH", "").split(os.pathsep)
         front += [p for p in extra if p and p not in front]
         rest = [p for p in sys.path if p not in front and os.path.abspath(p or ".") != PACKAGE_DIR]
+        # The runtime's site-packages (boto3) comes last, as on AWS, even under an
+        # interpreter whose `site` does not add it (Debian's looks for dist-packages).
+        site = f"{sys.prefix}/lib/python{major}.{minor}/site-packages"
+        if site not in front + rest and os.path.isdir(site):
+            rest.append(site)
         sys.path[:] = front + rest
         if os.path.isdir(self.task_root):
             os.chdir(self.task_root)

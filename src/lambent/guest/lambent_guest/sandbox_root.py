@@ -1,8 +1,9 @@
 """Build a runtime's root filesystem from the host's plan, then pivot into it.
 
 Runs once per runtime zygote, as root, in its own fresh mount namespace: a small tmpfs
-root, read-only bind mounts of the host paths the runtime needs, synthetic /etc files, a
-few device nodes and the guest at /var/runtime. The host's root is then detached, so
+root, read-only bind mounts of the system paths runtimes need, synthetic /etc files, a
+few device nodes, the runtime's image at /var/lang and the guest at /var/runtime (a
+read-only overlay when the image adds its own runtime files). The host's root is then detached, so
 nothing else of the host is reachable by path. Each version's template adds its code at
 /var/task and layers at /opt, in a copy of this namespace (version_template.launch).
 """
@@ -43,6 +44,16 @@ def build(plan: dict[str, Any]) -> None:
     for source, target in plan["binds"]:
         _bind(source, root + target)
         linux.mount(None, root + target, None, RO_FLAGS)
+    for target, lowers in plan.get("overlays", ()):
+        # Several directories merged read-only; overlayfs lists the top one first.
+        os.makedirs(root + target, exist_ok=True)
+        linux.mount(
+            "overlay",
+            root + target,
+            "overlay",
+            linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV,
+            "lowerdir=" + ":".join(lowers),
+        )
     os.chdir(root)
     linux.pivot_root(".", ".")
     linux.umount(".", linux.MNT_DETACH)

@@ -1,11 +1,16 @@
 """The runtime's zygote: one process per runtime, forks the template of each function version.
 
-Started by the host as `<interpreter> -I -B -c <boot> <guest dir> <control fd>`. It:
+Started by the host as `/usr/bin/python3.11 -I -S -B -c <boot> <guest dir> <control fd>`
+(the launcher). It:
 
 1. builds the runtime's root filesystem (everything but a function's code and layers) and
    pivots into it (sandbox_root);
-2. imports Lambent's guest package again from /var/runtime, so that no module it keeps
-   (and no environment forked from it) names a host path;
+2. for a Python runtime, re-executes itself as that runtime's interpreter inside the root
+   (`/var/lang/bin/python3.X -I -B`, `resume()`; the configuration crosses the exec in a
+   memfd), so the process every template and environment is forked from has sys.prefix
+   /var/lang and modules from /var/lang and /var/runtime only; for the others, imports
+   Lambent's guest package again from /var/runtime. Either way no module it keeps (and no
+   environment forked from it) names a host path;
 3. loads once what every template needs: the runtime's bootstrap (Python runtimes; the
    handler is never imported here), libc, the seccomp programs; then freezes the GC;
 4. serves `template` requests: each forks, as PID 1 of a new pid namespace, the version's
@@ -24,12 +29,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import json
 import os
 import select
 import signal
 import socket
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from . import linux, sandbox_root, wire
 
@@ -47,10 +53,65 @@ def main() -> None:
         os._exit(1)
     try:
         linux.libc()
+        linux.last_capability()  # from the host's /proc, while we still see it
         host_proc = os.open("/proc", HOST_PROC_FLAGS)
         sandbox_root.build(config["root"])
+        if config.get("exec"):
+            _reexec(control, config, host_proc)
+        cap_last = linux.last_capability()
         fresh = _import_from_runtime_dir()
+        fresh.linux.assume_last_capability(cap_last)
         zygote = fresh.RuntimeZygote(control, config, host_proc)
+    except BaseException as err:
+        wire.send(control, {"op": "failed", "error": f"{type(err).__name__}: {err}"})
+        os._exit(1)
+    zygote.serve()
+
+
+RESUME = (
+    "import sys; sys.path.insert(0, sys.argv[1]); from lambent_guest.zygote import resume; resume()"
+)
+
+
+def _reexec(control: socket.socket, config: dict[str, Any], host_proc: int) -> NoReturn:
+    """Become the runtime's own interpreter, inside the root just built. The configuration
+    crosses the exec in a memfd; the control socket and the host's /proc are inherited."""
+    kept = {k: v for k, v in config.items() if k != "root"}
+    kept["cap_last"] = linux.last_capability()
+    memfd = os.memfd_create("lambent-zygote", 0)
+    data = json.dumps(kept).encode()
+    while data:
+        data = data[os.write(memfd, data) :]
+    passed = (control.fileno(), memfd, host_proc)
+    for fd in passed:
+        os.set_inheritable(fd, True)
+    interpreter = str(config["exec"])
+    env = {
+        "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        # Where a pyenv build's libpython is (its executable also says so, relatively,
+        # when the image was built with patchelf).
+        "LD_LIBRARY_PATH": "/var/lang/lib",
+    }
+    argv = [interpreter, "-I", "-B", "-c", RESUME, GUEST, *map(str, passed)]
+    os.execve(interpreter, argv, env)
+
+
+def resume() -> None:
+    """The re-executed zygote: in its root already, with this package from /var/runtime."""
+    control_fd, memfd, host_proc = (int(a) for a in sys.argv[2:5])
+    for fd in (control_fd, host_proc):
+        os.set_inheritable(fd, False)
+    control = socket.socket(fileno=control_fd)
+    try:
+        os.lseek(memfd, 0, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(memfd, 1 << 16):
+            chunks.append(chunk)
+        os.close(memfd)
+        config = json.loads(b"".join(chunks))
+        linux.assume_last_capability(int(config["cap_last"]))
+        zygote = RuntimeZygote(control, config, host_proc)
     except BaseException as err:
         wire.send(control, {"op": "failed", "error": f"{type(err).__name__}: {err}"})
         os._exit(1)

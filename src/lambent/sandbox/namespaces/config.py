@@ -33,7 +33,9 @@ class NamespacesConfig:
     # Host ports that see an environment as the remote client it is (no SNAT to 127.0.0.1):
     # the server's public API, whose loopback-only endpoints must stay closed to functions.
     public_host_ports: tuple[int, ...] = ()
-    zygote_python: str = "/usr/bin/python3.11"  # the template of node/provided runtimes
+    # Builds every runtime's root; stays the zygote of node/provided runtimes (a Python
+    # runtime's zygote re-executes as the runtime's own interpreter).
+    zygote_python: str = "/usr/bin/python3.11"
     template_timeout_s: float = 30.0
     start_timeout_s: float = 20.0  # waiting for the first slots and /tmp images
     # Forks kept isolated and parked per template, ready for an environment's variables.

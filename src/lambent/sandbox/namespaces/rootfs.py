@@ -1,19 +1,23 @@
 """The plan of a runtime's root filesystem (its zygote executes it, see sandbox_root.py).
 
-Only what runtimes need is visible, read-only: /usr and the merged-usr links (/bin, /lib,
-/lib64, /sbin), the runtime's own `host_paths` (a pyenv prefix), a synthetic /etc (no
+Only what runtimes need is visible, read-only, and no host directory appears under its
+host name: /usr and the merged-usr links (/bin, /lib, /lib64, /sbin), a synthetic /etc (no
 shadow, no host users, no host configuration beyond CA certificates, alternatives links and
-the dynamic linker cache), Lambent's guest code at /var/runtime, and a handful of device
-nodes. A function's code (/var/task) and layers (/opt) are not part of it: each version's
-template mounts its own (see mounts.py), so one root serves every function of a runtime.
+the dynamic linker cache), the runtime's image at /var/lang (its `runtime/` merged into
+/var/runtime), Lambent's guest code at /var/runtime, /lambda-entrypoint.sh and a handful of
+device nodes. A function's code (/var/task) and layers (/opt) are not part of it: each
+version's template mounts its own (see mounts.py), so one root serves every function of a
+runtime.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 from pathlib import Path
 from typing import Any
 
+from lambent.runtimes.images import IMAGE_LANG, IMAGE_RUNTIME
 from lambent.sandbox.interface import TemplateSpec
 from lambent.sandbox.namespaces.network import HOST_ADDRESS, HOST_NAME
 
@@ -32,10 +36,8 @@ MOUNTPOINTS = (
     "/root",
 )
 
-# Mountpoints every environment (or the template) fills with its own: host paths under them
-# are relocated (see relocations()).
-SHADOWING = ("/tmp", "/proc", "/dev", "/etc", "/var/task", "/var/runtime", "/opt")
-RELOCATED = "/var/lambent/host"
+LANG_MOUNT = "/var/lang"
+ENTRYPOINT = "/lambda-entrypoint.sh"
 
 PASSWD = (
     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -61,22 +63,20 @@ def resolv_conf(host_text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def relocations(spec: TemplateSpec) -> dict[str, str]:
-    """Host paths that would land under a mountpoint every environment fills with its own
-    (a server checked out under /tmp, say): they are mounted under RELOCATED instead, and
-    the sandbox rewrites them in the environment's variables (PYTHONPATH...)."""
-    moved: dict[str, str] = {}
-    for index, path in enumerate(spec.launch.host_paths):
-        real = os.path.realpath(path)
-        if any(real == m or real.startswith(m + "/") for m in SHADOWING):
-            moved[real] = f"{RELOCATED}/{index}"
-    return moved
-
-
-def rewrite(value: str, moved: dict[str, str]) -> str:
-    for host, inside in moved.items():
-        value = value.replace(host, inside)
-    return value
+def entrypoint_script(argv: tuple[str, ...]) -> str:
+    """/lambda-entrypoint.sh, as Lambda's images have one: runs this runtime with the
+    handler given as its only argument (the way a container image's CMD names it)."""
+    command = " ".join(shlex.quote(a) for a in argv)
+    return (
+        "#!/bin/sh\n"
+        "# Lambent: start this runtime with the handler given as the only argument.\n"
+        "if [ $# -ne 1 ]; then\n"
+        '  echo "usage: /lambda-entrypoint.sh <handler>" 1>&2\n'
+        "  exit 142\n"
+        "fi\n"
+        'export _HANDLER="$1"\n'
+        f"exec {command}\n"
+    )
 
 
 def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> dict[str, Any]:
@@ -94,15 +94,22 @@ def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> di
             symlinks.append([path, os.readlink(path)])
         elif os.path.isdir(path):
             binds.append([path, path])
-    moved = relocations(spec)
-    for path in spec.launch.host_paths:
-        real = os.path.realpath(path)
-        if not real.startswith(BASE_PATHS):
-            binds.append([real, moved.get(real, real)])
     for path in ETC_BINDS:
         if os.path.exists(path):
             binds.append([path, path])
-    binds.append([str(spec.guest_dir), "/var/runtime"])
+    dirs = list(MOUNTPOINTS)
+    overlays: list[list[Any]] = []
+    image = spec.launch.image
+    runtime_layers = [str(spec.guest_dir)]
+    if image is not None:
+        dirs.append(LANG_MOUNT)
+        binds.append([str(image / IMAGE_LANG), LANG_MOUNT])
+        if (image / IMAGE_RUNTIME).is_dir():
+            runtime_layers.append(str(image / IMAGE_RUNTIME))
+    if len(runtime_layers) == 1:
+        binds.append([runtime_layers[0], "/var/runtime"])
+    else:  # Lambent's runtime client on top of the image's (its SDK, say)
+        overlays.append(["/var/runtime", runtime_layers])
     if etc_resolv is None:
         try:
             etc_resolv = Path("/etc/resolv.conf").read_text()
@@ -115,12 +122,14 @@ def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> di
         ["/etc/hostname", "localhost\n", 0o644],
         ["/etc/hosts", f"127.0.0.1 localhost\n::1 localhost\n{HOST_ADDRESS} {HOST_NAME}\n", 0o644],
         ["/etc/resolv.conf", resolv_conf(etc_resolv), 0o644],
+        [ENTRYPOINT, entrypoint_script(spec.launch.argv), 0o755],
     ]
     return {
         "staging": str(staging),
-        "dirs": list(MOUNTPOINTS),
+        "dirs": dirs,
         "symlinks": symlinks,
         "files": files,
         "devices": [[f"/dev/{name}", f"/dev/{name}"] for name in DEVICES],
         "binds": binds,
+        "overlays": overlays,
     }

@@ -16,7 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from lambent.sandbox.interface import EnvironmentSpec, SnapStartReport, TemplateSpec
-from lambent.sandbox.namespaces import mounts, rootfs
+from lambent.sandbox.namespaces import mounts
 from lambent.sandbox.namespaces.control import Control, OutputPipe
 from lambent.sandbox.namespaces.environment import RUNTIME_API_ADDRESS, NamespaceEnvironment
 from lambent.sandbox.namespaces.spawner import Forked, ForkRequest, Spawner, SpawnFailed
@@ -42,7 +42,6 @@ class NamespaceTemplate:
         self._output: OutputPipe | None = None
         self._init_slot: Any = None
         self._standby: list[Forked] = []
-        self._moved = rootfs.relocations(spec)  # host paths mounted elsewhere inside
         self._refill: asyncio.Task[None] | None = None
         self._closing = False
         self.timings: dict[str, float] = {}
@@ -136,7 +135,7 @@ class NamespaceTemplate:
             "kind": spec.launch.kind,
             "userns": self._userns,
             "snapstart": spec.snapstart,
-            "env": {k: rootfs.rewrite(v, self._moved) for k, v in spec.base_env.items()},
+            "env": dict(spec.base_env),
         }
         if self._userns:
             self._uid = sandbox.uids.take()
@@ -190,10 +189,7 @@ class NamespaceTemplate:
         if control is None or control.closed or self._closing:
             raise TemplateFailed("the template process is closed")
         started = time.perf_counter()
-        run = (
-            self._variables(env),
-            [rootfs.rewrite(a, self._moved) for a in self.spec.launch.argv],
-        )
+        run = (self._variables(env), list(self.spec.launch.argv))
         forked = self._take_standby(env)
         if forked is not None:
             try:
@@ -296,8 +292,6 @@ class NamespaceTemplate:
 
     def _variables(self, env: EnvironmentSpec) -> dict[str, str]:
         variables = {**self.spec.base_env, **env.env}
-        if self._moved:
-            variables = {k: rootfs.rewrite(v, self._moved) for k, v in variables.items()}
         variables["AWS_LAMBDA_RUNTIME_API"] = RUNTIME_API_ADDRESS
         return variables
 

@@ -1,11 +1,13 @@
 """The runtimes' zygotes, host side: one process per runtime, started on first use.
 
 A zygote (lambent_guest/zygote.py) is the runtime's interpreter with Lambent's guest code
-and the runtime's bootstrap loaded, pivoted into the runtime's read-only root. Every
+and the runtime's bootstrap loaded, pivoted into the runtime's read-only root: the small
+launcher (/usr/bin/python3.11) builds the root, then a Python runtime's zygote re-executes
+as /var/lang/bin/python3.X inside it. Every
 version's template is a fork of it (template.py sends the request), so starting a template
 costs a fork and two mounts instead of an interpreter start (docs/SANDBOX.md, "Templates").
 
-Runtimes that differ in interpreter, host paths or guest code get different zygotes. A
+Runtimes that differ in interpreter, image, guest code or argv get different zygotes. A
 zygote that dies is started again by the next template request; templates already forked
 do not depend on it (each has its own control socket to the host).
 """
@@ -27,19 +29,23 @@ if TYPE_CHECKING:
     from lambent.sandbox.namespaces.backend import NamespacesSandbox
 
 BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from lambent_guest.zygote import main; main()"
-ZygoteKey = tuple[str, str, tuple[str, ...], str]
+# (interpreter inside the root to re-execute as, or "" to stay the launcher; the runtime's
+# kind; its image; the guest code; the runtime's argv, which /lambda-entrypoint.sh names)
+ZygoteKey = tuple[str, str, str, str, tuple[str, ...]]
 
 
 class ZygoteFailed(OSError):
     """The zygote could not start (its output explains why)."""
 
 
-def zygote_key(spec: TemplateSpec, zygote_python: str) -> ZygoteKey:
-    """What a runtime's root and loaded code depend on. Node and custom runtimes are forked
-    from a small Python zygote (their environments `execve` the runtime)."""
+def zygote_key(spec: TemplateSpec) -> ZygoteKey:
+    """What a runtime's root and loaded code depend on. A Python runtime's zygote becomes
+    that runtime's interpreter; node and custom runtimes are forked from the small Python
+    launcher (their environments `execve` the runtime)."""
     launch = spec.launch
-    interpreter = launch.interpreter if launch.kind == "python" and launch.interpreter else None
-    return (interpreter or zygote_python, launch.kind, launch.host_paths, str(spec.guest_dir))
+    interpreter = launch.interpreter if launch.kind == "python" and launch.interpreter else ""
+    image = str(launch.image) if launch.image is not None else ""
+    return (interpreter, launch.kind, image, str(spec.guest_dir), launch.argv)
 
 
 class RuntimeZygote:
@@ -51,12 +57,15 @@ class RuntimeZygote:
         self._output: OutputPipe | None = None
 
     async def start(self, spec: TemplateSpec) -> None:
-        interpreter, kind, _paths, guest = self.key
+        interpreter, kind, _image, guest, _argv = self.key
+        launcher = self._sandbox.config.zygote_python
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         out_r, out_w = os.pipe()
         try:
+            # The launcher needs no site-packages (-S): a Python runtime's zygote re-executes
+            # as the runtime's own interpreter once the root is built.
             self._process = subprocess.Popen(
-                [interpreter, "-I", "-B", "-c", BOOT, guest, str(theirs.fileno())],
+                [launcher, "-I", "-S", "-B", "-c", BOOT, guest, str(theirs.fileno())],
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=out_w,
@@ -71,7 +80,14 @@ class RuntimeZygote:
         self._output = OutputPipe(out_r)
         self._control = Control(ours, on_exit=_ignore, on_eof=self._on_eof)
         staging = self._sandbox.staging_dir
-        self._control.send({"op": "zygote", "kind": kind, "root": rootfs.plan(spec, staging)})
+        self._control.send(
+            {
+                "op": "zygote",
+                "kind": kind,
+                "root": rootfs.plan(spec, staging),
+                "exec": interpreter or None,
+            }
+        )
         timeout = self._sandbox.config.template_timeout_s
         try:
             reply = await asyncio.wait_for(asyncio.shield(self._control.start), timeout)
@@ -81,7 +97,8 @@ class RuntimeZygote:
             await self.close()
             detail = self._output.text()
             raise ZygoteFailed(
-                f"zygote of {interpreter}: {reply.get('error')}" + (f"\n{detail}" if detail else "")
+                f"zygote of {spec.launch.name}: {reply.get('error')}"
+                + (f"\n{detail}" if detail else "")
             )
 
     def launch(self, message: dict[str, Any], fds: list[int]) -> None:
@@ -136,7 +153,7 @@ class Zygotes:
         self.started = 0
 
     async def get(self, spec: TemplateSpec) -> RuntimeZygote:
-        key = zygote_key(spec, self._sandbox.config.zygote_python)
+        key = zygote_key(spec)
         running = self._running.get(key)
         if running is not None and running.alive():
             return running
