@@ -1,7 +1,8 @@
 """The Node runtimes through a real server, in the sandbox: each on its own Node major.
 
-A function on each Node runtime reports the Node version it runs on and its
-AWS_EXECUTION_ENV (issue 8 §1.7: nodejs22.x ran on Node 20).
+A function on each Node runtime reports the Node version it runs on, from where, its
+AWS_EXECUTION_ENV (issue 8 §1.7: nodejs22.x ran on Node 20) and where it finds the AWS SDK
+for JavaScript v3 that the runtime provides (§1.10), imported as an ES module.
 """
 
 from __future__ import annotations
@@ -15,9 +16,15 @@ from tests.fixtures.functions import node_zip
 from tests.support import ServerProcess, lambda_role
 
 VERSION_APP = """
+import { createRequire } from "node:module";
+import { LambdaClient } from "@aws-sdk/client-lambda";
+
 export const handler = async () => ({
   version: process.version,
   env: process.env.AWS_EXECUTION_ENV,
+  execPath: process.execPath,
+  client: typeof LambdaClient,
+  sdk: createRequire(import.meta.url).resolve("@aws-sdk/client-lambda"),
 });
 """
 
@@ -58,3 +65,6 @@ def test_each_node_runtime_runs_on_its_own_major(
     body = deploy_and_invoke(server, role, name, runtime, code)
     assert body["version"].startswith(f"v{NODES[runtime]}.")
     assert body["env"] == f"AWS_Lambda_{runtime}"
+    assert body["execPath"] == "/var/lang/bin/node"
+    assert body["client"] == "function"
+    assert body["sdk"].startswith("/var/runtime/node_modules/@aws-sdk/client-lambda/")
