@@ -23,6 +23,14 @@ class Timer(Protocol):
         """Stop the timer; a no-op once it has fired."""
 
 
+class Scheduler(Protocol):
+    """`call_later` of one clock, bound once: what the warm path calls per invocation."""
+
+    def __call__(
+        self, delay: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts
+    ) -> Timer: ...
+
+
 class Clock(Protocol):
     def time(self) -> float:
         """Wall-clock seconds since the epoch (timestamps users see)."""
@@ -38,6 +46,10 @@ class Clock(Protocol):
     ) -> Timer:
         """Call `callback(*args)` on the event loop once `delay` seconds of this clock pass."""
 
+    def scheduler(self) -> Scheduler:
+        """`call_later` for the running loop, resolved once (an environment keeps it), so a
+        timer per invocation costs exactly what the loop's own `call_later` costs."""
+
 
 class SystemClock:
     def time(self) -> float:
@@ -52,8 +64,10 @@ class SystemClock:
     def call_later(
         self, delay: float, callback: Callable[[Unpack[Ts]], object], *args: *Ts
     ) -> Timer:
-        # The loop's own timer: on the warm path this costs what `loop.call_later` costs.
         return asyncio.get_running_loop().call_later(delay, callback, *args)
+
+    def scheduler(self) -> Scheduler:
+        return asyncio.get_running_loop().call_later
 
 
 class _ManualTimer:
@@ -106,6 +120,9 @@ class ManualClock:
         self._seq += 1
         heapq.heappush(self._timers, (self._mono + max(0.0, delay), self._seq, timer))
         return timer
+
+    def scheduler(self) -> Scheduler:
+        return self.call_later
 
     async def sleep(self, seconds: float) -> None:
         if seconds <= 0:

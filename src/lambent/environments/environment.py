@@ -82,6 +82,8 @@ class Environment:
         self._template = template
         self._config = config
         self.clock = clock
+        # The clock's timer, bound to this loop once: two timers per warm invocation.
+        self.call_later = clock.scheduler()
         self._sink = sink
         self._variables = dict(variables)
         self._on_available = on_available
@@ -359,7 +361,7 @@ class Environment:
         """Freeze once idle for `freeze_after_s`: a busy function never pays freeze+thaw."""
         if self._freeze_timer is None:
             delay = self._config.freeze_after_s
-            self._freeze_timer = self.clock.call_later(delay, self.freeze_idle)
+            self._freeze_timer = self.call_later(delay, self.freeze_idle)
 
     def freeze_idle(self) -> None:
         self._cancel_freeze()

@@ -99,7 +99,7 @@ class InvocationRun:
         )
         handler_began = clock.monotonic()
         answer = inc.api.deliver(inv)
-        timer = clock.call_later(max(0.001, remaining), _expire, answer)
+        timer = self.env.call_later(max(0.001, remaining), _expire, answer)
         try:
             outcome = await answer
         finally:
