@@ -160,3 +160,15 @@ def test_instance_environment() -> None:
         "AWS_SECRET_ACCESS_KEY": "secret",
         "AWS_SESSION_TOKEN": "token",
     }
+
+
+def test_the_sdks_endpoint_is_lambents_unless_the_function_says_otherwise() -> None:
+    default = _env(PY311, endpoint_url="http://169.254.100.1:9000")
+    assert default["AWS_ENDPOINT_URL"] == "http://169.254.100.1:9000"
+    own = _env(
+        PY311,
+        endpoint_url="http://169.254.100.1:9000",
+        function_variables={"AWS_ENDPOINT_URL": "http://elsewhere:4566"},
+    )
+    assert own["AWS_ENDPOINT_URL"] == "http://elsewhere:4566"
+    assert "AWS_ENDPOINT_URL" not in _env(PY311)  # Lambda's own set has no such variable

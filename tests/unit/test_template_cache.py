@@ -54,6 +54,7 @@ class FakeTemplate:
 class FakeSandbox:
     name = "fake"
     isolated = False
+    host_address = None
 
     def __init__(self, cost: int = 4 * MB) -> None:
         self.cost = cost

@@ -166,7 +166,17 @@ class EnvironmentManager:
             log.debug("no template ahead of time for %s: %s", version.function_arn, exc)
 
     def template_spec(self, version: FunctionVersion) -> TemplateSpec:
-        return specs.template_spec(version, self._blobs, self._settings.environments.runtime_images)
+        images = self._settings.environments.runtime_images
+        return specs.template_spec(version, self._blobs, images, self.functions_endpoint())
+
+    def functions_endpoint(self) -> str:
+        """Lambent's endpoint as functions reach it: through the sandbox's host address
+        (169.254.100.1 in the namespaces sandbox, an address, so S3 clients address
+        buckets by path), else where any local client reaches the server."""
+        host = self._sandbox.host_address
+        if host is None:
+            return self._settings.endpoint
+        return f"http://{host}:{self._settings.port}"
 
     # -- control plane events --------------------------------------------------------------
     def function_changed(self, account_id: str, function_name: str, version: str) -> None:

@@ -12,11 +12,15 @@ from lambent.sandbox.interface import TemplateSpec
 
 
 def template_spec(
-    version: FunctionVersion, blobs: BlobStore, runtime_images: Path | None
+    version: FunctionVersion,
+    blobs: BlobStore,
+    runtime_images: Path | None,
+    endpoint_url: str | None = None,
 ) -> TemplateSpec:
     """`runtime_images`: where the runtime images are (None: next to this interpreter).
     The runtime's interpreter and SDK (boto3, the AWS SDK for JavaScript) come from its
-    image, mounted at /var/lang and /var/runtime as on Lambda."""
+    image, mounted at /var/lang and /var/runtime as on Lambda. `endpoint_url`: where the
+    function's SDK reaches Lambent (AWS_ENDPOINT_URL)."""
     launch = with_function_options(launch_for(version.runtime, runtime_images), version.environment)
     base = runtime_env.version_environment(
         launch=launch,
@@ -30,6 +34,7 @@ def template_spec(
         initialization_type="snap-start" if version.snapstart else "on-demand",
         log_format=version.log_format,
         application_log_level=version.application_log_level,
+        endpoint_url=endpoint_url,
     )
     return TemplateSpec(
         key=version.key,

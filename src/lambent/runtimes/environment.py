@@ -88,6 +88,7 @@ def version_environment(
     initialization_type: str = "on-demand",
     log_format: str = "Text",
     application_log_level: str | None = None,
+    endpoint_url: str | None = None,
 ) -> dict[str, str]:
     """Every variable an environment of this function version starts with.
 
@@ -95,6 +96,12 @@ def version_environment(
     provisioned-concurrency or snap-start. With the JSON log format Lambda also sets
     AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL (INFO unless ApplicationLogLevel says
     otherwise); the Text format sets neither.
+
+    `endpoint_url` becomes AWS_ENDPOINT_URL, which boto3/botocore and the AWS SDK for
+    JavaScript v3 read as the endpoint of every service: a function's SDK calls reach
+    Lambent (its Lambda, S3, STS, IAM, CloudWatch Logs) with no setting of its own, as they
+    reach AWS on Lambda. Lambda itself sets no such variable; a function that sets its own
+    AWS_ENDPOINT_URL (or AWS_ENDPOINT_URL_<SERVICE>) in its Environment wins.
     """
     env: dict[str, str] = {
         "AWS_LAMBDA_FUNCTION_NAME": function_name,
@@ -118,6 +125,8 @@ def version_environment(
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
         level = (application_log_level or "INFO").upper()
         env["AWS_LAMBDA_LOG_LEVEL"] = level if level in LOG_LEVELS else "INFO"
+    if endpoint_url:
+        env["AWS_ENDPOINT_URL"] = endpoint_url
     for key, value in (function_variables or {}).items():
         if key not in RESERVED_KEYS:
             env[key] = value

@@ -153,6 +153,10 @@ class Template(Protocol):
 class Sandbox(Protocol):
     name: str  # "namespaces" or "process"
     isolated: bool  # True only when environments are really isolated
+    # The address at which a function reaches the host's loopback services (the server's
+    # own port among them); None: functions share the host's network and reach the server
+    # where any local client does.
+    host_address: str | None
 
     async def start(self) -> None:
         """Prepare host-wide state (cgroup roots, nftables, slot pools)."""

@@ -258,6 +258,7 @@ class ProcessTemplate:
 class ProcessSandbox:
     name = "process"
     isolated = False
+    host_address: str | None = None  # functions run on the host's own network
 
     def __init__(self, work: Path) -> None:
         self._work = work

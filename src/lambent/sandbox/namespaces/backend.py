@@ -12,7 +12,7 @@ from lambent.sandbox.interface import TemplateSpec
 from lambent.sandbox.namespaces import cgroups, reaper, stale
 from lambent.sandbox.namespaces.config import NamespacesConfig
 from lambent.sandbox.namespaces.environment import Resources
-from lambent.sandbox.namespaces.network import AddressPlan, Network, Slot
+from lambent.sandbox.namespaces.network import HOST_ADDRESS, AddressPlan, Network, Slot
 from lambent.sandbox.namespaces.registry import Registry, default_subnet
 from lambent.sandbox.namespaces.scratch import Scratch, ScratchPool
 from lambent.sandbox.namespaces.template import NamespaceTemplate
@@ -30,6 +30,7 @@ def _unstarted_network(config: NamespacesConfig) -> Network:
 class NamespacesSandbox:
     name = "namespaces"
     isolated = True
+    host_address: str | None = HOST_ADDRESS  # 169.254.100.1, host.lambent.internal
 
     def __init__(self, config: NamespacesConfig, registry: Registry | None = None) -> None:
         self.config = config
