@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,49 @@ def test_over_budget_templates_go_and_their_functions_still_invoke(
     for name in ("lru-b", "lru-c"):
         got, _ = invoke(budgetless, name, name)
         assert got["event"] == name
+
+
+GATED = """
+import socket
+# Init waits until the test lets it go: the version stays Pending exactly that long.
+with socket.create_connection(("169.254.100.1", {port}), timeout=60) as gate:
+    gate.recv(1)
+
+def handler(event, context):
+    return {{"event": event}}
+"""
+
+
+def test_a_pending_version_refuses_invokes_as_aws_does(server: ServerProcess) -> None:
+    gate = socket.create_server(("127.0.0.1", 0))
+    gate.settimeout(60)
+    port = gate.getsockname()[1]
+    lam = server.client("lambda")
+    lam.create_function(
+        FunctionName="tpl-pending",
+        Runtime="python3.12",
+        Role=lambda_role(server, "templates-role"),
+        Handler="app.handler",
+        Code={"ZipFile": python_zip(GATED.format(port=port))},
+        SnapStart={"ApplyOn": "PublishedVersions"},
+        Timeout=60,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="tpl-pending")
+    number = lam.publish_version(FunctionName="tpl-pending")["Version"]
+    conn, _ = gate.accept()  # the SnapStart init is running: the version is Pending
+    try:
+        with pytest.raises(lam.exceptions.ResourceConflictException) as caught:
+            lam.invoke(FunctionName="tpl-pending", Qualifier=number, Payload=b"{}")
+        assert caught.value.response["Error"]["Message"] == (
+            "The operation cannot be performed at this time. The function is currently in "
+            "the following state: Pending"
+        )
+        conn.sendall(b"!")
+    finally:
+        conn.close()
+        gate.close()
+    lam.get_waiter("function_active_v2").wait(
+        FunctionName="tpl-pending", Qualifier=number, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+    got = lam.invoke(FunctionName="tpl-pending", Qualifier=number, Payload=b'"now"')
+    assert json.loads(got["Payload"].read()) == {"event": "now"}
