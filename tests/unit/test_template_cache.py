@@ -266,3 +266,36 @@ def test_a_failed_start_is_counted_and_raised() -> None:
         assert cache.stats.failed == 1 and cache.keys() == []
 
     run(body)
+
+
+def test_a_create_waits_until_evicted_templates_are_torn_down() -> None:
+    class SlowClose(FakeTemplate):
+        released: asyncio.Event | None = None
+
+        async def close(self) -> None:
+            assert self.released is not None
+            await self.released.wait()
+            self.closed = True
+
+    class SlowSandbox(FakeSandbox):
+        async def template(self, spec: TemplateSpec) -> FakeTemplate:
+            made = SlowClose(spec, self.cost)
+            made.released = released
+            self.made.append(made)
+            return made
+
+    released = asyncio.Event()
+
+    async def body() -> None:
+        sandbox, clock = SlowSandbox(), ManualClock()
+        cache = cache_of(sandbox, clock, budget_mb=0)
+        await cache.get(version("a"))
+        await cache.get(version("b"))  # a is evicted: its close is still running
+        waiting = asyncio.create_task(cache.settle_closes())
+        await asyncio.sleep(0)
+        assert not waiting.done() and not sandbox.made[0].closed
+        released.set()
+        await asyncio.wait_for(waiting, 10)
+        assert sandbox.made[0].closed
+
+    run(body)

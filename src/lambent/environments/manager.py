@@ -164,6 +164,7 @@ class EnvironmentManager:
             await self.templates.get(version)
         except Exception as exc:
             log.debug("no template ahead of time for %s: %s", version.function_arn, exc)
+        await self.templates.settle_closes()
 
     def template_spec(self, version: FunctionVersion) -> TemplateSpec:
         images = self._settings.environments.runtime_images

@@ -166,6 +166,13 @@ class TemplateCache:
             self._closing.add(task)
             task.add_done_callback(self._closing.discard)
 
+    async def settle_closes(self, timeout_s: float = 30.0) -> None:
+        """Wait (bounded) until the templates being closed are gone. A function's create
+        waits for this before turning Active: without it, creating functions faster than
+        evicted templates can be torn down piles up closing templates past the budget."""
+        if self._closing:
+            await asyncio.wait(list(self._closing), timeout=timeout_s)
+
     def drop_where(self, stale: Callable[[FunctionVersion], bool]) -> None:
         for key, version in list(self._versions.items()):
             if stale(version):
