@@ -1,8 +1,13 @@
-"""The one error taxonomy.
+"""The one error taxonomy: what went wrong, in the domain's terms, with no HTTP in it.
 
-Domain code raises these; `api/errors.py` maps them to each protocol's wire shape
-(`x-amzn-ErrorType` + JSON for Lambda and Logs, XML `<ErrorResponse>` for IAM and STS).
-The `code` is AWS's error code verbatim, so the mapping never has to guess.
+Domain code raises these. Each carries AWS's error code verbatim (so no mapping has to
+guess), the message AWS words, and typed details (a throttle's reason, an S3 key). A small
+set of kinds says what happened: the request is invalid, something is not found, it
+conflicts with the current state, it is too large, a resource is not ready, the caller is
+throttled or denied, or the service failed. Only `api/errors.py` turns an error into a wire
+answer: the HTTP status of each kind, headers such as Retry-After, and each protocol's shape
+(`x-amzn-ErrorType` + JSON for Lambda and Logs, XML `<ErrorResponse>` for IAM and STS, S3's
+`<Error>`).
 """
 
 from __future__ import annotations
@@ -11,124 +16,150 @@ from typing import Any
 
 
 class ServiceError(Exception):
-    """An error a client is meant to see, shaped as AWS shapes it."""
+    """An error a client is meant to see: AWS's code and message, and extra members of
+    AWS's error shape (`fields`: Reason, BucketName, Key, ...)."""
 
     code: str = "ServiceException"
-    status: int = 500
-    sender_fault: bool = False
 
     def __init__(
         self,
         message: str,
         *,
         code: str | None = None,
-        status: int | None = None,
         fields: dict[str, Any] | None = None,
-        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
-        if status is not None:
-            self.status = status
         self.fields: dict[str, Any] = dict(fields or {})
-        self.headers: dict[str, str] = dict(headers or {})
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.code}, {self.status}, {self.message!r})"
+        return f"{type(self).__name__}({self.code}, {self.message!r})"
 
 
 class ClientError(ServiceError):
-    status = 400
-    sender_fault = True
+    """The caller's fault (AWS's `Type: User` / `Sender`): retrying the same request fails."""
 
 
-class ValidationError(ClientError):
+# The kinds. Every error below is one of them; the API layer maps each kind to a status.
+class InvalidInputError(ClientError):
+    """The request is malformed or breaks a rule."""
+
+
+class NotFoundError(ClientError):
+    """What the request names does not exist (or is not visible to the caller)."""
+
+
+class ConflictError(ClientError):
+    """The request conflicts with the resource's current state or revision."""
+
+
+class TooLargeError(ClientError):
+    """The request or its payload is over a size limit."""
+
+
+class ThrottledError(ClientError):
+    """Too many requests or too little concurrency; `reason` is AWS's `Reason` member and
+    `retry_after_s` how long the caller should wait, when the service says."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        retry_after_s: int | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, code=code, fields={"Reason": reason})
+        self.reason = reason
+        self.retry_after_s = retry_after_s
+
+
+class DeniedError(ClientError):
+    """The caller is not authenticated, or not allowed to do this."""
+
+
+class NotReadyError(ServiceError):
+    """A resource the request needs cannot serve it (yet): the service's side."""
+
+
+class InternalFailure(ServiceError):
+    code = "ServiceException"
+
+
+class ValidationError(InvalidInputError):
     """A request that breaks the service model's constraints (AWS's ValidationException)."""
 
     code = "ValidationException"
 
 
-class InvalidParameterValue(ClientError):
+class InvalidParameterValue(InvalidInputError):
     code = "InvalidParameterValueException"
 
 
-class InvalidRequestContent(ClientError):
+class InvalidRequestContent(InvalidInputError):
     code = "InvalidRequestContentException"
 
 
-class ResourceNotFound(ClientError):
+class ResourceNotFound(NotFoundError):
     code = "ResourceNotFoundException"
-    status = 404
 
 
-class ResourceConflict(ClientError):
+class ResourceConflict(ConflictError):
     code = "ResourceConflictException"
-    status = 409
 
 
-class ResourceInUse(ClientError):
+class ResourceInUse(ConflictError):
     code = "ResourceInUseException"
 
 
-class PreconditionFailed(ClientError):
+class PreconditionFailed(ConflictError):
+    """The caller's RevisionId is stale."""
+
     code = "PreconditionFailedException"
-    status = 412
 
 
-class RequestTooLarge(ClientError):
+class RequestTooLarge(TooLargeError):
     code = "RequestTooLargeException"
-    status = 413
 
 
-class CodeStorageExceeded(ClientError):
+class CodeStorageExceeded(InvalidInputError):
     code = "CodeStorageExceededException"
 
 
-class PolicyLengthExceeded(ClientError):
+class PolicyLengthExceeded(InvalidInputError):
     code = "PolicyLengthExceededException"
 
 
-class ProvisionedConcurrencyNotFound(ClientError):
+class ProvisionedConcurrencyNotFound(NotFoundError):
     code = "ProvisionedConcurrencyConfigNotFoundException"
-    status = 404
 
 
-class TooManyRequests(ClientError):
-    """A throttle. `reason` is AWS's `Reason` member (ConcurrentInvocationLimitExceeded, ...)."""
+class TooManyRequests(ThrottledError):
+    """A throttle: AWS's `Reason` (ConcurrentInvocationLimitExceeded, ...) in `reason`."""
 
     code = "TooManyRequestsException"
-    status = 429
-
-    def __init__(self, message: str, *, reason: str, retry_after_s: int | None = None) -> None:
-        headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
-        super().__init__(message, fields={"Reason": reason}, headers=headers)
-        self.reason = reason
 
 
-class InvalidRuntime(ServiceError):
+class InvalidRuntime(NotReadyError):
     """The function's runtime cannot start on this host (e.g. no interpreter for it)."""
 
     code = "InvalidRuntimeException"
-    status = 502
 
 
-class ResourceNotReady(ServiceError):
+class ResourceNotReady(NotReadyError):
     code = "ResourceNotReadyException"
-    status = 502
 
 
-class UnsupportedMediaType(ClientError):
+class UnsupportedMediaType(InvalidInputError):
     code = "UnsupportedMediaTypeException"
-    status = 415
 
 
 class NotImplementedOperation(ClientError):
     """A modelled operation Lambent does not implement yet: named, never an HTML 404."""
 
     code = "NotImplementedException"
-    status = 501
 
     def __init__(self, service: str, operation: str) -> None:
         super().__init__(
@@ -137,94 +168,83 @@ class NotImplementedOperation(ClientError):
         self.operation = operation
 
 
-class UnknownOperation(ClientError):
+class UnknownOperation(NotFoundError):
+    """No modelled operation matches the request."""
+
     code = "UnknownOperationException"
-    status = 404
 
 
-class SerializationError(ClientError):
+class SerializationError(InvalidInputError):
     code = "SerializationException"
 
 
-class AccessDenied(ClientError):
+class AccessDenied(DeniedError):
     code = "AccessDeniedException"
-    status = 403
 
 
-class InvalidSignature(ClientError):
+class InvalidSignature(DeniedError):
     code = "InvalidSignatureException"
-    status = 403
 
 
-class UnrecognizedClient(ClientError):
+class UnrecognizedClient(DeniedError):
     code = "UnrecognizedClientException"
-    status = 403
 
 
-class MissingAuthentication(ClientError):
+class MissingAuthentication(DeniedError):
     code = "MissingAuthenticationTokenException"
-    status = 403
 
 
-class ExpiredToken(ClientError):
+class ExpiredToken(DeniedError):
     code = "ExpiredTokenException"
-    status = 403
-
-
-class InternalFailure(ServiceError):
-    code = "ServiceException"
-    status = 500
 
 
 # IAM/STS codes (query protocol). Same taxonomy, their own names.
-class IamNoSuchEntity(ClientError):
+class IamNoSuchEntity(NotFoundError):
     code = "NoSuchEntity"
-    status = 404
 
 
-class IamEntityAlreadyExists(ClientError):
+class IamEntityAlreadyExists(ConflictError):
     code = "EntityAlreadyExists"
-    status = 409
 
 
-class IamMalformedPolicy(ClientError):
+class IamMalformedPolicy(InvalidInputError):
     code = "MalformedPolicyDocument"
 
 
-class IamLimitExceeded(ClientError):
+class IamLimitExceeded(ConflictError):
+    """A quota (keys per user, policies per role) would be exceeded."""
+
     code = "LimitExceeded"
-    status = 409
 
 
-class IamDeleteConflict(ClientError):
+class IamDeleteConflict(ConflictError):
     code = "DeleteConflict"
-    status = 409
 
 
-class IamInvalidInput(ClientError):
+class IamInvalidInput(InvalidInputError):
     code = "InvalidInput"
 
 
 # S3 codes (rest-xml). `fields` become extra elements of S3's <Error> (BucketName, Key, ...).
-class S3NoSuchBucket(ClientError):
+class S3NoSuchBucket(NotFoundError):
     code = "NoSuchBucket"
-    status = 404
 
     def __init__(self, bucket: str) -> None:
         super().__init__("The specified bucket does not exist", fields={"BucketName": bucket})
 
 
-class S3NoSuchKey(ClientError):
+class S3NoSuchKey(NotFoundError):
+    """`delete_marker` names the delete marker that hides the key, if one does."""
+
     code = "NoSuchKey"
-    status = 404
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, *, delete_marker: str | None = None) -> None:
         super().__init__("The specified key does not exist.", fields={"Key": key})
+        self.delete_marker = delete_marker
 
 
-class S3NoSuchVersion(ClientError):
+class S3NoSuchVersion(NotFoundError):
     code = "NoSuchVersion"
-    status = 404
 
     def __init__(self, key: str, version_id: str) -> None:
         super().__init__(
@@ -233,9 +253,8 @@ class S3NoSuchVersion(ClientError):
         )
 
 
-class S3BucketAlreadyExists(ClientError):
+class S3BucketAlreadyExists(ConflictError):
     code = "BucketAlreadyExists"
-    status = 409
 
     def __init__(self, bucket: str) -> None:
         super().__init__(
@@ -245,9 +264,8 @@ class S3BucketAlreadyExists(ClientError):
         )
 
 
-class S3BucketAlreadyOwnedByYou(ClientError):
+class S3BucketAlreadyOwnedByYou(ConflictError):
     code = "BucketAlreadyOwnedByYou"
-    status = 409
 
     def __init__(self, bucket: str) -> None:
         super().__init__(
@@ -256,9 +274,8 @@ class S3BucketAlreadyOwnedByYou(ClientError):
         )
 
 
-class S3BucketNotEmpty(ClientError):
+class S3BucketNotEmpty(ConflictError):
     code = "BucketNotEmpty"
-    status = 409
 
     def __init__(self, bucket: str) -> None:
         super().__init__(
@@ -266,30 +283,29 @@ class S3BucketNotEmpty(ClientError):
         )
 
 
-class S3InvalidBucketName(ClientError):
+class S3InvalidBucketName(InvalidInputError):
     code = "InvalidBucketName"
 
     def __init__(self, bucket: str) -> None:
         super().__init__("The specified bucket is not valid.", fields={"BucketName": bucket})
 
 
-class S3AccessDenied(ClientError):
+class S3AccessDenied(DeniedError):
     code = "AccessDenied"
-    status = 403
 
     def __init__(self) -> None:
         super().__init__("Access Denied")
 
 
-class S3InvalidArgument(ClientError):
+class S3InvalidArgument(InvalidInputError):
     code = "InvalidArgument"
 
 
-class S3InvalidRequest(ClientError):
+class S3InvalidRequest(InvalidInputError):
     code = "InvalidRequest"
 
 
-class S3MalformedXML(ClientError):
+class S3MalformedXML(InvalidInputError):
     code = "MalformedXML"
 
     def __init__(self) -> None:
@@ -299,60 +315,72 @@ class S3MalformedXML(ClientError):
         )
 
 
-class S3BadDigest(ClientError):
+class S3BadDigest(InvalidInputError):
     code = "BadDigest"
 
 
-class S3InvalidDigest(ClientError):
+class S3InvalidDigest(InvalidInputError):
     code = "InvalidDigest"
 
 
-class S3ContentSha256Mismatch(ClientError):
+class S3ContentSha256Mismatch(InvalidInputError):
     code = "XAmzContentSHA256Mismatch"
 
 
-class S3IncompleteBody(ClientError):
+class S3IncompleteBody(InvalidInputError):
     code = "IncompleteBody"
 
 
-class S3InvalidRange(ClientError):
+class S3InvalidRange(InvalidInputError):
+    """The requested range is outside the object."""
+
     code = "InvalidRange"
-    status = 416
 
 
-class S3KeyTooLong(ClientError):
+class S3KeyTooLong(InvalidInputError):
     code = "KeyTooLongError"
 
 
-class S3LocationConstraint(ClientError):
+class S3LocationConstraint(InvalidInputError):
     """IllegalLocationConstraintException or InvalidLocationConstraint, by `code`."""
 
     code = "IllegalLocationConstraintException"
 
 
-class S3MethodNotAllowed(ClientError):
+class S3MethodNotAllowed(InvalidInputError):
+    """`delete_marker`: the version asked for is this delete marker (GET of a marker)."""
+
     code = "MethodNotAllowed"
-    status = 405
+
+    def __init__(self, message: str, *, delete_marker: str | None = None) -> None:
+        super().__init__(message)
+        self.delete_marker = delete_marker
 
 
-class S3NotFound(ClientError):
+class S3NotFound(NotFoundError):
     """A bucket sub-resource that is not configured (NoSuchTagSet, ...), named by `code`."""
 
     code = "NoSuchTagSet"
-    status = 404
 
 
-class S3PreconditionFailed(ClientError):
+class S3PreconditionFailed(ConflictError):
+    """An If-Match / If-Unmodified-Since condition does not hold."""
+
     code = "PreconditionFailed"
-    status = 412
 
 
 class S3NotModified(ClientError):
+    """An If-None-Match / If-Modified-Since condition says the caller's copy (`etag`) is
+    current (not an error for the caller: the API answers it without a body)."""
+
     code = "NotModified"
-    status = 304
+
+    def __init__(self, message: str, *, etag: str) -> None:
+        super().__init__(message)
+        self.etag = etag
 
 
-class S3EntityTooLarge(ClientError):
+class S3EntityTooLarge(TooLargeError):
     code = "EntityTooLarge"
 
 
@@ -360,12 +388,10 @@ class S3PermanentRedirect(ClientError):
     """A bucket addressed through another region's endpoint."""
 
     code = "PermanentRedirect"
-    status = 301
 
 
-class S3NoSuchUpload(ClientError):
+class S3NoSuchUpload(NotFoundError):
     code = "NoSuchUpload"
-    status = 404
 
     def __init__(self, upload_id: str) -> None:
         super().__init__(
@@ -375,7 +401,7 @@ class S3NoSuchUpload(ClientError):
         )
 
 
-class S3InvalidPart(ClientError):
+class S3InvalidPart(InvalidInputError):
     """InvalidPart, InvalidPartOrder or EntityTooSmall, by `code`."""
 
     code = "InvalidPart"

@@ -8,7 +8,7 @@ from lambent.clock import ManualClock
 from lambent.concurrency.admission import Admission, Lease
 from lambent.concurrency.burst import BurstLimiter
 from lambent.concurrency.throttle import Throttle, ThrottleReason
-from lambent.errors import TooManyRequests
+from lambent.errors import ThrottledError, TooManyRequests
 
 
 def admission(limit: int, reserved: dict[str, int]) -> Admission:
@@ -25,7 +25,7 @@ def test_account_quota_throttles_past_the_limit_and_recovers() -> None:
     with pytest.raises(TooManyRequests) as err:
         adm.take("a", "g")
     assert err.value.reason == "ConcurrentInvocationLimitExceeded"
-    assert err.value.status == 429
+    assert isinstance(err.value, ThrottledError)
     adm.give(leases.pop())
     adm.take("a", "g")
     assert adm.in_use("a") == 3

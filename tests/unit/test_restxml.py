@@ -12,6 +12,7 @@ import pytest
 from botocore import parsers, serialize
 from botocore.model import OperationModel, ServiceModel
 
+from lambent.api.errors import wire_error
 from lambent.api.protocols import restxml
 from lambent.auth import chunked
 from lambent.errors import S3IncompleteBody, S3MalformedXML, S3NoSuchKey, S3NotModified
@@ -240,7 +241,10 @@ def test_structure_payload_and_root_value_outputs(s3: ServiceModel) -> None:
 
 
 def test_errors_are_s3_error_documents(s3: ServiceModel) -> None:
-    resp = restxml.serialize_error(S3NoSuchKey("a&b"), "NoSuchKey", "req-9")
+    missing = S3NoSuchKey("a&b")
+    resp = restxml.serialize_error(
+        wire_error("s3", missing), missing.message, missing.fields, "req-9"
+    )
     assert resp.status == 404
     parser = parsers.create_parser("rest-xml")
     raw = {"status_code": 404, "headers": dict(resp.headers), "body": resp.body}
@@ -252,5 +256,6 @@ def test_errors_are_s3_error_documents(s3: ServiceModel) -> None:
     assert parsed["Error"]["Key"] == "a&b"
     assert parsed["ResponseMetadata"]["RequestId"] == "req-9"
 
-    not_modified = restxml.serialize_error(S3NotModified("Not Modified"), "NotModified", "r")
+    same = S3NotModified("Not Modified", etag='"e"')
+    not_modified = restxml.serialize_error(wire_error("s3", same), same.message, {}, "r")
     assert not_modified.status == 304 and not_modified.body == b""

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lambent.api.errors import status_of
 from lambent.errors import InvalidParameterValue, InvalidRuntime
 from lambent.runtimes import registry
 from lambent.runtimes.images import default_images_dir
@@ -182,7 +183,8 @@ def test_runtime_without_its_image_is_unavailable(tmp_path: Path) -> None:
         with pytest.raises(InvalidRuntime, match=rf"{runtime} is not available") as err:
             launch_for(runtime, tmp_path)
         assert "its runtime image is not installed" in err.value.message
-        assert err.value.status == 502 and err.value.code == "InvalidRuntimeException"
+        assert err.value.code == "InvalidRuntimeException"
+        assert status_of(err.value) == 502
     # a half-built image (no manifest yet) is not an image
     (tmp_path / "python3.13" / "lang").mkdir(parents=True)
     assert "python3.13" not in available_runtimes(tmp_path)

@@ -43,7 +43,6 @@ def test_byte_ranges(header: str | None, expected: tuple[int, int] | None) -> No
 def test_unsatisfiable_ranges(header: str, size: int) -> None:
     with pytest.raises(S3InvalidRange) as err:
         conditions.byte_range(header, size)
-    assert err.value.status == 416
     assert err.value.fields == {"RangeRequested": header, "ActualObjectSize": size}
 
 
@@ -63,7 +62,7 @@ def test_preconditions() -> None:
     conditions.check(VERSION, if_match=etag, if_unmodified_since=earlier)
     with pytest.raises(S3NotModified) as err:
         conditions.check(VERSION, if_none_match=etag)
-    assert err.value.status == 304 and err.value.headers["ETag"] == etag
+    assert err.value.etag == etag
     with pytest.raises(S3NotModified):
         conditions.check(VERSION, if_modified_since=MODIFIED)
     conditions.check(VERSION, if_modified_since=earlier)

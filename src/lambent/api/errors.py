@@ -1,5 +1,9 @@
-"""Domain errors to each protocol's wire shape.
+"""Domain errors to each protocol's wire answer: the only place that knows HTTP for them.
 
+The domain raises kinds of error (`lambent.errors`) with AWS's code and typed details;
+here each becomes a `WireError`: the code the service uses (IAM says NoSuchEntity where
+Lambda says ResourceNotFoundException), the HTTP status AWS answers it with, headers it
+carries (Retry-After, S3's delete-marker headers), and whose fault it is. Then the shape:
 rest-json (Lambda): `x-amzn-ErrorType` header plus the error shape's members as JSON,
 e.g. `{"Type":"User","Message":"Function not found: ..."}` (member casing as modelled).
 json (Logs): `{"__type": code, "message": ...}`. query (IAM, STS): XML `<ErrorResponse>`.
@@ -13,9 +17,35 @@ from typing import Any
 
 from botocore.model import NoShapeFoundError, ServiceModel, StructureShape
 
+from lambent import errors as e
 from lambent.api.protocols import query, restxml
+from lambent.api.protocols.wire import WireError
 from lambent.errors import ServiceError
 from lambent.http.messages import Response
+
+# The HTTP status of each kind of error, and of the errors AWS answers otherwise than
+# their kind (most specific class wins). From the API references' Errors sections.
+_STATUS: dict[type[ServiceError], int] = {
+    ServiceError: 500,
+    e.ClientError: 400,
+    e.InvalidInputError: 400,
+    e.NotFoundError: 404,
+    e.ConflictError: 409,
+    e.TooLargeError: 413,
+    e.ThrottledError: 429,
+    e.DeniedError: 403,
+    e.NotReadyError: 502,
+    e.PreconditionFailed: 412,
+    e.ResourceInUse: 400,
+    e.UnsupportedMediaType: 415,
+    e.NotImplementedOperation: 501,
+    e.S3EntityTooLarge: 400,
+    e.S3InvalidRange: 416,
+    e.S3MethodNotAllowed: 405,
+    e.S3PreconditionFailed: 412,
+    e.S3NotModified: 304,
+    e.S3PermanentRedirect: 301,
+}
 
 # The same condition has different names in different services.
 _RENAMES: dict[str, dict[str, str]] = {
@@ -60,37 +90,62 @@ def wire_code(service: str, code: str) -> str:
     return _RENAMES.get(service, {}).get(code, code)
 
 
+def status_of(err: ServiceError) -> int:
+    for cls in type(err).__mro__:
+        status = _STATUS.get(cls)
+        if status is not None:
+            return status
+    return 500
+
+
+def headers_of(err: ServiceError) -> list[tuple[str, str]]:
+    if isinstance(err, e.ThrottledError) and err.retry_after_s is not None:
+        return [("Retry-After", str(err.retry_after_s))]
+    if isinstance(err, e.S3NoSuchKey | e.S3MethodNotAllowed) and err.delete_marker:
+        return [("x-amz-delete-marker", "true"), ("x-amz-version-id", err.delete_marker)]
+    if isinstance(err, e.S3NotModified):
+        return [("ETag", err.etag)]
+    return []
+
+
+def wire_error(service_name: str, err: ServiceError) -> WireError:
+    return WireError(
+        code=wire_code(service_name, err.code),
+        status=status_of(err),
+        headers=headers_of(err),
+        sender_fault=isinstance(err, e.ClientError),
+    )
+
+
 def error_response(
     service_name: str, service: ServiceModel | None, err: ServiceError, request_id: str
 ) -> Response:
-    code = wire_code(service_name, err.code)
+    wire = wire_error(service_name, err)
     protocol = service.metadata["protocol"] if service is not None else "rest-json"
     if protocol == "query":
         namespace = service.metadata.get("xmlNamespace", "") if service else ""
-        renamed = ServiceError(err.message, code=code, status=err.status, headers=err.headers)
-        renamed.sender_fault = err.sender_fault
-        return query.serialize_error(renamed, namespace, request_id)
+        return query.serialize_error(wire, err.message, namespace, request_id)
     if protocol == "rest-xml":
-        return restxml.serialize_error(err, code, request_id)
-    headers = [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", code)]
-    headers.extend(err.headers.items())
+        return restxml.serialize_error(wire, err.message, err.fields, request_id)
+    headers = [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", wire.code)]
+    headers.extend(wire.headers)
     if protocol == "json":
-        body: dict[str, Any] = {"__type": code, "message": err.message}
+        body: dict[str, Any] = {"__type": wire.code, "message": err.message}
         body.update(err.fields)
         version = service.metadata.get("jsonVersion", "1.1") if service else "1.1"
         ctype = f"application/x-amz-json-{version}"
         headers.append(("Content-Type", ctype))
-        return Response(err.status, json.dumps(body).encode(), headers)
+        return Response(wire.status, json.dumps(body).encode(), headers)
     headers.append(("Content-Type", "application/json"))
-    return Response(
-        err.status, json.dumps(rest_json_error_body(service, code, err)).encode(), headers
-    )
+    body = rest_json_error_body(service, wire, err)
+    return Response(wire.status, json.dumps(body).encode(), headers)
 
 
 def rest_json_error_body(
-    service: ServiceModel | None, code: str, err: ServiceError
+    service: ServiceModel | None, wire: WireError, err: ServiceError
 ) -> dict[str, Any]:
-    kind = "User" if err.sender_fault else "Service"
+    code = wire.code
+    kind = "User" if wire.sender_fault else "Service"
     shape = None
     if service is not None:
         try:

@@ -13,6 +13,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from lambent.api.errors import wire_error
 from lambent.auth.authenticator import Authenticator, Caller
 from lambent.clock import Clock
 from lambent.errors import ServiceError, TooManyRequests
@@ -176,8 +177,9 @@ class FunctionUrlGateway:
                     function=config.function,
                     url_id=config.url_id,
                 )
-            answer = response.error(err.status, err.code, err.message)
-            answer.headers.extend(err.headers.items())
+            wire = wire_error("lambda", err)
+            answer = response.error(wire.status, wire.code, err.message)
+            answer.headers.extend(wire.headers)
             return answer
         if result.failed:
             return response.failed()

@@ -88,4 +88,4 @@ def _failed(condition: str) -> S3PreconditionFailed:
 
 
 def _not_modified(version: ObjectVersion) -> S3NotModified:
-    return S3NotModified("Not Modified", headers={"ETag": version.etag})
+    return S3NotModified("Not Modified", etag=version.etag)

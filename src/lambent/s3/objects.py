@@ -27,7 +27,6 @@ from lambent.s3.versioning import Versioning
 from lambent.store.interface import Store
 
 _PAGE = 1000
-_DELETE_MARKER = {"x-amz-delete-marker": "true"}
 
 
 @dataclass(frozen=True)
@@ -169,17 +168,14 @@ class Objects:
                 raise S3NoSuchKey(key)
             current = versions[0]
             if current.delete_marker:
-                err = S3NoSuchKey(key)
-                err.headers.update(_DELETE_MARKER)
-                err.headers["x-amz-version-id"] = current.version_id
-                raise err
+                raise S3NoSuchKey(key, delete_marker=current.version_id)
             return bucket, current
         for version in versions:
             if version.version_id == version_id:
                 if version.delete_marker:
                     raise S3MethodNotAllowed(
                         "The specified method is not allowed against this resource.",
-                        headers={**_DELETE_MARKER, "x-amz-version-id": version_id},
+                        delete_marker=version_id,
                     )
                 return bucket, version
         if not bucket.versioned and version_id != NULL_VERSION:

@@ -10,7 +10,8 @@ from xml.sax.saxutils import escape
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
 from lambent.api.protocols.values import ErrorFactory, iso8601, scalar_from_text
-from lambent.errors import ClientError, ServiceError
+from lambent.api.protocols.wire import WireError
+from lambent.errors import ClientError
 from lambent.http.messages import Request, Response
 
 XML_TYPE = "text/xml"
@@ -158,13 +159,13 @@ def _text(shape: Shape, value: Any) -> str:
     return str(value)
 
 
-def serialize_error(err: ServiceError, namespace: str, request_id: str) -> Response:
-    kind = "Sender" if err.sender_fault else "Receiver"
+def serialize_error(wire: WireError, message: str, namespace: str, request_id: str) -> Response:
+    kind = "Sender" if wire.sender_fault else "Receiver"
     body = (
         f'<ErrorResponse xmlns="{namespace}"><Error><Type>{kind}</Type>'
-        f"<Code>{escape(err.code)}</Code><Message>{escape(err.message)}</Message></Error>"
+        f"<Code>{escape(wire.code)}</Code><Message>{escape(message)}</Message></Error>"
         f"<RequestId>{request_id}</RequestId></ErrorResponse>"
     )
     headers = [("Content-Type", XML_TYPE), ("x-amzn-RequestId", request_id)]
-    headers.extend(err.headers.items())
-    return Response(err.status, body.encode(), headers)
+    headers.extend(wire.headers)
+    return Response(wire.status, body.encode(), headers)

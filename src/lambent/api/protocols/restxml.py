@@ -13,6 +13,7 @@ import base64
 import datetime as dt
 import email.utils
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from xml.sax.saxutils import escape
@@ -27,13 +28,13 @@ from lambent.api.protocols.values import (
     query_values,
     scalar_from_text,
 )
+from lambent.api.protocols.wire import WireError
 from lambent.auth import chunked
 from lambent.errors import (
     ClientError,
     S3IncompleteBody,
     S3InvalidArgument,
     S3MalformedXML,
-    ServiceError,
 )
 from lambent.http.messages import Request, Response
 
@@ -272,7 +273,9 @@ def _payload_out(
     return xmlvalues.document(member, root, value, uri)
 
 
-def serialize_error(err: ServiceError, code: str, request_id: str) -> Response:
+def serialize_error(
+    wire: WireError, message: str, fields: Mapping[str, Any], request_id: str
+) -> Response:
     """S3's error document: Code, Message, the error's own fields, RequestId, HostId."""
     host_id = base64.b64encode(request_id.encode()).decode()
     headers = [
@@ -280,13 +283,13 @@ def serialize_error(err: ServiceError, code: str, request_id: str) -> Response:
         ("x-amz-request-id", request_id),
         ("x-amz-id-2", host_id),
     ]
-    headers.extend(err.headers.items())
-    if err.status == 304:
-        return Response(err.status, b"", headers)
-    fields = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in err.fields.items() if v is not None)
+    headers.extend(wire.headers)
+    if wire.status == 304:
+        return Response(wire.status, b"", headers)
+    extra = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in fields.items() if v is not None)
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{escape(code)}</Code><Message>{escape(err.message)}</Message>{fields}"
+        f"<Error><Code>{escape(wire.code)}</Code><Message>{escape(message)}</Message>{extra}"
         f"<RequestId>{request_id}</RequestId><HostId>{host_id}</HostId></Error>"
     )
-    return Response(err.status, body.encode(), headers)
+    return Response(wire.status, body.encode(), headers)
