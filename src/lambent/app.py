@@ -1,8 +1,9 @@
-"""The all-in-one server: builds every component from Settings and runs them on one loop."""
+"""The all-in-one server: the composition root that builds every component from Settings,
+runs them on one loop, and closes each on stop."""
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
 import socket
 from dataclasses import dataclass, field
@@ -27,17 +28,25 @@ from lambent.environments.manager import EnvironmentManager
 from lambent.environments.provisioned import ProvisionedReconciler
 from lambent.environments.snapstart import SnapStartCoordinator
 from lambent.errors import ServiceError
+from lambent.function_urls.service import FunctionUrlService, UrlPurger
 from lambent.functions.catalog import StoreCatalog
+from lambent.functions.code_url import CodeUrlSigner
+from lambent.functions.lifecycle import Provisioner
 from lambent.functions.model import LATEST, FunctionVersion
-from lambent.functions.service import ControlPlane
+from lambent.functions.runtimes import SUPPORTED_RUNTIMES
+from lambent.functions.service import ControlPlane, shas_of
+from lambent.functions.uploads import ZipUploads
 from lambent.http.messages import Request, Response
 from lambent.http.server import HttpServer
 from lambent.iam.roles import Roles
 from lambent.iam.sessions import SessionIssuer
 from lambent.invoke.service import InvokeService
+from lambent.layers.repository import LayerRepository
+from lambent.layers.service import LayerService
 from lambent.logs.store import LogStore
 from lambent.oplog.access import AccessLog
 from lambent.s3.service import S3
+from lambent.sandbox.interface import Sandbox
 from lambent.sandbox.select import choose as choose_sandbox
 from lambent.settings import Settings
 from lambent.store.sqlite import SqliteStore
@@ -54,35 +63,129 @@ class StartupInfo:
 
 
 class App:
+    """The composition root. `start()` builds every component once, in dependency order,
+    and registers how to close each on one AsyncExitStack; `stop()` closes them in reverse
+    (the HTTP server first, the store last). A start that fails part-way closes what it had
+    opened before the error propagates."""
+
+    # Built by start(); an App is not used before it.
+    work: BlockingWork
+    store: SqliteStore
+    logs: LogStore
+    blobs: BlobStore
+    s3: S3
+    credentials: CredentialStore
+    authenticator: Authenticator
+    models: Models
+    catalog: StoreCatalog
+    roles: Roles
+    sessions: SessionIssuer
+    admission: Admission
+    burst: BurstLimiter
+    sandbox: Sandbox
+    environments: EnvironmentManager
+    snapstart: SnapStartCoordinator
+    provisioned: ProvisionedReconciler
+    invoker: InvokeService
+    async_invoke: AsyncInvocations
+    control_plane: ControlPlane
+    access_log: AccessLog | None
+    urls: FunctionUrlService
+    handlers: list[ServiceHandlers]
+
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
+        self._stack: contextlib.AsyncExitStack | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    async def start(self, listeners: list[socket.socket] | None = None) -> StartupInfo:
+        """Start every service, then serve on `listeners` (bound by the caller before
+        anything started, see http/listen.py) or on a new listener."""
+        if self._stack is not None:
+            raise RuntimeError("the app is already started")
+        stack = contextlib.AsyncExitStack()
+        try:
+            info = await self._open(stack, listeners)
+        except BaseException:
+            await stack.aclose()
+            raise
+        self._stack = stack
+        return info
+
+    async def stop(self) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
+
+    async def _open(
+        self, stack: contextlib.AsyncExitStack, listeners: list[socket.socket] | None
+    ) -> StartupInfo:
+        settings = self.settings
         data = settings.data_dir
         data.mkdir(parents=True, exist_ok=True)
-        self.store = SqliteStore(data / "state.db")
         # Hashing, zip checks, extraction and object bytes: never on the event loop.
         self.work = BlockingWork()
+        stack.callback(self.work.close)
+        self.store = SqliteStore(data / "state.db")
+        stack.push_async_callback(self.store.close)
+        self.logs = LogStore(data / "logs.db", settings.logs, self.clock)
+        stack.callback(self.logs.close)
+        self._build()
+        stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
+        info = await self.bootstrap_accounts()
+        await self.sessions.purge_expired(force=True)  # keys that expired while down
+        await self.catalog.start()
+        await self.environments.start()
+        stack.push_async_callback(self.environments.close)
+        stack.push_async_callback(self.snapstart.close)
+        # Recovery prepares templates, so it runs on a started sandbox and stops before it.
+        stack.push_async_callback(self.control_plane.provisioner.close)
+        await self.control_plane.provisioner.recover(shas_of)
+        await self.provisioned.start()
+        stack.push_async_callback(self.provisioned.close)
+        info.notes.append(
+            f"sandbox: {self.sandbox.name}"
+            + ("" if self.sandbox.isolated else " (no isolation between functions)")
+        )
+        await self.async_invoke.start()
+        if self.access_log is not None:
+            stack.callback(self.access_log.flush)  # after the server: its last lines too
+        http = HttpServer(self._dispatcher())
+        stack.push_async_callback(http.close)
+        if listeners is None:
+            await http.listen(settings.host, settings.port)
+        for sock in listeners or ():
+            await http.serve_socket(sock)
+        return info
+
+    def _build(self) -> None:
+        """Every component, each made once (constructors only: nothing here opens or starts
+        anything that would need closing, except the async queue, closed by its stop)."""
+        settings, clock, data = self.settings, self.clock, self.settings.data_dir
         self.blobs = BlobStore(data, max_unzipped=settings.limits.code_size_unzipped)
-        self.s3 = S3(self.store, data / "s3", self.clock, self.work)
-        self.credentials = CredentialStore(self.store, self.clock)
+        self.s3 = S3(self.store, data / "s3", clock, self.work)
+        self.credentials = CredentialStore(self.store, clock)
         self.authenticator = Authenticator(
-            settings.auth, self.credentials, self.clock, settings.account_id
+            settings.auth, self.credentials, clock, settings.account_id
         )
         self.models = Models.load()
-        self.catalog = StoreCatalog(self.store, settings, self.clock)
-        self.logs = LogStore(data / "logs.db", settings.logs, self.clock)
-        self.sessions = SessionIssuer(Roles(self.store, self.clock), self.credentials, self.clock)
+        self.catalog = StoreCatalog(self.store, settings, clock)
+        # Open mode is the local-development mode moto-style suites run against; they create
+        # roles with placeholder trust policies ("some policy") that IAM itself would reject.
+        self.roles = Roles(self.store, clock, lenient_trust=settings.auth == "open")
+        self.sessions = SessionIssuer(self.roles, self.credentials, clock)
         limits = settings.limits
         self.admission = Admission(
             limits.account_concurrency,
             self.catalog.reserved_concurrency,
             self.catalog.reserved_total,
         )
-        self.burst = BurstLimiter(self.clock, limits.burst_per_function, limits.burst_window_s)
+        self.burst = BurstLimiter(clock, limits.burst_per_function, limits.burst_window_s)
         self.sandbox = choose_sandbox(settings)
         self.environments = EnvironmentManager(
             settings,
-            self.clock,
+            clock,
             self.sandbox,
             self.blobs,
             self.logs,
@@ -94,19 +197,56 @@ class App:
         self.catalog.subscribe(self.environments)
         self.snapstart = SnapStartCoordinator(self.environments, self.catalog)
         self.catalog.subscribe(self.snapstart)
-        self.provisioned = ProvisionedReconciler(self.environments, self.catalog, self.clock)
+        self.provisioned = ProvisionedReconciler(self.environments, self.catalog, clock)
         self.invoker = InvokeService(
-            settings, self.clock, self.catalog, self.environments, self.admission
+            settings, clock, self.catalog, self.environments, self.admission
         )
         self.async_invoke = AsyncInvocations(
-            settings, self.clock, self.invoker, self.catalog, self.admission
+            settings, clock, self.invoker, self.catalog, self.admission
         )
         self.access_log = AccessLog.from_settings(settings.operator_log)
-        self.handlers: list[ServiceHandlers] = []
-        self.control_plane: ControlPlane | None = None
-        self._http: HttpServer | None = None
-        self._stopping = asyncio.Event()
+        self.control_plane = self._control_plane()
+        self.urls = FunctionUrlService(self.catalog, clock, settings.endpoint)
+        self.catalog.subscribe(UrlPurger(self.urls))
 
+    def _control_plane(self) -> ControlPlane:
+        uploads = ZipUploads(
+            self.blobs, self.settings.limits.code_size_zipped, self.work, objects=self.s3
+        )
+        signer = CodeUrlSigner(self.catalog.repo, self.clock, self.settings.endpoint)
+
+        async def extract(sha: str) -> object:
+            return await self.work.run(self.blobs.extracted, sha)
+
+        # A function turns Active once its template is up (the data plane prepares it).
+        provisioner = Provisioner(self.catalog, extract, prepare=self.environments.prepare)
+        self.catalog.attach_provisioner(provisioner)
+        layers = LayerService(LayerRepository(self.store), uploads, signer, self.clock)
+        return ControlPlane(self.catalog, uploads, provisioner, layers, signer, SUPPORTED_RUNTIMES)
+
+    def _dispatcher(self) -> Dispatcher:
+        from lambent.api.wiring import build_handlers, extra_routes
+        from lambent.ops import stats
+
+        self.handlers = build_handlers(self)
+        routes = {
+            "/health": self._health,
+            "/_lambent/stats": stats.handler(self),
+            **extra_routes(self),
+        }
+        return Dispatcher(
+            self.models,
+            self.authenticator,
+            self.handlers,
+            default_region=self.settings.region,
+            extra_routes=routes,
+            access_log=self.access_log,
+        )
+
+    async def _health(self, req: Request) -> Response:
+        return Response(200, b'{"status":"ok"}', [("Content-Type", "application/json")])
+
+    # -- what the data plane asks the control plane ------------------------------------
     async def _execution_credentials(self, version: FunctionVersion, env_id: str) -> dict[str, str]:
         """The execution role's temporary credentials, for the function's SDK."""
         lifetime = (
@@ -136,29 +276,7 @@ class App:
         reserved = self.catalog.reserved_concurrency(version.account_id, version.function_name)
         self.burst.take(version.account_id, version.function_name, reserved=reserved is not None)
 
-    async def build_dispatcher(self) -> Dispatcher:
-        from lambent.api.wiring import build_handlers, extra_routes
-
-        self.handlers = await build_handlers(self)
-        from lambent.ops import stats
-
-        routes = {
-            "/health": self._health,
-            "/_lambent/stats": stats.handler(self),
-            **extra_routes(self),
-        }
-        return Dispatcher(
-            self.models,
-            self.authenticator,
-            self.handlers,
-            default_region=self.settings.region,
-            extra_routes=routes,
-            access_log=self.access_log,
-        )
-
-    async def _health(self, req: Request) -> Response:
-        return Response(200, b'{"status":"ok"}', [("Content-Type", "application/json")])
-
+    # -- accounts ----------------------------------------------------------------------
     async def bootstrap_accounts(self) -> StartupInfo:
         info = StartupInfo(endpoint=self.settings.endpoint)
         if self.settings.auth == "open":
@@ -178,38 +296,3 @@ class App:
         data = self.settings.data_dir
         write_credentials_file(data / "credentials", cred)
         write_config_file(data / "config", self.settings.region, self.settings.endpoint)
-
-    async def start(self, listeners: list[socket.socket] | None = None) -> StartupInfo:
-        """Start every service, then serve on `listeners` (bound by the caller before
-        anything started, see http/listen.py) or on a new listener."""
-        info = await self.bootstrap_accounts()
-        await self.catalog.start()
-        await self.environments.start()
-        await self.provisioned.start()
-        info.notes.append(
-            f"sandbox: {self.sandbox.name}"
-            + ("" if self.sandbox.isolated else " (no isolation between functions)")
-        )
-        await self.async_invoke.start()
-        dispatcher = await self.build_dispatcher()
-        self._http = HttpServer(dispatcher)
-        if listeners is None:
-            await self._http.listen(self.settings.host, self.settings.port)
-        for sock in listeners or ():
-            await self._http.serve_socket(sock)
-        return info
-
-    async def stop(self) -> None:
-        if self._http is not None:
-            await self._http.close()
-        if self.access_log is not None:
-            self.access_log.flush()
-        await self.async_invoke.stop()
-        await self.provisioned.close()
-        await self.snapstart.close()
-        await self.environments.close()
-        if self.control_plane is not None:
-            await self.control_plane.provisioner.close()
-        self.work.close()
-        self.logs.close()
-        await self.store.close()

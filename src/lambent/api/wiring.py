@@ -12,14 +12,14 @@ if TYPE_CHECKING:
     from lambent.app import App
 
 
-async def build_handlers(app: App) -> list[ServiceHandlers]:
+def build_handlers(app: App) -> list[ServiceHandlers]:
     from lambent.invoke.api import InvokeHandlers
 
     return [
         InvokeHandlers(app.invoker, app.async_invoke),
-        *await lambda_.handlers(app),
+        *lambda_.handlers(app),
         *iam.handlers(app),
-        *await sts.handlers(app),
+        *sts.handlers(app),
         *logs.handlers(app),
         *s3.handlers(app),
     ]

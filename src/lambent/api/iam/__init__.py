@@ -12,21 +12,14 @@ from lambent.iam import attachments
 from lambent.iam.access_keys import AccessKeys
 from lambent.iam.attachments import EntityPolicies
 from lambent.iam.policies import Policies
-from lambent.iam.roles import Roles
 from lambent.iam.users import Users
 
 if TYPE_CHECKING:
     from lambent.app import App
 
 
-def roles_for(app: App) -> Roles:
-    # Open mode is the local-development mode moto-style suites run against; they create
-    # roles with placeholder trust policies ("some policy") that IAM itself would reject.
-    return Roles(app.store, app.clock, lenient_trust=app.settings.auth == "open")
-
-
 def handlers(app: App) -> list[ServiceHandlers]:
-    roles = roles_for(app)
+    roles = app.roles
     users = Users(app.store, app.clock)
     policies = Policies(app.store, app.clock)
     return [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from lambent.api.lambda_.urls import url_routes
-from lambent.functions.code_url import PREFIX, CodeUrlSigner
+from lambent.functions.code_url import PREFIX
 from lambent.http.messages import Handler, Request, Response
 
 if TYPE_CHECKING:
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def extra_routes(app: App) -> dict[str, Handler]:
-    signer = CodeUrlSigner(app.catalog.repo, app.clock, app.settings.endpoint)
+    signer = app.control_plane.signer
 
     async def download(req: Request) -> Response:
         if req.method not in ("GET", "HEAD"):

@@ -9,7 +9,7 @@ from lambent.api.dispatch import HOST_ROUTE, ServiceHandlers
 from lambent.api.lambda_.scope import scope
 from lambent.function_urls import addresses
 from lambent.function_urls.gateway import FunctionUrlGateway, GatewayDeps
-from lambent.function_urls.service import FunctionUrlService, UrlPurger
+from lambent.function_urls.service import FunctionUrlService
 from lambent.http.messages import Handler
 
 if TYPE_CHECKING:
@@ -40,19 +40,8 @@ class FunctionUrlHandlers(ServiceHandlers):
         return await self._urls.list(scope(ctx), params)
 
 
-def _service(app: App) -> FunctionUrlService:
-    return FunctionUrlService(app.catalog, app.clock, app.settings.endpoint)
-
-
-def url_handlers(app: App) -> FunctionUrlHandlers:
-    """The API handlers; a deleted function's URLs are dropped as the catalog reports it."""
-    service = _service(app)
-    app.catalog.subscribe(UrlPurger(service))
-    return FunctionUrlHandlers(service)
-
-
 def url_routes(app: App) -> dict[str, Handler]:
     """The URLs themselves: by path (`/_lambent/url/<id>/`) and by Host (`<id>.lambda-url.`)."""
-    deps = GatewayDeps(_service(app), app.invoker, app.authenticator, app.clock, app.settings.port)
+    deps = GatewayDeps(app.urls, app.invoker, app.authenticator, app.clock, app.settings.port)
     gateway = FunctionUrlGateway(deps)
     return {addresses.PATH_PREFIX: gateway, HOST_ROUTE + addresses.HOST_MARKER: gateway}

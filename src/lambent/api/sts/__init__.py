@@ -13,9 +13,7 @@ if TYPE_CHECKING:
     from lambent.app import App
 
 
-async def handlers(app: App) -> list[ServiceHandlers]:
+def handlers(app: App) -> list[ServiceHandlers]:
     # One issuer per server, shared with the invoke path (execution-role credentials).
     issuer: SessionIssuer = app.sessions
-    # Start-up sweep: keys that expired while the server was down go now.
-    await issuer.purge_expired(force=True)
     return [IdentityHandlers(), SessionHandlers(issuer)]
