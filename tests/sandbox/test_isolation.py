@@ -42,8 +42,12 @@ def test_runs_as_uid_993_without_capabilities(sandbox: Harness) -> None:
     assert got["no_new_privs"] == "1"
     assert got["seccomp"] == "2"  # filter mode
     assert got["pid"] == 1  # PID 1 of its own pid namespace
-    assert got["uid_map"][0:2] == ["993", str(got["uid_map"][1])]
-    assert int(got["uid_map"][1]) >= 1_000_000  # an unprivileged host uid, not root
+    words = got["uid_map"]
+    mapped = {words[i]: words[i + 1] for i in range(0, len(words), 3)}
+    # 993 is the environment's own host uid; 0 the sandbox's root, which owns nothing on
+    # the host: both unprivileged host uids, never the host's root.
+    assert set(mapped) == {"0", "993"} and mapped["0"] != mapped["993"]
+    assert all(int(outside) >= 1_000_000 for outside in mapped.values())
     assert got["env_runtime_api"] == "127.0.0.1:9001"
     assert got["cwd"] == "/var/task"
     assert got["hostname"].startswith("169.254.")
@@ -143,9 +147,10 @@ def test_open_files_are_capped_at_1024(sandbox: Harness) -> None:
     assert got["raise_limit"] == "ValueError"  # cannot raise the hard limit
 
 
-def test_fork_bomb_is_contained_by_pids_max(sandbox: Harness) -> None:
+def test_fork_bomb_is_contained_by_nproc_and_pids_max(sandbox: Harness) -> None:
     got = run_attack(sandbox, "fork_bomb")
     assert got["error"] == "EAGAIN"
-    assert 900 <= got["forked"] < 1024
+    # RLIMIT_NPROC 742 (Lambda's) counts the handler's own process too; pids.max 1024 backs it
+    assert 700 <= got["forked"] < 742
     # and the sandbox still makes environments that work
     assert run_attack(sandbox, "identity")["uid"] == 993

@@ -98,22 +98,38 @@ async def test_assume_role_rules(world: World) -> None:
         await world.issuer.assume_role(world.account, session, world.role["Arn"], "s2", 3700)
 
 
-async def test_execution_credentials_are_reused_while_valid_long_enough(world: World) -> None:
+async def test_every_environment_gets_its_own_execution_credentials(world: World) -> None:
+    """As on Lambda: each execution environment its own keys, signing as
+    assumed-role/<role>/<function>, valid for the environment's lifetime; they live in
+    memory only, never in the store."""
     arn = world.role["Arn"]
     first = await world.issuer.execution_credentials(arn, "my-function", valid_for_s=600)
+    second = await world.issuer.execution_credentials(arn, "my-function", valid_for_s=600)
     assert first.principal_arn.endswith(":assumed-role/fn/my-function")
     assert set(first.environment()) == {
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
     }
-    assert await world.issuer.execution_credentials(arn, "my-function", valid_for_s=600) == first
-    other = await world.issuer.execution_credentials(arn, "other-function", valid_for_s=600)
-    assert other.access_key_id != first.access_key_id
-    world.clock.advance(first.expiration - world.clock.time() - 599)
-    renewed = await world.issuer.execution_credentials(arn, "my-function", valid_for_s=600)
-    assert renewed.access_key_id != first.access_key_id
-    assert (await world.auth.authenticate(world.signed(renewed))).account_id == world.account
+    assert len({first.access_key_id, second.access_key_id}) == 2
+    assert first.secret_access_key != second.secret_access_key
+    for creds in (first, second):
+        identity = await world.auth.authenticate(world.signed(creds))
+        assert (identity.account_id, identity.principal_arn) == (world.account, first.principal_arn)
+    assert await world.session_keys() == []
+    world.clock.advance(601)
+    with pytest.raises(ExpiredToken):
+        await world.auth.authenticate(world.signed(first))
+
+
+async def test_execution_credentials_need_the_role(world: World) -> None:
+    arn = world.role["Arn"]
+    await world.issuer.execution_credentials(arn, "f", valid_for_s=60)
+    await world.roles.delete(world.account, "fn")
+    # A cold start does not read the role again for a minute; after that, it is gone.
+    world.clock.advance(61)
+    with pytest.raises(IamNoSuchEntity):
+        await world.issuer.execution_credentials(arn, "f", valid_for_s=60)
     with pytest.raises(IamNoSuchEntity):
         await world.issuer.execution_credentials(
             f"arn:aws:iam::{world.account}:role/gone", "f", valid_for_s=60

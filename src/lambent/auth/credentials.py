@@ -58,10 +58,12 @@ class CredentialStore:
         self._store = store
         self._clock = clock
         self._cache: dict[str, Credential] = {}
+        # Keys that live in memory only (execution environments' sessions): see remember().
+        self._ephemeral: dict[str, Credential] = {}
         self._lock = threading.Lock()
 
     async def lookup(self, access_key: str, *, include_expired: bool = False) -> Credential | None:
-        cred = self._cache.get(access_key)
+        cred = self._ephemeral.get(access_key) or self._cache.get(access_key)
         if cred is None:
             doc = await self._store.get(KEY_KIND, GLOBAL, access_key)
             if doc is None:
@@ -109,9 +111,20 @@ class CredentialStore:
     def forget(self, access_key: str) -> None:
         with self._lock:
             self._cache.pop(access_key, None)
+            self._ephemeral.pop(access_key, None)
+
+    def remember(self, cred: Credential) -> None:
+        """A key that lives in memory only, until it expires (or the server stops): an
+        execution environment's session, which cannot outlive the server either. Its
+        secret is never written anywhere."""
+        with self._lock:
+            self._ephemeral[cred.access_key] = cred
 
     async def purge_expired(self) -> int:
         now = self._clock.time()
+        with self._lock:
+            for key in [k for k, c in self._ephemeral.items() if (c.expires_at or now) < now]:
+                del self._ephemeral[key]
         doomed = [
             row.key
             for _, row in await self._store.scan(KEY_KIND)

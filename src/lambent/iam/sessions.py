@@ -6,9 +6,10 @@ purged on a cadence driven by issuance itself: every key that can expire was iss
 here, so sweeping whenever at least `purge_interval_s` has passed since the last sweep
 bounds the store by the issue rate times the longest lifetime, with no timer thread.
 
-The invoke path calls `execution_credentials` directly (no HTTP round trip) and hands
-the result to the function as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
-AWS_SESSION_TOKEN, so a function can call back into Lambent with boto3.
+The invoke path calls `execution_credentials` directly (no HTTP round trip) for every new
+execution environment and hands the result to the function as AWS_ACCESS_KEY_ID /
+AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, so a function can call back into Lambent with
+boto3. Those keys are the environment's own and live in memory only.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ CHAINED_MAX_S = 3600
 SESSION_TOKEN_MAX_S = 129600
 ROOT_SESSION_TOKEN_MAX_S = 3600
 PURGE_INTERVAL_S = 300.0
-# Execution credentials are shared by environments that start within this window.
-EXECUTION_REUSE_S = 3600.0
+# An execution role, once found, is trusted for new environments' credentials this long
+# (a cold start does no store read for it); a deleted role stops being served after it.
+EXECUTION_ROLE_REUSE_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,8 @@ class SessionIssuer:
         self._clock = clock
         self._purge_interval = purge_interval_s
         self._last_purge: float | None = None
-        self._cache: dict[tuple[str, str], SessionCredentials] = {}
+        # role ARN -> (found at, monotonic; its account; the role)
+        self._roles_found: dict[str, tuple[float, str, Doc]] = {}
         self._lock = threading.Lock()
 
     # STS --------------------------------------------------------------------------------
@@ -128,28 +131,39 @@ class SessionIssuer:
     async def execution_credentials(
         self, role_arn: str, session_name: str, *, valid_for_s: float
     ) -> SessionCredentials:
-        """Credentials for a function's execution role, valid for at least `valid_for_s`.
+        """Credentials of a function's execution role for one execution environment, valid
+        for `valid_for_s`: every environment gets its own, as on Lambda.
 
         Lambda assumes the role as a service, so the caller's identity and the role's
-        MaxSessionDuration do not apply. Raises IamNoSuchEntity when the role is gone.
+        MaxSessionDuration do not apply. The keys live in memory only (never in the store:
+        an environment does not outlive the server, and its secret is never at rest).
+        Raises IamNoSuchEntity when the role is gone.
         """
-        now = self._clock.time()
-        key = (role_arn, session_name)
+        account, role = await self._execution_role(role_arn)
+        role_name = str(role["RoleName"])
+        return await self._issue(
+            account,
+            names.assumed_role_arn(account, role_name, session_name),
+            f"{role['RoleId']}:{session_name}",
+            valid_for_s,
+            persist=False,
+        )
+
+    async def _execution_role(self, role_arn: str) -> tuple[str, Doc]:
+        now = self._clock.monotonic()
         with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None and cached.expiration - now >= valid_for_s:
-            return cached
+            found = self._roles_found.get(role_arn)
+        if found is not None and now - found[0] < EXECUTION_ROLE_REUSE_S:
+            return found[1], found[2]
         role = await self._role_for(role_arn)
         if role is None:
             raise IamNoSuchEntity(f"The role with ARN {role_arn} cannot be found.")
         account = names.parse_iam_arn(role_arn, "role").account
-        duration = valid_for_s + EXECUTION_REUSE_S
-        issued = await self._issue_for_role(account, role, session_name, duration)
         with self._lock:
-            self._cache[key] = issued
-            for stale in [k for k, v in self._cache.items() if v.expiration <= now]:
-                del self._cache[stale]
-        return issued
+            self._roles_found[role_arn] = (now, account, role)
+            for stale in [k for k, v in self._roles_found.items() if now - v[0] >= 600.0]:
+                del self._roles_found[stale]
+        return account, role
 
     # shared -----------------------------------------------------------------------------
     async def _role_for(self, role_arn: str) -> Doc | None:
@@ -174,8 +188,15 @@ class SessionIssuer:
         )
 
     async def _issue(
-        self, account: str, principal_arn: str, user_id: str, duration: float
+        self,
+        account: str,
+        principal_arn: str,
+        user_id: str,
+        duration: float,
+        *,
+        persist: bool = True,
     ) -> SessionCredentials:
+        """`persist=False`: kept in memory only (CredentialStore.remember)."""
         await self.purge_expired()
         expires = float(int(self._clock.time() + duration))
         cred = Credential(
@@ -187,7 +208,10 @@ class SessionIssuer:
             session_token=new_session_token(),
             expires_at=expires,
         )
-        await self._credentials.save(cred)
+        if persist:
+            await self._credentials.save(cred)
+        else:
+            self._credentials.remember(cred)
         assert cred.session_token is not None
         return SessionCredentials(
             cred.access_key, cred.secret, cred.session_token, expires, user_id, principal_arn

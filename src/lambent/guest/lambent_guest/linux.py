@@ -52,6 +52,7 @@ FSMOUNT_CLOEXEC = 1
 MOUNT_ATTR_RDONLY = 0x1
 MOUNT_ATTR_NOSUID = 0x2
 MOUNT_ATTR_NODEV = 0x4
+MOUNT_ATTR_IDMAP = 0x00100000
 
 _CAP_LAST = 63
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -207,9 +208,13 @@ class _MountAttr(ctypes.Structure):
     ]
 
 
-def mount_setattr(fd: int, attrs: int) -> None:
-    """Set mount attributes (MOUNT_ATTR_*) on the mount `fd` refers to, detached or not."""
-    attr = _MountAttr(attrs, 0, 0, 0)
+def mount_setattr(fd: int, attrs: int, userns_fd: int | None = None) -> None:
+    """Set mount attributes (MOUNT_ATTR_*) on the mount `fd` refers to, detached or not.
+    With `userns_fd` the (detached, not yet idmapped) mount also takes that user
+    namespace's id mapping (MOUNT_ATTR_IDMAP)."""
+    if userns_fd is not None:
+        attrs |= MOUNT_ATTR_IDMAP
+    attr = _MountAttr(attrs, 0, 0, 0 if userns_fd is None else userns_fd)
     rc = libc().lib.syscall(
         ctypes.c_long(_NR_MOUNT_SETATTR),
         ctypes.c_int(fd),

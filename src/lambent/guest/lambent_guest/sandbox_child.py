@@ -6,9 +6,11 @@ Order matters and each step says why:
   2. cgroups: write to the cgroup.procs fds the host opened, so every byte allocated from
      here on is charged to the environment;
   3. mount, ipc and uts namespaces; own /proc (we are PID 1 of a new pid ns) and /tmp;
-  4. rlimits, stdio, then the identity: uid 993 (sbx_user1051) in a user namespace of its
-     own mapped to one unprivileged host uid; every capability dropped; no_new_privs;
-     the seccomp filter last, since it forbids the calls above;
+  4. stdio, then the identity: uid 993 (sbx_user1051) in a user namespace of its own
+     mapped to one unprivileged host uid (SnapStart: nested in the template's), then
+     RLIMIT_NPROC (counted per user namespace and uid; the other limits come from the
+     template); every capability dropped; no_new_privs; the seccomp filter last, since it
+     forbids the calls above;
   5. report to the host over the environment's control socket, close everything else, and
      run the runtime (the loaded Python bootstrap, or execve of node / a custom bootstrap).
 Any failure exits 127 after telling the host why.
@@ -33,16 +35,48 @@ SANDBOX_UID = 993  # sbx_user1051, as on Lambda
 SANDBOX_GID = 990
 RUNTIME_API_ADDRESS = ("127.0.0.1", 9001)
 NOFILE = 1024
+_UNLIMITED = resource.RLIM_INFINITY
+# The resource limits (soft, hard) of a process in a Lambda execution environment, as
+# recorded on AWS (docs/SANDBOX.md, "Resource limits").
+LAMBDA_RLIMITS: tuple[tuple[int, tuple[int, int]], ...] = (
+    (resource.RLIMIT_CORE, (10737418240, 10737418240)),
+    (resource.RLIMIT_MEMLOCK, (65536, 65536)),
+    (resource.RLIMIT_NOFILE, (NOFILE, NOFILE)),
+    (resource.RLIMIT_STACK, (8388608, _UNLIMITED)),
+    (resource.RLIMIT_AS, (_UNLIMITED, _UNLIMITED)),
+    (resource.RLIMIT_CPU, (_UNLIMITED, _UNLIMITED)),
+    (resource.RLIMIT_DATA, (_UNLIMITED, _UNLIMITED)),
+    (resource.RLIMIT_FSIZE, (_UNLIMITED, _UNLIMITED)),
+    (resource.RLIMIT_RSS, (_UNLIMITED, _UNLIMITED)),
+)
+# Processes (threads) per environment. Counted by the kernel per (user namespace, uid):
+# every environment has a user namespace of its own, so one cannot starve another.
+NPROC = 742
+
+
+def apply_lambda_rlimits() -> None:
+    """Lambda's limits. Raising a hard limit needs CAP_SYS_RESOURCE in the initial user
+    namespace, so this runs in the template while it is still root there (every
+    environment, and a SnapStart template's init, inherit them); RLIMIT_NPROC is set by
+    each environment once it has its own user namespace (see `_own_process_count`)."""
+    for limit, values in LAMBDA_RLIMITS:
+        resource.setrlimit(limit, values)
+
+
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
 
 
-def enter_user_namespace(proc_dir: int, host_uid: int, host_gid: int) -> None:
+def enter_user_namespace(
+    proc_dir: int, host_uid: int, host_gid: int, *, map_self: bool = True
+) -> None:
     """Become uid 993 / gid 990 of a new user namespace, as host uid/gid `host_uid`.
 
-    Dropping to the unprivileged host uid first means the new namespace is owned by it: root
-    inside maps to nobody on the host, and whatever capabilities the creator gets apply to
-    this namespace only.
+    Dropping to the unprivileged host uid first means the new namespace is owned by it, and
+    whatever capabilities the creator gets apply to this namespace only. `map_self`: write
+    the one mapping an unprivileged process may (993 -> `host_uid`); else the host writes
+    the maps once we report "up" (an environment's: 993 -> its uid and 0 -> the sandbox's
+    root, which needs the host's privileges) and we wait for its "go" before running.
     """
     os.setgroups([])
     os.setresgid(host_gid, host_gid, host_gid)
@@ -50,8 +84,22 @@ def enter_user_namespace(proc_dir: int, host_uid: int, host_gid: int) -> None:
     linux.prctl(linux.PR_SET_DUMPABLE, 1)  # else /proc/self/*_map stay root-owned
     linux.unshare(linux.CLONE_NEWUSER)
     _write_at(proc_dir, "self/setgroups", "deny")
-    _write_at(proc_dir, "self/uid_map", f"{SANDBOX_UID} {host_uid} 1")
-    _write_at(proc_dir, "self/gid_map", f"{SANDBOX_GID} {host_gid} 1")
+    if map_self:
+        _write_at(proc_dir, "self/uid_map", f"{SANDBOX_UID} {host_uid} 1")
+        _write_at(proc_dir, "self/gid_map", f"{SANDBOX_GID} {host_gid} 1")
+
+
+def _own_process_count(proc_dir: int) -> None:
+    """SnapStart: environments forked from one template share its uid (993 of the
+    template's user namespace). RLIMIT_NPROC counts processes per (user namespace, uid), so
+    each environment enters a user namespace of its own, mapping 993/990 to themselves: a
+    fork bomb in one environment cannot take the process count of its siblings. (The
+    limit of the level above is the template's, unlimited.)"""
+    linux.prctl(linux.PR_SET_DUMPABLE, 1)
+    linux.unshare(linux.CLONE_NEWUSER)
+    _write_at(proc_dir, "self/setgroups", "deny")
+    _write_at(proc_dir, "self/uid_map", f"{SANDBOX_UID} {SANDBOX_UID} 1")
+    _write_at(proc_dir, "self/gid_map", f"{SANDBOX_GID} {SANDBOX_GID} 1")
 
 
 def _write_at(dir_fd: int, path: str, text: str) -> None:
@@ -180,12 +228,14 @@ def _isolate(
         )
     mark("mounts")
     resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     _stdio(fds)
+    proc = os.open("/proc", os.O_PATH | os.O_DIRECTORY)
     if not userns:
-        proc = os.open("/proc", os.O_PATH | os.O_DIRECTORY)
-        enter_user_namespace(proc, int(message["uid"]), int(message["gid"]))
-        os.close(proc)
+        enter_user_namespace(proc, int(message["uid"]), int(message["gid"]), map_self=False)
+    else:
+        _own_process_count(proc)
+    os.close(proc)
+    resource.setrlimit(resource.RLIMIT_NPROC, (NPROC, NPROC))
     mark("identity")
     linux.drop_all_capabilities()
     template.program.install()

@@ -33,6 +33,9 @@ def build(plan: dict[str, Any]) -> None:
         with open(root + path, "w", encoding="utf-8") as fh:
             fh.write(content)
         os.chmod(root + path, mode)
+    owner = plan.get("owner")
+    if owner is not None:
+        _chown_tree(root, int(owner))
     for source, target in plan["devices"]:
         _bind(source, root + target)
         linux.mount(
@@ -59,6 +62,15 @@ def build(plan: dict[str, Any]) -> None:
     linux.umount(".", linux.MNT_DETACH)
     os.chdir("/")
     linux.mount(None, "/", None, RO_FLAGS)
+
+
+def _chown_tree(root: str, owner: int) -> None:
+    """Everything the root holds of its own (before any mount lands on it) belongs to the
+    sandbox's root, which environments see as root (see idmap.py on the host side)."""
+    for here, dirs, files in os.walk(root):
+        for name in (*dirs, *files):
+            os.lchown(os.path.join(here, name), owner, owner)
+    os.lchown(root, owner, owner)
 
 
 def _bind(source: str, target: str) -> None:

@@ -46,6 +46,7 @@ def launch(
 
     mark("forked")
     try:
+        sandbox_child.apply_lambda_rlimits()  # still root: hard limits may be raised
         output = fds["output"]
         os.dup2(output, 1)
         os.dup2(output, 2)

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 from pathlib import Path
 
+from lambent.guest.lambent_guest import linux
 from lambent.sandbox.interface import TemplateSpec
-from lambent.sandbox.namespaces import cgroups, reaper, stale
+from lambent.sandbox.namespaces import cgroups, idmap, reaper, stale
 from lambent.sandbox.namespaces.config import NamespacesConfig
 from lambent.sandbox.namespaces.environment import Resources
 from lambent.sandbox.namespaces.network import HOST_ADDRESS, AddressPlan, Network, Slot
@@ -53,6 +55,9 @@ class NamespacesSandbox:
         self._templates_cgroup: cgroups.EnvCgroup | None = None
         self.reaped: list[reaper.Reaped] = []  # what start() removed of dead sandboxes
         self.network: Network = _unstarted_network(config)
+        # The user namespace whose mapping a version's code and layers carry (idmap.py);
+        # None where the kernel cannot idmap a mount (they then show as nobody's).
+        self.idmap: int | None = None
         self._held: dict[int, Resources] = {}
         self.fast_cgroup_moves = False
 
@@ -78,6 +83,7 @@ class NamespacesSandbox:
             self.config.public_host_ports,
         )
         try:
+            self.idmap = await asyncio.to_thread(self._make_idmap)
             await asyncio.to_thread(self.cgroups.setup)
             self._templates_cgroup = self.cgroups.create_unlimited("templates")
             self.fast_cgroup_moves = cgroups.favor_dynamic_modifications()
@@ -162,7 +168,28 @@ class NamespacesSandbox:
             return
         await asyncio.to_thread(self._teardown)
 
+    def _make_idmap(self) -> int | None:
+        """The sandbox's root mapping, if this kernel can idmap a mount (Linux 5.12+)."""
+        mapping = idmap.root_mapping(self.config.root_uid)
+        fd = idmap.make_userns(self.config.zygote_python, mapping, mapping)
+        try:
+            probe = linux.open_tree(
+                str(self.staging_dir), linux.OPEN_TREE_CLONE | linux.OPEN_TREE_CLOEXEC
+            )
+            try:
+                linux.mount_setattr(probe, linux.MOUNT_ATTR_RDONLY, fd)
+            finally:
+                os.close(probe)
+        except OSError as err:
+            log.warning("idmapped mounts unavailable (%s): code shows as nobody's", err)
+            os.close(fd)
+            return None
+        return fd
+
     def _teardown(self) -> None:
+        if self.idmap is not None:
+            os.close(self.idmap)
+            self.idmap = None
         for resources in list(self._held.values()):
             self.release(resources)
         self.cgroups.teardown()

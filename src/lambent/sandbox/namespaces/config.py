@@ -26,6 +26,8 @@ class NamespacesConfig:
     tmp_backend: TmpBackend = "ext4"
     uid_base: int = DEFAULT_BASE
     uid_count: int = DEFAULT_COUNT
+    # The host uid/gid that is root inside environments (idmap.py): used by nothing else.
+    root_uid: int = DEFAULT_BASE - 1
     # Short tag naming this sandbox's host objects (veths, nft table, cgroups).
     tag: str = field(default_factory=_tag)
     subnet: str | None = None  # default: a free /16 in 100.64.0.0/10, claimed at start

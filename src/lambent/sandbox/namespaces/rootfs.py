@@ -79,7 +79,11 @@ def entrypoint_script(argv: tuple[str, ...]) -> str:
     )
 
 
-def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> dict[str, Any]:
+def plan(
+    spec: TemplateSpec, staging: Path, etc_resolv: str | None = None, owner: int | None = None
+) -> dict[str, Any]:
+    """`owner`: the host uid the root's own files and directories belong to (the sandbox's
+    root, root inside environments); None: the builder's (host root)."""
     symlinks: list[list[str]] = [
         ["/etc/localtime", "/usr/share/zoneinfo/Etc/UTC"],
         ["/etc/os-release", "../usr/lib/os-release"],
@@ -132,4 +136,5 @@ def plan(spec: TemplateSpec, staging: Path, etc_resolv: str | None = None) -> di
         "devices": [[f"/dev/{name}", f"/dev/{name}"] for name in DEVICES],
         "binds": binds,
         "overlays": overlays,
+        "owner": owner,
     }

@@ -51,12 +51,13 @@ class Scratch:
     mount_fd: int
 
     def clone_for(self, uid: int, gid: int) -> int:
-        """A detached clone for one environment, its root owned by the env's uid (0700)."""
+        """A detached clone for one environment, its root owned by the env's uid and, as
+        Lambda's /tmp, drwxrwxrwt (the filesystem is the environment's alone anyway)."""
         rc = linux.libc().lib.fchownat(self.mount_fd, b"", uid, gid, 0x1000)  # AT_EMPTY_PATH
         if rc != 0:
             err = ctypes.get_errno()
             raise OSError(err, f"fchownat /tmp: {os.strerror(err)}")
-        os.chmod(f"/proc/self/fd/{self.mount_fd}", 0o700)
+        os.chmod(f"/proc/self/fd/{self.mount_fd}", 0o1777)
         return linux.open_tree(
             "",
             linux.OPEN_TREE_CLONE | linux.OPEN_TREE_CLOEXEC | linux.AT_EMPTY_PATH,

@@ -224,6 +224,8 @@ class Spawner:
                 assert resources.slot is not None and resources.slot.listener is not None
                 listener = resources.slot.listener
                 resources.slot.listener = None
+                write_id_maps(pid, request.uid, self.sandbox.config.root_uid)
+                wire.send(ctl, {"op": "go"})
             return pid, pidfd, listener
         finally:
             for fd in fds:
@@ -255,12 +257,26 @@ def _message(request: ForkRequest, child: ChildFds) -> dict[str, Any]:
         "uid": request.uid,
         "gid": request.uid,
         "tmp_mb": request.ephemeral_mb,
-        "await_go": request.userns and request.egress,
+        # A SnapStart child waits for its veth; any other for its id maps (write_id_maps).
+        "await_go": request.egress if request.userns else True,
         "standby": request.run is None,
     }
     if request.run is not None:
         message["env"], message["argv"] = request.run
     return message
+
+
+def write_id_maps(pid: int, host_uid: int, root_uid: int) -> None:
+    """An environment's user namespace maps 993/990 (sbx_user1051) to its own host uid and
+    0 to the sandbox's root (idmap.py), so what Lambda has root own shows as root's. Only
+    a process privileged in the parent namespace may write a mapping of more than its own
+    uid: the child made the namespace, the host maps it (`pid`: its host pid), once."""
+    for name, inside in (("uid_map", 993), ("gid_map", 990)):
+        fd = os.open(f"/proc/{pid}/{name}", os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, f"0 {root_uid} 1\n{inside} {host_uid} 1\n".encode())
+        finally:
+            os.close(fd)
 
 
 def hostname(spawn_id: str) -> str:

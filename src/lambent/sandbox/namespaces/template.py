@@ -86,7 +86,7 @@ class NamespaceTemplate:
             if self._init_slot is not None:
                 names.append("netns")
                 fds.append(os.dup(self._init_slot.netns_fd))
-            for name, fd in mounts.version_mounts(self.spec).items():
+            for name, fd in mounts.version_mounts(self.spec, self._sandbox.idmap).items():
                 names.append(name)
                 fds.append(fd)
             config["sent_at"] = time.perf_counter()  # CLOCK_MONOTONIC: comparable inside

@@ -84,7 +84,7 @@ class RuntimeZygote:
             {
                 "op": "zygote",
                 "kind": kind,
-                "root": rootfs.plan(spec, staging),
+                "root": rootfs.plan(spec, staging, owner=self._sandbox.config.root_uid),
                 "exec": interpreter or None,
             }
         )
