@@ -17,7 +17,7 @@ import pytest
 from lambent.clock import ManualClock
 from lambent.environments.templates import TemplateCache
 from lambent.functions.model import FunctionVersion
-from lambent.sandbox.interface import EnvironmentSpec, RuntimeLaunch, TemplateSpec
+from lambent.sandbox.interface import EnvironmentSpec, RuntimeLaunch, Template, TemplateSpec
 
 T = TypeVar("T")
 MB = 1024 * 1024
@@ -297,5 +297,33 @@ def test_a_create_waits_until_evicted_templates_are_torn_down() -> None:
         released.set()
         await asyncio.wait_for(waiting, 10)
         assert sandbox.made[0].closed
+
+    run(body)
+
+
+def test_a_spawn_never_gets_a_template_evicted_before_its_turn() -> None:
+    """Between a template's start completing and the spawn that waited for it running,
+    other tasks run; one may evict it. The spawn must notice and get a live one."""
+
+    async def body() -> None:
+        sandbox, clock = FakeSandbox(cost=4 * MB), ManualClock()
+        cache = cache_of(sandbox, clock)
+        a = version("a")
+        real_get = cache.get
+        evicted: list[str] = []
+
+        async def get_then_evicted(v: FunctionVersion, *, spawning: bool = False) -> Template:
+            template = await real_get(v, spawning=spawning)
+            if not evicted:  # what another task's budget check did in the meantime
+                evicted.append(v.key)
+                cache.drop(v.key)
+            return template
+
+        cache.get = get_then_evicted  # type: ignore[method-assign,assignment]
+        async with cache.lease(a) as template:
+            assert template.alive() and id(template) == id(sandbox.made[1])
+            assert str(await template.spawn(env(1))) == env(1).env_id
+        await asyncio.sleep(0)
+        assert sandbox.made[0].closed and not sandbox.made[1].closed
 
     run(body)

@@ -36,7 +36,7 @@ from lambent.sandbox.interface import (
 
 log = logging.getLogger(__name__)
 
-# What a template is assumed to cost until it is measured (template process + standby).
+# What a template is assumed to cost when it cannot be measured (template + standby).
 ESTIMATED_COST = 5 * 1024 * 1024
 
 
@@ -91,8 +91,13 @@ class TemplateCache:
     @contextlib.asynccontextmanager
     async def lease(self, version: FunctionVersion) -> AsyncIterator[Template]:
         """The template, kept from eviction while the caller forks from it."""
-        template = await self.get(version, spawning=True)
         key = version.key
+        for _ in range(10):
+            template = await self.get(version, spawning=True)
+            # Evicted between its start and our turn (another start's budget check ran
+            # first)? Then get it again: a spawn must not fork from a closed template.
+            if self._made.get(key) is template:
+                break
         self._budget.acquire(key)
         try:
             yield template
@@ -130,16 +135,16 @@ class TemplateCache:
             version.qualified_arn,
             function=version.qualified_arn,
         )
-        key = version.key
-        self.stats.started += 1
-        self._made[key] = template
-        self._versions[key] = version
-        self._budget.add(key, self._clock.monotonic(), ESTIMATED_COST, pinned=version.snapstart)
         try:
             cost = await asyncio.to_thread(template.memory_bytes)
         except OSError:
             cost = ESTIMATED_COST
-        self._budget.set_cost(key, cost or 0)
+        # No await from here on: the template is kept (and the newest) when this returns.
+        key = version.key
+        self.stats.started += 1
+        self._made[key] = template
+        self._versions[key] = version
+        self._budget.add(key, self._clock.monotonic(), cost, pinned=version.snapstart)
         self.enforce()
         return template
 
