@@ -3,6 +3,7 @@ mode, and no path to another environment or to the server's internal ports."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import socket
@@ -83,6 +84,21 @@ def test_no_network_mode_has_loopback_only(net: Harness) -> None:
     assert got["postgres"] != "lambent-42"
     assert got["probes"][f"{HOST_ADDRESS}:5432"] != "connected"
     assert got["own_runtime_api"] == "connected"  # its own Runtime API still works
+
+
+def test_no_slot_address_is_reachable_routed_or_not(net: Harness) -> None:
+    """A slot address with no environment behind it, and any address where another
+    server's slots live, is dropped: never sent out by the default route, where a
+    transparent proxy (as on some CI hosts) would accept the connection."""
+    plan = net.sandbox.network.plan
+    own = int(plan.subnet.network_address)
+    elsewhere = (own & ~0xFFFF) + 0x10000 if own & 0x3F0000 != 0x3F0000 else own - 0x10000
+    targets = [
+        [plan.guest_side(plan.capacity - 2), 9001],  # an unused slot of this server
+        [str(ipaddress.IPv4Address(elsewhere + 74)), 9001],  # another server's /16
+    ]
+    got = probe(net, {"timeout": 1.0, "probes": targets})
+    assert all(result != "connected" for result in got["probes"].values()), got["probes"]
 
 
 def test_cannot_reach_another_environment_or_internal_ports(

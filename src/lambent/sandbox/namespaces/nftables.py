@@ -3,6 +3,7 @@ that keep environments away from each other and from the host (see network.py)."
 
 from __future__ import annotations
 
+import ipaddress
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,8 @@ if TYPE_CHECKING:
     from lambent.sandbox.namespaces.network import AddressPlan
 
 HOST_ADDRESS = "169.254.100.1"
+# Where every Lambent server on a host puts its slots (one /16 each, see registry.py).
+SLOT_SPACE = "100.64.0.0/10"
 _ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
 
 
@@ -38,6 +41,12 @@ def ruleset(
         f'    iifname "{p.wildcard}" ip daddr 127.0.0.1 tcp dport {{ {public} }} accept\n'
         if public
         else ""
+    )
+    # No slot address is ever forwarded to, routed or not: an unrouted one would leave by
+    # the default route (where a transparent proxy may answer anything), and another
+    # server's slots are outside this table's wildcard.
+    no_slots = "".join(
+        f'    iifname "{p.wildcard}" ip daddr {space} drop\n' for space in _slot_spaces(p.subnet)
     )
     return (
         f"table ip {table} {{}}\n"
@@ -69,9 +78,16 @@ def ruleset(
         f'    iifname "{p.wildcard}" oifname "{p.wildcard}" drop\n'
         f'    iifname "{p.wildcard}" ip saddr != {p.subnet} drop\n'
         f'    iifname "{p.wildcard}" ip daddr 127.0.0.0/8 drop\n'
+        f"{no_slots}"
         "  }\n"
         "}\n"
     )
+
+
+def _slot_spaces(subnet: ipaddress.IPv4Network) -> list[str]:
+    """The slot space, and this sandbox's subnet if an operator configured one outside it."""
+    space = ipaddress.IPv4Network(SLOT_SPACE)
+    return [SLOT_SPACE] if subnet.subnet_of(space) else [SLOT_SPACE, str(subnet)]
 
 
 def apply(script: str) -> None:
