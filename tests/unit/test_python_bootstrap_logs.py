@@ -70,7 +70,7 @@ def test_json_log_format(tmp_path: Path) -> None:
         h.invoke({})
         rid = h.submit({})
         h.result(rid)
-        out = p.wait_output("to stderr\n", timeout=10)
+        out = p.wait_output("to stderr\n", timeout=10, count=2)  # both invocations
     records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     info = [r for r in records if r.get("message") == "info is below the default level"]
     assert info, out  # JSON format defaults AWS_LAMBDA_LOG_LEVEL to INFO
