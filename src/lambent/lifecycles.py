@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lambent.environments import lifecycle as environment
+from lambent.event_sources import states as event_source_mapping
 from lambent.fsm import StateMachine
 from lambent.functions import provisioned_states, states
 from lambent.runtime_api import state as runtime_api
@@ -23,6 +24,7 @@ MACHINES: dict[str, StateMachine[Any, Any]] = {
     "environment": environment.LIFECYCLE,
     "function": states.LIFECYCLE,
     "provisioned-concurrency": provisioned_states.LIFECYCLE,
+    "event-source-mapping": event_source_mapping.LIFECYCLE,
 }
 
 _BLOCK = re.compile(

@@ -7,10 +7,13 @@ from typing import TYPE_CHECKING
 from lambent.api.dispatch import ServiceHandlers
 from lambent.api.lambda_.aliases import AliasHandlers
 from lambent.api.lambda_.concurrency import ConcurrencyHandlers, InvokeConfigHandlers
+from lambent.api.lambda_.event_sources import EventSourceMappingHandlers
 from lambent.api.lambda_.functions import FunctionHandlers
 from lambent.api.lambda_.layers import LayerHandlers
 from lambent.api.lambda_.permissions import PolicyHandlers
+from lambent.api.lambda_.recursion import RecursionConfigHandlers
 from lambent.api.lambda_.urls import FunctionUrlHandlers
+from lambent.event_sources.service import EventSourceMappings
 from lambent.functions.service import FunctionService
 
 if TYPE_CHECKING:
@@ -28,4 +31,6 @@ def handlers(app: App) -> list[ServiceHandlers]:
         ConcurrencyHandlers(cp.catalog, layer_repo),
         InvokeConfigHandlers(cp.catalog),
         FunctionUrlHandlers(app.urls),
+        EventSourceMappingHandlers(EventSourceMappings(cp.catalog, app.clock)),
+        RecursionConfigHandlers(cp.catalog),
     ]

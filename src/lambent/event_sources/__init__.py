@@ -1,0 +1,1 @@
+"""Event source mappings: the API and its stored mappings (no poller runs yet)."""

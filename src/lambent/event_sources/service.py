@@ -1,0 +1,159 @@
+"""Create, read, change and delete event source mappings, as AWS answers them.
+
+A mapping is stored per account (kind `lambda_esm`, key its UUID, listed under its
+function's name). No poller reads any source yet: a write answers with AWS's transient
+state (Creating, Updating, Enabling, Disabling, Deleting) and stores the state the poller
+would settle in (states.py), so tooling that waits for Enabled or Disabled finishes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from lambent.clock import Clock
+from lambent.errors import InvalidParameterValue, ResourceNotFound
+from lambent.event_sources import sources, states
+from lambent.event_sources.states import MappingEvent, MappingState
+from lambent.functions import arns, lookup, pagination
+from lambent.functions.catalog import StoreCatalog
+from lambent.functions.lookup import Scope
+from lambent.functions.model import LATEST
+from lambent.functions.repository import ALIAS
+from lambent.store.interface import Doc
+
+KIND = "lambda_esm"
+NOT_FOUND = "The resource you requested does not exist."
+NO_FUNCTION = "Function does not exist"
+
+
+def mapping_arn(scope: Scope, mapping_id: str) -> str:
+    where = f"{arns.partition(scope.region)}:lambda:{scope.region}:{scope.account}"
+    return f"arn:{where}:event-source-mapping:{mapping_id}"
+
+
+def public(doc: Doc) -> Doc:
+    return {k: v for k, v in doc.items() if not k.startswith("_")}
+
+
+def _stored(value: Any) -> Any:
+    """Request values as a JSON document keeps them (timestamps as epoch seconds)."""
+    return value.timestamp() if isinstance(value, dt.datetime) else value
+
+
+class EventSourceMappings:
+    def __init__(self, catalog: StoreCatalog, clock: Clock) -> None:
+        self._catalog = catalog
+        self._store = catalog.repo.store
+        self._clock = clock
+
+    async def _function(self, scope: Scope, function: str) -> tuple[str, str]:
+        """(name, ARN as the mapping shows it): qualified if the caller qualified it."""
+        try:
+            target = await lookup.find(self._catalog, scope, function)
+        except ResourceNotFound as exc:
+            raise InvalidParameterValue(NO_FUNCTION) from exc
+        q = target.qualifier
+        if q is not None and q != LATEST:
+            repo = self._catalog.repo
+            found = (
+                await repo.version(scope.account, target.name, q)
+                if q.isdigit()
+                else await repo.child(ALIAS, scope.account, target.name, q)
+            )
+            if found is None:
+                raise InvalidParameterValue(NO_FUNCTION)
+        return target.name, scope.arn(target.name, q)
+
+    async def _get(self, scope: Scope, mapping_id: str) -> Doc:
+        doc = await self._store.get(KIND, scope.account, mapping_id)
+        if doc is None or doc.get("_region") != scope.region:
+            raise ResourceNotFound(NOT_FOUND)
+        return doc
+
+    async def _save(self, scope: Scope, doc: Doc) -> None:
+        await self._store.put(KIND, scope.account, doc["UUID"], doc, parent=doc["_function"])
+
+    async def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        kind = sources.kind_of(params)
+        sources.check_create(kind, params)
+        name, function_arn = await self._function(scope, params["FunctionName"])
+        mapping_id = str(uuid.uuid4())
+        enabled = params.get("Enabled") is not False
+        doc: Doc = {"UUID": mapping_id, **sources.defaults(kind)}
+        for key in (*sources.CREATE_ONLY, *sources.UPDATABLE):
+            if params.get(key) is not None:
+                doc[key] = _stored(params[key])
+        doc.update(
+            {
+                "FunctionArn": function_arn,
+                "LastModified": self._clock.time(),
+                "State": MappingState.CREATING.value,
+                "StateTransitionReason": "USER_INITIATED",
+                "EventSourceMappingArn": mapping_arn(scope, mapping_id),
+                "_region": scope.region,
+                "_function": name,
+                "_kind": kind.value,
+                "_enabled": enabled,
+            }
+        )
+        answer = public(doc)
+        doc["State"] = states.settle(MappingState.CREATING, enabled).value
+        await self._save(scope, doc)
+        return answer
+
+    async def get(self, scope: Scope, mapping_id: str) -> Doc:
+        return public(await self._get(scope, mapping_id))
+
+    async def update(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        async with self._catalog.repo.transaction():
+            doc = await self._get(scope, params["UUID"])
+            kind = sources.SourceKind(doc["_kind"])
+            if params.get("DestinationConfig") is not None:
+                sources.check_destinations(kind, params["DestinationConfig"])
+            if params.get("FunctionName"):
+                name, function_arn = await self._function(scope, params["FunctionName"])
+                doc.update({"_function": name, "FunctionArn": function_arn})
+            for key in sources.UPDATABLE:
+                if params.get(key) is not None:
+                    doc[key] = _stored(params[key])
+            enabled = doc["_enabled"] if params.get("Enabled") is None else bool(params["Enabled"])
+            event = MappingEvent.UPDATE
+            if params.get("Enabled") is not None:
+                event = MappingEvent.ENABLE if enabled else MappingEvent.DISABLE
+            state = states.transition(MappingState(doc["State"]), event)
+            doc.update({"State": state.value, "LastModified": self._clock.time()})
+            doc["_enabled"] = enabled
+            answer = public(doc)
+            doc["State"] = states.settle(state, enabled).value
+            await self._save(scope, doc)
+        return answer
+
+    async def delete(self, scope: Scope, mapping_id: str) -> Doc:
+        async with self._catalog.repo.transaction():
+            doc = await self._get(scope, mapping_id)
+            state = states.transition(MappingState(doc["State"]), MappingEvent.DELETE)
+            await self._store.delete(KIND, scope.account, mapping_id)
+        return {**public(doc), "State": state.value}
+
+    async def list(self, scope: Scope, params: dict[str, Any]) -> Doc:
+        parent = None
+        if params.get("FunctionName"):
+            ref = arns.parse_function(params["FunctionName"])
+            parent = ref.name
+        rows = await self._store.list(KIND, scope.account, parent=parent)
+        source = params.get("EventSourceArn")
+        docs = [
+            row.doc
+            for row in rows
+            if row.doc.get("_region") == scope.region
+            and (source is None or row.doc.get("EventSourceArn") == source)
+        ]
+        chunk, marker = pagination.page(
+            docs, lambda d: str(d["UUID"]), params.get("Marker"), params.get("MaxItems"), 100
+        )
+        out: Doc = {"EventSourceMappings": [public(d) for d in chunk]}
+        if marker:
+            out["NextMarker"] = marker
+        return out
