@@ -20,6 +20,9 @@ class ServiceError(Exception):
     AWS's error shape (`fields`: Reason, BucketName, Key, ...)."""
 
     code: str = "ServiceException"
+    # Refused by the checks AWS runs in front of the service (its request validation), not
+    # by the service itself: such answers name no fault (Lambda's `Type`).
+    front_door: bool = False
 
     def __init__(
         self,
@@ -27,11 +30,14 @@ class ServiceError(Exception):
         *,
         code: str | None = None,
         fields: dict[str, Any] | None = None,
+        front_door: bool | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
             self.code = code
+        if front_door is not None:
+            self.front_door = front_door
         self.fields: dict[str, Any] = dict(fields or {})
 
     def __repr__(self) -> str:
@@ -92,6 +98,7 @@ class ValidationError(InvalidInputError):
     """A request that breaks the service model's constraints (AWS's ValidationException)."""
 
     code = "ValidationException"
+    front_door = True
 
 
 class InvalidParameterValue(InvalidInputError):

@@ -190,6 +190,24 @@ def test_lambda_shape_is_the_modelled_error_structure() -> None:
     assert json.loads(body) == {"Type": "User", "Message": "Function not found: arn"}
 
 
+def test_errors_of_awss_request_checks_carry_no_type() -> None:
+    """AWS's ValidationException, and the errors its front door raises, name no fault; an
+    error with no message has none in the body."""
+    _, headers, body = answer("lambda", e.ValidationError("1 validation error detected: x"))
+    assert headers["x-amzn-errortype"] == "ValidationException"
+    assert json.loads(body) == {"message": "1 validation error detected: x"}
+    _, _, body = answer("lambda", e.InvalidParameterValue("no", front_door=True))
+    assert json.loads(body) == {"message": "no"}
+    status, headers, body = answer("lambda", e.AccessDenied("", front_door=True))
+    assert (status, headers["x-amzn-errortype"], json.loads(body)) == (
+        403,
+        "AccessDeniedException",
+        {},
+    )
+    _, _, body = answer("lambda", e.InvalidParameterValue("typed"))
+    assert json.loads(body) == {"Type": "User", "message": "typed"}
+
+
 def test_a_throttle_that_says_when_carries_retry_after() -> None:
     _, headers, _ = answer("lambda", e.TooManyRequests("slow down", reason="X", retry_after_s=3))
     assert headers["retry-after"] == "3"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambent.errors import InvalidParameterValue
+from lambent.errors import InvalidParameterValue, ResourceNotFound
 from lambent.functions import arns
 
 
@@ -80,4 +80,33 @@ def test_role_parts_drop_the_path() -> None:
     assert arns.role_parts("arn:aws:iam::123456789012:role/my-path/my-role") == (
         "123456789012",
         "my-role",
+    )
+
+
+def test_an_arn_ending_in_function_names_a_function_called_function() -> None:
+    """`function:` is optional in AWS's pattern, so the last part is the name."""
+    ref = arns.parse_function("arn:aws:lambda:us-east-1:123456789012:function")
+    assert ref == arns.FunctionRef("function", None, "123456789012", "us-east-1")
+
+
+def test_an_eusc_region_is_read_as_a_region() -> None:
+    ref = arns.parse_function("arn:aws:lambda:eusc-de-east-1:123456789012:function:f:2")
+    assert (ref.region, ref.name, ref.qualifier) == ("eusc-de-east-1", "f", "2")
+
+
+def test_another_region_is_not_reachable_before_the_qualifiers_are_compared() -> None:
+    name = "arn:aws:lambda:eu-west-1:123456789012:function:f:1"
+    with pytest.raises(ResourceNotFound) as err:
+        arns.parse_function(name, "2", region="us-east-1")
+    assert err.value.message == (
+        "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"
+    )
+    assert arns.parse_function(name, "1", region="eu-west-1").qualifier == "1"
+
+
+def test_the_derived_qualifier_message_is_awss() -> None:
+    with pytest.raises(InvalidParameterValue) as err:
+        arns.parse_function("f:1", "2")
+    assert err.value.message == (
+        "The derived qualifier from the function name does not match the specified qualifier."
     )

@@ -204,10 +204,12 @@ async def test_alias_with_weights(world: World) -> None:
 
 
 async def test_not_found_messages(world: World) -> None:
+    """Invoke's: the qualifier invoked, $LATEST when none; another region's ARN is not
+    reachable from the caller's region."""
     await world.create("f")
     with pytest.raises(ResourceNotFound) as exc:
         await world.catalog.resolve(ACCOUNT, "nope", None)
-    assert exc.value.message == f"Function not found: {ARN}nope"
+    assert exc.value.message == f"Function not found: {ARN}nope:$LATEST"
     with pytest.raises(ResourceNotFound) as exc:
         await world.catalog.resolve(ACCOUNT, "f", "7")
     assert exc.value.message == f"Function not found: {ARN}f:7"
@@ -217,7 +219,12 @@ async def test_not_found_messages(world: World) -> None:
     other_region = f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f"
     with pytest.raises(ResourceNotFound) as exc:
         await world.catalog.resolve(ACCOUNT, other_region, None)
-    assert exc.value.message == f"Function not found: {other_region}"
+    assert exc.value.message == f"Function not found: {other_region}:$LATEST"
+    with pytest.raises(ResourceNotFound) as exc:
+        await world.catalog.resolve(ACCOUNT, other_region, None, region="us-east-1")
+    assert exc.value.message == (
+        "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"
+    )
 
 
 async def test_other_accounts_see_nothing(world: World) -> None:

@@ -144,26 +144,33 @@ def error_response(
 def rest_json_error_body(
     service: ServiceModel | None, wire: WireError, err: ServiceError
 ) -> dict[str, Any]:
-    code = wire.code
-    kind = "User" if wire.sender_fault else "Service"
+    """The error shape's members. An error from AWS's front door has no `Type`, and an
+    empty message is left out (AWS sends AccessDeniedException with no message at all)."""
+    kind = None if err.front_door else ("User" if wire.sender_fault else "Service")
+    message = err.message or None
     shape = None
     if service is not None:
         try:
-            shape = service.shape_for(code)
+            shape = service.shape_for(wire.code)
         except NoShapeFoundError:
             shape = None
+    body: dict[str, Any] = {}
     if not isinstance(shape, StructureShape):
-        body: dict[str, Any] = {"Type": kind, "message": err.message}
+        if kind is not None:
+            body["Type"] = kind
+        if message is not None:
+            body["message"] = message
         body.update(err.fields)
         return body
-    body = {}
     for name, member in shape.members.items():
         if member.serialization.get("location"):
             continue
         if name == "Type":
-            body[name] = kind
+            if kind is not None:
+                body[name] = kind
         elif name.lower() == "message":
-            body[name] = err.message
+            if message is not None:
+                body[name] = message
         elif name in err.fields:
             body[name] = err.fields[name]
     for key, value in err.fields.items():

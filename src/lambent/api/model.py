@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import botocore.session
 from botocore.model import OperationModel, ServiceModel
 
+from lambent.api import constraints
+
 SERVICES: dict[str, str] = {
     "lambda": "2015-03-31",
     "iam": "2010-05-08",
@@ -24,10 +26,11 @@ class Models:
 
     @classmethod
     def load(cls) -> Models:
-        session = botocore.session.get_session()
+        loader = botocore.session.get_session().get_component("data_loader")
         loaded: dict[str, ServiceModel] = {}
         for name, version in SERVICES.items():
-            loaded[name] = session.get_service_model(name, api_version=version)
+            data = loader.load_service_model(name, "service-2", api_version=version)
+            loaded[name] = ServiceModel(constraints.live(name, data), service_name=name)
         return cls(loaded)
 
     def service(self, name: str) -> ServiceModel:

@@ -9,8 +9,10 @@ validating a request costs a few calls per member present, not a walk of the mod
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -31,19 +33,44 @@ def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
 
+def java_double(value: float) -> str:
+    """A double as Java's Double.toString shows it (AWS's messages are Java's): 2.0, 1.0E-5."""
+    if math.isnan(value):
+        return "NaN"
+    if value in (math.inf, -math.inf):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    if 1e-3 <= abs(value) < 1e7:
+        return repr(float(value))
+    sign, digits, exponent = Decimal(repr(float(value))).as_tuple()
+    assert isinstance(exponent, int)
+    shown = "".join(map(str, digits)).rstrip("0") or "0"
+    power = exponent + len(digits) - 1
+    return ("-" if sign else "") + f"{shown[0]}.{shown[1:] or '0'}E{power}"
+
+
 def _show(value: Any) -> str:
+    """A value as AWS's (Java) messages print it: lists `[a, b]`, maps `{k=v}`."""
     if isinstance(value, bytes):
         return "[binary]"
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, float):
+        return java_double(value)
     if isinstance(value, list):
         return "[" + ", ".join(_show(item) for item in value) + "]"
-    return str(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_show(k)}={_show(v)}" for k, v in value.items()) + "}"
+    return "null" if value is None else str(value)
 
 
-def _problem(out: Problems, value: Any, path: str, constraint: str) -> None:
-    shown = "null" if value is None else f"'{_show(value)}'"
-    out.append(f"Value {shown} at '{path}' failed to satisfy constraint: {constraint}")
+def _problem(
+    out: Problems, value: Any, path: str, constraint: str, *, hidden: bool = False
+) -> None:
+    """`hidden`: a sensitive member; AWS names where it failed, never the value."""
+    shown = "" if hidden else " null" if value is None else f" '{_show(value)}'"
+    out.append(f"Value{shown} at '{path}' failed to satisfy constraint: {constraint}")
 
 
 def validate(shape: Shape | None, params: dict[str, Any]) -> None:
@@ -84,7 +111,7 @@ def _compile(shape: Shape) -> Check:
         assert isinstance(shape, MapShape)
         return _map(shape)
     if kind == "string":
-        return _string(shape.metadata)
+        return _string(shape.metadata, hidden=_sensitive(shape))
     if kind in ("integer", "long", "float", "double"):
         return _number(shape.metadata)
     if kind == "blob":
@@ -115,86 +142,183 @@ def _structure(shape: StructureShape) -> Check:
     return check
 
 
+def _sensitive(*shapes: Shape) -> bool:
+    return any(shape.metadata.get("sensitive") for shape in shapes)
+
+
+_DOUBLES = frozenset({"float", "double"})
+Rule = tuple[tuple[str, ...], Callable[[Any], bool]]
+
+
+def _member_rule(shape: Shape) -> Rule | None:
+    """A collection's scalar member as AWS reports it: every constraint it carries, and
+    whether a value meets them all. None for members checked one by one (structures)."""
+    meta = shape.metadata
+    low, high = meta.get("min"), meta.get("max")
+    if shape.type_name == "string":
+        enum = frozenset(meta.get("enum") or ())
+        pattern_text = meta.get("pattern")
+        pattern = _pattern(pattern_text)
+        texts = [
+            *(
+                [f"Member must have length less than or equal to {high}"]
+                if high is not None
+                else []
+            ),
+            *(
+                [f"Member must have length greater than or equal to {low}"]
+                if low is not None
+                else []
+            ),
+            *([f"Member must satisfy enum value set: [{', '.join(meta['enum'])}]"] if enum else []),
+            *(
+                [f"Member must satisfy regular expression pattern: {pattern_text}"]
+                if pattern
+                else []
+            ),
+        ]
+
+        def text_ok(value: Any) -> bool:
+            if not isinstance(value, str):
+                return True
+            return (
+                (low is None or len(value) >= low)
+                and (high is None or len(value) <= high)
+                and (not enum or value in enum)
+                and (pattern is None or not value or pattern.fullmatch(value) is not None)
+            )
+
+        return tuple(texts), text_ok
+    if shape.type_name in ("integer", "long", "float", "double"):
+        texts = [
+            *([f"Member must have value less than or equal to {high}"] if high is not None else []),
+            *(
+                [f"Member must have value greater than or equal to {low}"]
+                if low is not None
+                else []
+            ),
+        ]
+
+        def number_ok(value: Any) -> bool:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                return True
+            return (low is None or value >= low) and (high is None or value <= high)
+
+        return tuple(texts), number_ok
+    return None
+
+
+def _bracket(texts: tuple[str, ...], *, not_null: bool) -> str:
+    return "[" + ", ".join([*texts, *(["Member must not be null"] if not_null else [])]) + "]"
+
+
 def _list(shape: ListShape) -> Check:
+    """A list of scalars is reported as one value, AWS's way: `Value '[foo]' at
+    'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member
+    must satisfy enum value set: [x86_64, arm64], Member must not be null]`."""
     length = _length(shape.metadata)
     member = shape.member
-    enum = member.metadata.get("enum") if member.type_name == "string" else None
-    if enum:
-        return _enum_list(length, tuple(enum))
+    rule = _member_rule(member)
+    hidden = _sensitive(shape, member)
+    if rule is None:
 
-    def check(value: Any, path: str, out: Problems) -> None:
+        def each(value: Any, path: str, out: Problems) -> None:
+            length(value, path, out)
+            if isinstance(value, list):
+                inner = compiled(member)
+                for i, item in enumerate(value):
+                    if item is not None:
+                        inner(item, f"{path}.{i + 1}.member", out)
+
+        return each
+    texts, ok = rule
+    constraint = "Member must satisfy constraint: " + _bracket(texts, not_null=True)
+
+    def whole(value: Any, path: str, out: Problems) -> None:
         length(value, path, out)
-        if isinstance(value, list):
-            inner = compiled(member)
-            for i, item in enumerate(value):
-                if item is not None:
-                    inner(item, f"{path}.{i + 1}.member", out)
+        if isinstance(value, list) and any(item is None or not ok(item) for item in value):
+            _problem(out, value, path, constraint, hidden=hidden)
 
-    return check
-
-
-def _enum_list(length: Check, enum: tuple[str, ...]) -> Check:
-    """AWS reports a list of enums as one value: `Value '[foo]' at 'architectures' failed
-    to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value
-    set: [x86_64, arm64], Member must not be null]`."""
-    allowed = frozenset(enum)
-    constraint = (
-        "Member must satisfy constraint: [Member must satisfy enum value set: "
-        f"[{', '.join(enum)}], Member must not be null]"
-    )
-
-    def check(value: Any, path: str, out: Problems) -> None:
-        length(value, path, out)
-        if isinstance(value, list) and any(item not in allowed for item in value):
-            _problem(out, value, path, constraint)
-
-    return check
+    return whole
 
 
 def _map(shape: MapShape) -> Check:
+    """Keys and scalar values are reported on the whole map, shown Java-style:
+    `Value '{2=2.0}' at 'routingConfig.additionalVersionWeights' failed to satisfy
+    constraint: Map value must satisfy constraint: [Member must have value less than or
+    equal to 1.0, Member must have value greater than or equal to 0.0, Member must not be
+    null]`."""
     length = _length(shape.metadata)
     key_shape, value_shape = shape.key, shape.value
+    key_rule, value_rule = _member_rule(key_shape), _member_rule(value_shape)
+    hidden = _sensitive(shape, key_shape, value_shape)
+    doubles = value_shape.type_name in _DOUBLES
 
     def check(value: Any, path: str, out: Problems) -> None:
         length(value, path, out)
-        if isinstance(value, dict):
-            keys, values = compiled(key_shape), compiled(value_shape)
-            for k, v in value.items():
-                keys(k, f"{path}.key", out)
-                if v is not None:
-                    values(v, f"{path}.{k}.member", out)
+        if not isinstance(value, dict):
+            return
+        shown = _as_doubles(value) if doubles else value
+        if key_rule is not None and not all(key_rule[1](k) for k in value):
+            constraint = "Map keys must satisfy constraint: " + _bracket(
+                key_rule[0], not_null=False
+            )
+            _problem(out, shown, path, constraint, hidden=hidden)
+        if value_rule is not None:
+            if any(v is None or not value_rule[1](v) for v in value.values()):
+                bracket = _bracket(value_rule[0], not_null=True)
+                _problem(
+                    out, shown, path, f"Map value must satisfy constraint: {bracket}", hidden=hidden
+                )
+            return
+        values = compiled(value_shape)
+        for k, v in value.items():
+            if v is not None:
+                values(v, f"{path}.{k}.member", out)
 
     return check
 
 
-def _string(meta: dict[str, Any]) -> Check:
-    length = _length(meta)
+def _as_doubles(value: dict[Any, Any]) -> dict[Any, Any]:
+    """A map of doubles as Java holds it: 2 is 2.0."""
+    return {
+        k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in value.items()
+    }
+
+
+def _pattern(text: str | None) -> re.Pattern[str] | None:
+    if not text:
+        return None
+    try:
+        return re.compile(text, re.DOTALL)
+    except re.error:
+        return None
+
+
+def _string(meta: dict[str, Any], *, hidden: bool = False) -> Check:
+    length = _length(meta, hidden=hidden)
     enum = tuple(meta.get("enum") or ())
     enum_set = frozenset(enum)
     pattern_text = meta.get("pattern")
-    pattern: re.Pattern[str] | None = None
-    if pattern_text:
-        try:
-            pattern = re.compile(pattern_text, re.DOTALL)
-        except re.error:
-            pattern = None
+    pattern = _pattern(pattern_text)
 
     def check(value: Any, path: str, out: Problems) -> None:
         if not isinstance(value, str):
             return
         length(value, path, out)
         if enum_set and value not in enum_set:
-            _problem(out, value, path, f"Member must satisfy enum value set: [{', '.join(enum)}]")
+            constraint = f"Member must satisfy enum value set: [{', '.join(enum)}]"
+            _problem(out, value, path, constraint, hidden=hidden)
             return
         if pattern is not None and value and pattern.fullmatch(value) is None:
-            _problem(
-                out, value, path, f"Member must satisfy regular expression pattern: {pattern_text}"
-            )
+            constraint = f"Member must satisfy regular expression pattern: {pattern_text}"
+            _problem(out, value, path, constraint, hidden=hidden)
 
     return check
 
 
-def _length(meta: dict[str, Any]) -> Check:
+def _length(meta: dict[str, Any], *, hidden: bool = False) -> Check:
     low, high = meta.get("min"), meta.get("max")
     if low is None and high is None:
         return _nothing
@@ -205,9 +329,11 @@ def _length(meta: dict[str, Any]) -> Check:
         except TypeError:
             return
         if low is not None and size < low:
-            _problem(out, value, path, f"Member must have length greater than or equal to {low}")
+            constraint = f"Member must have length greater than or equal to {low}"
+            _problem(out, value, path, constraint, hidden=hidden)
         elif high is not None and size > high:
-            _problem(out, value, path, f"Member must have length less than or equal to {high}")
+            constraint = f"Member must have length less than or equal to {high}"
+            _problem(out, value, path, constraint, hidden=hidden)
 
     return check
 

@@ -13,7 +13,7 @@ from lambent.errors import ResourceConflict, ResourceNotFound, ValidationError
 from lambent.function_urls import addresses
 from lambent.function_urls.model import UrlConfig, new_url_id, render
 from lambent.function_urls.repository import UrlIdTaken, UrlRepository
-from lambent.functions import arns, lookup, pagination
+from lambent.functions import lookup, pagination
 from lambent.functions.catalog import StoreCatalog
 from lambent.functions.lookup import Scope
 from lambent.functions.model import LATEST
@@ -53,7 +53,7 @@ class FunctionUrlService:
     async def _target(
         self, scope: Scope, function: str, qualifier: str | None
     ) -> tuple[Doc, str, str]:
-        ref = arns.parse_function(function, qualifier)
+        ref = lookup.reference(scope, function, qualifier)
         q = ref.qualifier or LATEST
         check_qualifier(q)
         missing = ResourceNotFound(NO_FUNCTION)

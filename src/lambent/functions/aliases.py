@@ -20,13 +20,14 @@ from lambent.store.interface import Doc
 
 
 def check_routing(weights: dict[str, float], primary: str) -> None:
-    """Lambda's rules for RoutingConfig.AdditionalVersionWeights (pure; existence aside)."""
+    """Lambda's rules for RoutingConfig.AdditionalVersionWeights (pure; existence aside).
+    The model's constraints (weights in [0.0, 1.0], numeric keys) were checked before."""
     if len(weights) > 1:
         raise InvalidParameterValue(
             "Number of items in AdditionalVersionWeights cannot be greater than 1"
         )
     for version, weight in weights.items():
-        if weight < 0.0 or weight >= 1.0:
+        if weight < 0.0 or weight >= 1.0:  # all of the traffic is not "additional"
             raise ValidationError(
                 f"1 validation error detected: Value '{{{version}={weight}}}' at "
                 "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
@@ -41,15 +42,8 @@ def check_routing(weights: dict[str, float], primary: str) -> None:
             )
         if primary == LATEST:
             raise InvalidParameterValue(
-                "$LATEST is not supported for an alias pointing to more than 1 version"
-            )
-        if not version.isdigit():
-            raise ValidationError(
-                f"1 validation error detected: Value '{{{version}={weight}}}' at "
-                "'routingConfig.additionalVersionWeights' failed to satisfy constraint: Map "
-                "keys must satisfy constraint: [Member must have length less than or equal to "
-                "1024, Member must have length greater than or equal to 1, Member must satisfy "
-                "regular expression pattern: [0-9]+, Member must not be null]"
+                "$LATEST is not supported for an alias pointing to more than 1 version",
+                front_door=True,
             )
 
 
@@ -58,8 +52,10 @@ class AliasService:
         self._catalog = catalog
         self._repo = catalog.repo
 
-    async def _target(self, scope: Scope, function: str) -> Target:
-        target = await lookup.find(self._catalog, scope, function)
+    async def _target(
+        self, scope: Scope, function: str, shown: lookup.Shown = lookup.Shown.AS_GIVEN
+    ) -> Target:
+        target = await lookup.find(self._catalog, scope, function, shown=shown)
         return Target(target.name, None, target.fn)
 
     async def _version_exists(self, scope: Scope, name: str, version: str) -> None:
@@ -84,9 +80,13 @@ class AliasService:
         return ResourceNotFound(f"Cannot find alias arn: {scope.arn(name, alias)}")
 
     async def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        target = await self._target(scope, params["FunctionName"])
         alias = str(params["Name"])
         primary = str(params["FunctionVersion"])
+        # A missing function is reported with the version the alias was to point at.
+        ref = lookup.reference(scope, params["FunctionName"])
+        missing = not_found(scope.region, ref.account or scope.account, ref.name, primary)
+        found = await lookup.find_ref(self._catalog, scope, ref, missing=missing)
+        target = Target(found.name, None, found.fn)
         await self._version_exists(scope, target.name, primary)
         doc: Doc = {
             "AliasArn": scope.arn(target.name, alias),
@@ -116,7 +116,7 @@ class AliasService:
         async with self._repo.transaction():
             doc = await self._repo.child(ALIAS, scope.account, target.name, alias)
             if doc is None:
-                raise self._missing(scope, target.name, alias)
+                raise ResourceNotFound(f"Alias not found: {scope.arn(target.name, alias)}")
             versions.check_revision(params.get("RevisionId"), str(doc["RevisionId"]))
             if params.get("FunctionVersion") is not None:
                 doc["FunctionVersion"] = str(params["FunctionVersion"])
@@ -140,10 +140,11 @@ class AliasService:
         return doc
 
     async def delete(self, scope: Scope, function: str, alias: str) -> None:
+        """Deleting an alias that does not exist succeeds, as on AWS."""
         target = await self._target(scope, function)
         async with self._repo.transaction():
             if not await self._repo.delete_child(ALIAS, scope.account, target.name, alias):
-                raise self._missing(scope, target.name, alias)
+                return
             for kind in (PROVISIONED, EVENT_INVOKE, POLICY):
                 await self._repo.delete_child(kind, scope.account, target.name, alias)
         await self._catalog.changed(scope.account, target.name, None)

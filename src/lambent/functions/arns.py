@@ -10,16 +10,20 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from lambent.errors import InvalidParameterValue
+from lambent.errors import InvalidParameterValue, ResourceNotFound
 
-_FULL = re.compile(
-    r"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):"
-    r"(?P<account>\d{12}):function:(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>[a-zA-Z0-9$_.-]+))?$"
+# AWS's own pattern for a function's name (the ARN prefix, region, account and `function:`
+# each optional; botocore's NamespacedFunctionName), with its parts named. Reading a name
+# with the same pattern AWS validates it with keeps the two agreeing: for example
+# `arn:aws:lambda:<r>:<a>:function` names a function called `function`, as on AWS.
+_FUNCTION = re.compile(
+    r"(?:arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:)?"
+    r"(?:(?P<region>(?:eusc-)?[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
+    r"(?:(?P<account>\d{12}):)?"
+    r"(?:function:)?"
+    r"(?P<name>[a-zA-Z0-9_.-]+)"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9_-]+))?"
 )
-_PARTIAL = re.compile(
-    r"^(?P<account>\d{12}):function:(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>[a-zA-Z0-9$_.-]+))?$"
-)
-_PLAIN = re.compile(r"^(?P<name>[a-zA-Z0-9_.-]+)(?::(?P<qualifier>[a-zA-Z0-9$_.-]+))?$")
 _LAYER = re.compile(
     r"^arn:(?P<partition>aws[a-zA-Z-]*):lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"layer:(?P<name>[a-zA-Z0-9_-]+)(?::(?P<version>[0-9]+))?$"
@@ -62,25 +66,47 @@ class FunctionRef:
     region: str | None = None
 
 
-def parse_function(text: str, qualifier: str | None = None) -> FunctionRef:
-    """Read any accepted form. A qualifier in the name and a Qualifier parameter must agree."""
-    for pattern in (_FULL, _PARTIAL, _PLAIN):
-        match = pattern.match(text)
-        if match is not None:
-            groups = match.groupdict()
-            derived = groups.get("qualifier")
-            if derived and qualifier and derived != qualifier:
-                raise InvalidParameterValue(
-                    "The derived qualifier from the function name does not match the "
-                    "specified qualifier."
-                )
-            return FunctionRef(
-                name=groups["name"],
-                qualifier=derived or qualifier or None,
-                account=groups.get("account"),
-                region=groups.get("region"),
-            )
-    raise InvalidParameterValue(f"Function name {text} is not valid.")
+def read_function(text: str) -> FunctionRef:
+    """Any accepted form, with the qualifier the name carries (if any)."""
+    match = _FUNCTION.fullmatch(text)
+    if match is None:
+        raise InvalidParameterValue(f"Function name {text} is not valid.")
+    return FunctionRef(
+        name=match.group("name"),
+        qualifier=match.group("qualifier"),
+        account=match.group("account"),
+        region=match.group("region"),
+    )
+
+
+def check_region(ref: FunctionRef, region: str) -> None:
+    """AWS answers an ARN of another region before it looks for the function."""
+    if ref.region is not None and ref.region != region:
+        raise ResourceNotFound(
+            f"Functions from '{ref.region}' are not reachable in this region ('{region}')"
+        )
+
+
+def qualified(ref: FunctionRef, qualifier: str | None) -> FunctionRef:
+    """`ref` with the Qualifier parameter applied: it must agree with the name's own."""
+    if ref.qualifier and qualifier and ref.qualifier != qualifier:
+        raise InvalidParameterValue(
+            "The derived qualifier from the function name does not match the specified qualifier."
+        )
+    if ref.qualifier or not qualifier:
+        return ref
+    return FunctionRef(ref.name, qualifier, ref.account, ref.region)
+
+
+def parse_function(
+    text: str, qualifier: str | None = None, *, region: str | None = None
+) -> FunctionRef:
+    """Read any accepted form, in AWS's order of checks: the name's form, its region (when
+    the caller's is given), then a Qualifier parameter that must agree with the name's."""
+    ref = read_function(text)
+    if region is not None:
+        check_region(ref, region)
+    return qualified(ref, qualifier)
 
 
 @dataclass(frozen=True)

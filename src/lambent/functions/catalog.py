@@ -184,7 +184,9 @@ class StoreCatalog:
         *,
         region: str | None = None,
     ) -> Resolved:
-        ref = arns.parse_function(function, qualifier)
+        """Invoke's lookup: an ARN of another region is not reachable (checked first), and a
+        missing function is reported with the qualifier invoked, `$LATEST` if none."""
+        ref = arns.parse_function(function, qualifier, region=region)
         where = ref.region or region or self._settings.region
         fn = await self.function_doc(account_id, ref.name)
         scoped = ref.region is not None or region is not None
@@ -193,7 +195,7 @@ class StoreCatalog:
             or (ref.account is not None and ref.account != account_id)
             or (scoped and fn["region"] != where)
         ):
-            raise not_found(where, ref.account or account_id, ref.name, ref.qualifier)
+            raise not_found(where, ref.account or account_id, ref.name, ref.qualifier or LATEST)
         q = ref.qualifier or LATEST
         return await self._cached(
             account_id, ref.name, ("resolve", q), lambda: self._resolve(account_id, ref.name, q)

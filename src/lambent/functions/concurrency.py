@@ -71,7 +71,9 @@ class ConcurrencyService:
     # reserved --------------------------------------------------------------------------
     async def put_reserved(self, scope: Scope, function: str, value: int) -> Doc:
         async with self._repo.transaction():
-            target = await lookup.unqualified(self._catalog, scope, function)
+            target = await lookup.unqualified(
+                self._catalog, scope, function, shown=lookup.Shown.OR_LATEST
+            )
             others = await self._reserved(scope.account, skip=target.name)
             if unreserved_after(self._limit, others, value) < self._minimum:
                 raise below_minimum(self._minimum)
@@ -87,7 +89,9 @@ class ConcurrencyService:
         return {"ReservedConcurrentExecutions": value}
 
     async def get_reserved(self, scope: Scope, function: str) -> Doc:
-        target = await lookup.unqualified(self._catalog, scope, function)
+        target = await lookup.unqualified(
+            self._catalog, scope, function, shown=lookup.Shown.FUNCTION
+        )
         value = target.fn.get("reserved")
         return {} if value is None else {"ReservedConcurrentExecutions": value}
 

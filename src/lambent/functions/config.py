@@ -40,9 +40,12 @@ def _one_error(value: Any, path: str, constraint: str) -> ValidationError:
 
 
 def check_name(name: str) -> None:
+    """The model allows 140 characters for a name or ARN; a function's own name is at most
+    64, which AWS answers as an invalid parameter (it quotes the model's wording)."""
     if len(name) > MAX_NAME:
-        raise _one_error(
-            name, "functionName", f"Member must have length less than or equal to {MAX_NAME}"
+        raise InvalidParameterValue(
+            f"1 validation error detected: Value '{name}' at 'functionName' failed to satisfy "
+            f"constraint: Member must have length less than or equal to {MAX_NAME}"
         )
 
 

@@ -128,7 +128,7 @@ class InvokeConfigService:
         return await self._save(scope, target, q, doc)
 
     async def get(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
-        ref = arns.parse_function(function, qualifier)
+        ref = lookup.reference(scope, function, qualifier)
         q = ref.qualifier or LATEST
         doc = None
         fn = await self._repo.function(scope.account, ref.name)

@@ -86,7 +86,11 @@ class PolicyService:
             raise InvalidParameterValue("We currently do not support adding policies for $LATEST.")
         async with self._repo.transaction():
             target = await lookup.find(
-                self._catalog, scope, params["FunctionName"], params.get("Qualifier")
+                self._catalog,
+                scope,
+                params["FunctionName"],
+                params.get("Qualifier"),
+                shown=lookup.Shown.FUNCTION,
             )
             key, revision = await self._qualified(scope, target)
             policy = (

@@ -94,9 +94,12 @@ class FunctionService:
 
     # create --------------------------------------------------------------------------
     async def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
-        ref = arns.parse_function(params["FunctionName"])
+        ref = arns.read_function(params["FunctionName"])
         name = ref.name
         config.check_name(name)
+        arns.check_region(ref, scope.region)
+        if ref.account is not None and ref.account != scope.account:
+            raise AccessDenied("", front_door=True)  # AWS says nothing more
         config.check_package(params)
         config.check_limits(params)
         runtime = params.get("Runtime")
@@ -177,8 +180,9 @@ class FunctionService:
         doc = await self.cp.repo.version(scope.account, target.name, version)
         if doc is None:
             raise not_found(scope.region, scope.account, target.name, q)
-        # Through an alias Lambda shows the configuration of the version it points at.
-        return doc, scope.arn(target.name, version)
+        # Through an alias Lambda shows the configuration of the version it points at
+        # (its Version), under the alias's ARN.
+        return doc, scope.arn(target.name, q)
 
     async def get_configuration(self, scope: Scope, function: str, qualifier: str | None) -> Doc:
         target = await lookup.find(self.cp.catalog, scope, function, qualifier)
@@ -288,12 +292,14 @@ class FunctionService:
 
     # delete --------------------------------------------------------------------------
     async def delete(self, scope: Scope, function: str, qualifier: str | None) -> None:
-        target = await lookup.find(self.cp.catalog, scope, function, qualifier)
-        q = target.qualifier
-        if q == LATEST:
+        """A missing version of an existing function is already deleted: 204, as AWS."""
+        ref = lookup.reference(scope, function, qualifier)
+        if ref.qualifier == LATEST:  # checked before existence, as AWS
             raise InvalidParameterValue(
                 "$LATEST version cannot be deleted without deleting the function."
             )
+        target = await lookup.find_ref(self.cp.catalog, scope, ref, shown=lookup.Shown.FUNCTION)
+        q = target.qualifier
         repo = self.cp.repo
         if q is None:
             async with repo.transaction():
@@ -307,7 +313,7 @@ class FunctionService:
             )
         async with repo.transaction():
             if await repo.version(scope.account, target.name, q) is None:
-                raise not_found(scope.region, scope.account, target.name, q)
+                return
             users = [
                 row.key
                 for row in await repo.children(ALIAS, scope.account, target.name)
