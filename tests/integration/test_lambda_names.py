@@ -254,6 +254,25 @@ def test_a_qualifier_in_the_name_must_match_the_qualifier_parameter(lam: Lambda)
     )
 
 
+def test_the_checks_come_in_awss_order(lam: Lambda, role: str, account: str) -> None:
+    """Name length (CreateFunction), then region, then account or qualifier, then existence."""
+    elsewhere = arn(account, "a" * 65, region="eu-west-1")
+    failure = lam.fails(lam.client.create_function, **create_params(role, elsewhere))
+    assert failure.code == "InvalidParameterValueException"
+    theirs_elsewhere = arn("999999999999", "theirs", region="eu-west-1")
+    failure = lam.fails(lam.client.create_function, **create_params(role, theirs_elsewhere))
+    assert failure.message == (
+        "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"
+    )
+    qualified_elsewhere = arn(account, "absent-fn", region="eu-west-1") + ":1"
+    failure = lam.fails(lam.client.get_function, FunctionName=qualified_elsewhere, Qualifier="2")
+    assert failure.message == (
+        "Functions from 'eu-west-1' are not reachable in this region ('us-east-1')"
+    )
+    failure = lam.fails(lam.client.invoke, FunctionName="absent-fn:1", Qualifier="2")
+    assert failure.code == "InvalidParameterValueException"
+
+
 # The ARN each operation's not-found message shows (AWS-BEHAVIOURS §1.7).
 NOT_FOUND: list[tuple[str, dict[str, Any], str]] = [
     ("get_function", {}, ""),
@@ -265,6 +284,8 @@ NOT_FOUND: list[tuple[str, dict[str, Any], str]] = [
     ("delete_function", {"Qualifier": "7"}, ""),
     ("invoke", {}, ":$LATEST"),
     ("invoke", {"Qualifier": "7"}, ":7"),
+    ("invoke", {"InvocationType": "Event"}, ":$LATEST"),
+    ("invoke", {"InvocationType": "DryRun"}, ":$LATEST"),
     ("put_function_concurrency", {"ReservedConcurrentExecutions": 1}, ":$LATEST"),
     ("get_function_concurrency", {}, ""),
     (
