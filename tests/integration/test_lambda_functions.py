@@ -242,3 +242,20 @@ def test_list_all_versions(lam: Any, role: str) -> None:
     plain = [f for f in lam.list_functions()["Functions"] if f["FunctionName"] == "allv"]
     assert len(plain) == 1
     assert plain[0]["FunctionArn"].endswith(":function:allv")
+
+
+def test_an_update_that_changes_nothing_still_gives_a_new_version(lam: Any, role: str) -> None:
+    """Uploading the same zip again and publishing makes a new version on AWS (moto's
+    AWS-verified test_update_function_zip records it); publishing again without an update
+    returns that version."""
+    code = make_zip("def handler(event, context):\n    return 'same'\n")
+    create(lam, role, "same-code", Code={"ZipFile": code}, Publish=True)
+    lam.get_waiter("function_active_v2").wait(FunctionName="same-code", WaiterConfig=WAIT)
+    assert lam.publish_version(FunctionName="same-code")["Version"] == "1"
+
+    lam.update_function_code(FunctionName="same-code", ZipFile=code)
+    lam.get_waiter("function_updated_v2").wait(FunctionName="same-code", WaiterConfig=WAIT)
+    second = lam.publish_version(FunctionName="same-code")
+    assert second["Version"] == "2"
+    assert second["CodeSha256"] == sha(code)
+    assert lam.publish_version(FunctionName="same-code")["Version"] == "2"

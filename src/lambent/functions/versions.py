@@ -41,12 +41,15 @@ async def publish(
 ) -> tuple[Doc, bool]:
     """Publish $LATEST of `fn` (the caller holds the transaction and saves `fn`).
 
-    Returns (version document, created). Lambda publishes nothing when neither code nor
-    configuration changed since the last published version; it returns that version.
+    Returns (version document, created). Lambda publishes nothing when $LATEST was not
+    updated since the last published version; it returns that version. An
+    UpdateFunctionCode or UpdateFunctionConfiguration counts even when it changed nothing
+    (the same zip again): AWS then publishes a new version, so the mark includes the
+    LastModified that every update renews (and that tags and publishing leave alone).
     """
     latest = fn["latest"]
     cfg = latest["config"]
-    mark = config.fingerprint(cfg) + str(latest["code"]["sha256_hex"])
+    mark = config.fingerprint(cfg) + str(latest["code"]["sha256_hex"]) + str(cfg["LastModified"])
     last = fn.get("last_published")
     if last and last.get("mark") == mark:
         existing = await repo.version(account, name, str(last["version"]))
