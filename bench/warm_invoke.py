@@ -1,13 +1,20 @@
-"""Warm invoke overhead and throughput, end to end over HTTP, with a same-run baseline.
+"""Warm invoke overhead, tail latency and throughput, end to end over HTTP, with same-run
+baselines.
 
-    python -m bench.warm_invoke [--requests 2000] [--sandbox auto|process|namespaces]
+    python -m bench.warm_invoke [--tail-requests 10000] [--requests 2000] [--cold 20]
+                                [--levels 1,10,100] [--sandbox auto|process|namespaces]
 
 1. Starts a real `lambent serve` on a temp data dir and creates a no-op Python function.
 2. Baseline: the same handler called in-process in this run (what the function itself
    costs, so `overhead = end-to-end - baseline`).
-3. Warm invokes at concurrency 1, 10 and 100 through the signed load generator:
-   requests/s and latency percentiles.
-4. First-invoke latency after a create (cold start seen by a client), over fresh functions.
+3. Tail at concurrency 1: `--tail-requests` warm invokes (p50, p99, p99.9, max), in
+   `--rounds` rounds alternating with as many requests to the loopback floor
+   (`bench/loopback.py`: a process that answers at once), by the same client: the floor's
+   tail is what the machine adds, under the same load at the same time. Beside them: the
+   machine's load average and the server's full (generation 2) collections meanwhile.
+4. Warm invokes at each of `--levels` through the signed load generator: requests/s and
+   latency percentiles.
+5. First-invoke latency after a create (cold start seen by a client), over fresh functions.
 
 Prints a JSON document; `bench.run_all` collects it into bench/results/.
 """
@@ -18,6 +25,7 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -27,9 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, http_get, lambda_role, start_server
+from tests.support import ServerProcess, free_port, http_get, lambda_role, start_server
 
-from bench.loadgen import LoadResult, percentile, run_load, target_for
+from bench import loopback
+from bench.loadgen import LoadResult, measure, percentile, run_load, summarize, target_for
 
 HANDLER = "def handler(event, context):\n    return event\n"
 
@@ -110,12 +119,62 @@ def first_invokes(
     }
 
 
-async def warm_runs(server: ServerProcess, requests: int) -> list[LoadResult]:
+def full_collections(server: ServerProcess) -> int:
+    """The server's generation-2 collections so far (its stats page)."""
+    _, body = http_get(f"{server.endpoint}/_lambent/stats")
+    return int(json.loads(body)["gc"]["collections"][2])
+
+
+async def tail_c1(server: ServerProcess, floor: str, requests: int, rounds: int) -> dict[str, Any]:
+    """Warm invokes at concurrency 1 and the loopback floor, in alternating rounds."""
+    key, secret = server.credentials()
+    invoke = target_for(server.endpoint, "noop", key, secret)
+    bare = target_for(floor, "noop", key, secret)  # signed alike: the client's work is the same
+    await run_load(invoke, b"{}", 1, 300)  # warm-up
+    await run_load(bare, b"{}", 1, 300)
+    per = max(1, requests // rounds)
+    got: dict[str, list[float]] = {"invoke": [], "floor": []}
+    seconds = {"invoke": 0.0, "floor": 0.0}
+    load_before = os.getloadavg()
+    collections_before = await asyncio.to_thread(full_collections, server)
+    for _ in range(rounds):
+        for name, target in (("invoke", invoke), ("floor", bare)):
+            latencies, errors, took = await measure(target, b"{}", 1, per)
+            if errors:
+                raise RuntimeError(f"{errors} failed requests to {name}")
+            got[name] += latencies
+            seconds[name] += took
+    collections = await asyncio.to_thread(full_collections, server) - collections_before
+    inv, flo = (summarize(1, got[n], 0, seconds[n]) for n in ("invoke", "floor"))
+    return {
+        "requests": len(got["invoke"]),
+        "rounds": rounds,
+        "invoke": _tail(inv),
+        "loopback_floor": _tail(flo),
+        "server_full_collections": collections,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def _tail(r: LoadResult) -> dict[str, float]:
+    return {
+        "per_second": r.per_second,
+        "p50_ms": r.p50_ms,
+        "p90_ms": r.p90_ms,
+        "p99_ms": r.p99_ms,
+        "p99_9_ms": r.p99_9_ms,
+        "max_ms": r.max_ms,
+    }
+
+
+async def warm_runs(server: ServerProcess, requests: int, levels: list[int]) -> list[LoadResult]:
     """Each concurrency level is warmed first (its environments exist), then measured."""
     key, secret = server.credentials()
     target = target_for(server.endpoint, "noop", key, secret)
     out = []
-    for concurrency, scale in ((1, 1), (10, 5), (100, 10)):
+    for concurrency in levels:
+        scale = {1: 1, 10: 5}.get(concurrency, 10)
         await run_load(target, b"{}", concurrency, max(300, concurrency * 10))  # warm-up
         out.append(await run_load(target, b"{}", concurrency, requests * scale))
     return out
@@ -124,6 +183,9 @@ async def warm_runs(server: ServerProcess, requests: int) -> list[LoadResult]:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--requests", type=int, default=2000)
+    p.add_argument("--tail-requests", type=int, default=10_000)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--levels", default="1,10,100", help="concurrency levels ('' for none)")
     p.add_argument("--cold", type=int, default=20)
     p.add_argument("--sandbox", default="auto")
     p.add_argument(
@@ -148,15 +210,22 @@ def main() -> None:
                 uvloop.install()
             except ImportError:
                 pass
-            results = asyncio.run(warm_runs(server, args.requests))
-            cold = {
-                "immediately": first_invokes(
-                    server, arn, args.cold, args.memory, template_first=False
-                ),
-                "template_ready": first_invokes(
-                    server, arn, args.cold, args.memory, template_first=True
-                ),
-            }
+            levels = [int(x) for x in args.levels.split(",") if x]
+            with loopback.running(free_port()) as floor:
+                tail = asyncio.run(tail_c1(server, floor, args.tail_requests, args.rounds))
+            results = asyncio.run(warm_runs(server, args.requests, levels))
+            cold = (
+                {
+                    "immediately": first_invokes(
+                        server, arn, args.cold, args.memory, template_first=False
+                    ),
+                    "template_ready": first_invokes(
+                        server, arn, args.cold, args.memory, template_first=True
+                    ),
+                }
+                if args.cold
+                else {}
+            )
         finally:
             server.stop()
     base_ms = base / 1e6
@@ -165,6 +234,7 @@ def main() -> None:
         "sandbox": args.sandbox,
         "memory_mb": args.memory,
         "baseline_in_process_ns": round(base, 1),
+        "tail_c1": tail,
         "warm": [
             {
                 **asdict(r),

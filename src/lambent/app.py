@@ -150,7 +150,7 @@ class App:
         )
         await self.async_invoke.start()
         if self.access_log is not None:
-            stack.callback(self.access_log.flush)  # after the server: its last lines too
+            stack.callback(self.access_log.close)  # after the server: its last lines too
         http = HttpServer(self._dispatcher())
         stack.push_async_callback(http.close)
         if listeners is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import os
 import sqlite3
 import threading
@@ -22,10 +23,11 @@ from botocore.config import Config
 
 from lambent.app import App
 from lambent.blobs.store import BlobInfo
+from lambent.ops import stats
 from lambent.settings import EnvironmentSettings, Settings
 from lambent.store.sqlite import SqliteStore
 from tests.fixtures.functions import files_zip, python_zip
-from tests.support import free_port
+from tests.support import free_port, http_get
 
 HANG_S = 60.0  # a request here takes milliseconds; only a blocked loop waits this long
 ROLE = "arn:aws:iam::000000000000:role/runner"
@@ -171,3 +173,25 @@ async def test_no_sql_statement_runs_on_the_event_loop_thread(app: App) -> None:
             conn.set_trace_callback(None)
     assert threads, "no statement was traced"
     assert threading.get_ident() not in threads
+
+
+async def test_the_stats_page_reads_proc_off_the_event_loop_thread(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting the server's descendants reads /proc/*/stat for every process on the host
+    (tens of milliseconds on a busy machine): an operator polling the stats page must not
+    stall every invoke for that long, so the scan runs on the App's blocking pool."""
+    scanned_on: list[int] = []
+    real = stats.descendants
+
+    def traced(root: int) -> list[int]:
+        scanned_on.append(threading.get_ident())
+        return real(root)
+
+    monkeypatch.setattr(stats, "descendants", traced)
+    status, body = await asyncio.to_thread(
+        http_get, f"{app.settings.endpoint}/_lambent/stats", HANG_S
+    )
+    assert status == 200
+    assert json.loads(body)["descendant_processes"] >= 0
+    assert scanned_on and threading.get_ident() not in scanned_on

@@ -222,3 +222,14 @@ def test_a_port_in_use_is_one_clear_line(tmp_path: Path) -> None:
     ]
     assert done.stdout == ""
     assert not data.exists()
+
+
+def test_the_start_up_heap_is_out_of_the_collectors_reach(server: ServerProcess) -> None:
+    """What start-up built (service models, routes, modules) lives as long as the server; it
+    is frozen once started, so a full collection never walks it and never stalls invokes
+    for the tens of milliseconds that walk takes (issue 8 §1.6). The stats page shows it."""
+    status, body = http_get(f"{server.endpoint}/_lambent/stats")
+    assert status == 200
+    view = json.loads(body)["gc"]
+    assert view["frozen_objects"] > 10_000
+    assert len(view["collections"]) == 3

@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterator
 
@@ -17,6 +18,8 @@ from lambent.oplog import event
 from lambent.oplog.access import AccessLog
 from lambent.oplog.configure import configure
 from lambent.settings import OperatorLogSettings
+
+HANG_S = 10.0  # a write here takes microseconds; only a hang waits this long
 
 
 @pytest.fixture
@@ -78,6 +81,7 @@ def test_access_lines_are_buffered_and_keep_secrets_out() -> None:
         log.record(weird, Response(403), began, "rid-2", "s3", "GetObject")
         assert out.getvalue() == ""  # buffered until the timer
         await asyncio.sleep(0.05)
+        await asyncio.to_thread(log.close)  # its writer thread has written everything
 
     asyncio.run(two_requests())
     first, second = (json.loads(text) for text in out.getvalue().splitlines())
@@ -97,8 +101,42 @@ def test_access_text_line() -> None:
     async def one() -> None:
         log = AccessLog("text", out)
         log.record(request("/health"), Response(200, b"ok"), time.perf_counter(), "r", None, None)
-        log.flush()
+        log.close()
 
     asyncio.run(one())
     pattern = r'\S+Z INFO lambent\.access: 10\.0\.0\.7 "GET /health" 200 2 [\d.]+ms - r\n'
     assert re.fullmatch(pattern, out.getvalue())
+
+
+def test_a_stalled_stderr_never_blocks_the_event_loop() -> None:
+    """stderr is often a pipe; once its reader falls behind, a write blocks. The access log
+    writes from its own thread: while the stream is stuck, the loop keeps taking requests
+    and hands their lines over without waiting, and every line arrives, in order."""
+    gate = threading.Event()
+    writing = threading.Event()
+    writers: list[int] = []
+
+    class StalledPipe(io.StringIO):
+        def write(self, s: str) -> int:
+            writers.append(threading.get_ident())
+            writing.set()
+            gate.wait(HANG_S)
+            return super().write(s)
+
+    out = StalledPipe()
+
+    async def requests_while_stalled() -> None:
+        log = AccessLog("text", out)
+        loop_thread = threading.get_ident()
+        log.record(request("/first"), Response(200), time.perf_counter(), "r1", None, None)
+        log.flush()  # returns although the write is stuck
+        assert await asyncio.to_thread(writing.wait, HANG_S)
+        log.record(request("/second"), Response(200), time.perf_counter(), "r2", None, None)
+        log.flush()
+        assert not gate.is_set() and loop_thread not in writers
+        gate.set()
+        await asyncio.to_thread(log.close)
+
+    asyncio.run(requests_while_stalled())
+    paths = [line.split('"')[1] for line in out.getvalue().splitlines()]
+    assert paths == ["GET /first", "GET /second"]

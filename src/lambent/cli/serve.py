@@ -159,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(settings: Settings) -> int:
     from lambent.app import App
+    from lambent.gcpolicy import freeze_startup_heap
     from lambent.http.listen import ListenFailed, bind_listeners
 
     # The port first: if it is taken, say so before anything exists that must be undone.
@@ -179,6 +180,8 @@ async def _serve(settings: Settings) -> int:
             sock.close()
         await app.stop()  # whatever started (the sandbox's host objects) is undone
         raise
+    # What start-up built lives as long as the process: keep full collections off it.
+    freeze_startup_heap()
     if info.created_account:
         print(f"created account {info.created_account} with a root access key", flush=True)
     if info.credentials_file is not None:

@@ -10,15 +10,21 @@ prefix only.
 This is on the hot path, so it does not go through `logging` (a LogRecord, the generic
 formatter and a write per line cost ~25 µs; this costs a few): each line is formatted
 directly and buffered, and the buffer is written every `flush_interval_s` (and at stop),
-one write for however many requests came in meanwhile. Off by default; when off, the
-dispatcher does not even read the clock.
+one write for however many requests came in meanwhile. The write itself happens on the
+access log's own thread: stderr is often a pipe, and a reader that falls behind (a log
+shipper, a busy terminal) fills it, after which a write blocks until the reader catches
+up. On the event loop that would stall every request in flight; on the thread it delays
+only the log. Off by default; when off, the dispatcher does not even read the clock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import queue
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -30,6 +36,8 @@ LOGGER = "lambent.access"
 # Paths that are bearer capabilities: logged up to the prefix.
 SECRET_PATHS = (CODE_URL_PREFIX,)
 FLUSH_INTERVAL_S = 0.05
+# Bounds only a hang at stop: the writer's last write is a few kilobytes.
+CLOSE_TIMEOUT_S = 10.0
 
 _quote = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -45,6 +53,8 @@ class AccessLog:
         self._timer: asyncio.TimerHandle | None = None
         self._second = -1
         self._stamp = ""
+        self._writes: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
 
     @classmethod
     def from_settings(cls, settings: OperatorLogSettings) -> AccessLog | None:
@@ -100,12 +110,30 @@ class AccessLog:
             self._timer = loop.call_later(self._interval, self.flush)
 
     def flush(self) -> None:
-        """Write what is buffered (the timer does it; call it at stop too)."""
+        """Hand what is buffered to the writer thread (the timer does it); never waits."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
         if self._pending:
             data = "".join(self._pending)
             self._pending.clear()
-            self._stream.write(data)
-            self._stream.flush()
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_forever, name="lambent-access-log", daemon=True
+                )
+                self._writer.start()
+            self._writes.put(data)
+
+    def close(self) -> None:
+        """Flush, then wait (bounded) until everything handed over is written."""
+        self.flush()
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            self._writes.put(None)
+            writer.join(CLOSE_TIMEOUT_S)
+
+    def _write_forever(self) -> None:
+        while (data := self._writes.get()) is not None:
+            with contextlib.suppress(OSError, ValueError):  # a closed stderr loses the log only
+                self._stream.write(data)
+                self._stream.flush()
