@@ -27,6 +27,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from bench.httpclient import Connection
@@ -101,16 +102,28 @@ def signed(target: Target, body: bytes) -> dict[str, str]:
     )
 
 
+class Probe(Protocol):
+    def sample(self) -> int: ...
+
+
 async def _worker(
-    target: Target, body: bytes, count: int, latencies: list[float], errors: list[int]
+    target: Target,
+    body: bytes,
+    count: int,
+    latencies: list[float],
+    errors: list[int],
+    probe: tuple[Probe, list[int]] | None = None,
 ) -> None:
     conn = await Connection.open(target.host, target.port)
     try:
         for _ in range(count):
             headers = signed(target, body)
+            before = probe[0].sample() if probe else 0
             began = time.perf_counter()
             reply = await conn.request("POST", target.path, headers, body)
             latencies.append(time.perf_counter() - began)
+            if probe:
+                probe[1].append(probe[0].sample() - before)
             if reply.status != 200 or "x-amz-function-error" in reply.headers:
                 errors.append(reply.status)
     finally:
@@ -131,16 +144,21 @@ def collector_paused() -> Iterator[None]:
 
 
 async def measure(
-    target: Target, body: bytes, concurrency: int, requests: int
+    target: Target,
+    body: bytes,
+    concurrency: int,
+    requests: int,
+    probe: tuple[Probe, list[int]] | None = None,
 ) -> tuple[list[float], int, float]:
-    """Latencies (seconds), error count and elapsed seconds of `requests` requests."""
+    """Latencies (seconds), error count and elapsed seconds of `requests` requests; with a
+    probe (concurrency 1), what its sample grew by across each request, in order."""
     latencies: list[float] = []
     errors: list[int] = []
     per = max(1, requests // concurrency)
     with collector_paused():
         began = time.perf_counter()
         await asyncio.gather(
-            *(_worker(target, body, per, latencies, errors) for _ in range(concurrency))
+            *(_worker(target, body, per, latencies, errors, probe) for _ in range(concurrency))
         )
         seconds = time.perf_counter() - began
     return latencies, len(errors), seconds

@@ -11,7 +11,9 @@ baselines.
    `--rounds` rounds alternating with as many requests to the loopback floor
    (`bench/loopback.py`: a process that answers at once), by the same client: the floor's
    tail is what the machine adds, under the same load at the same time. Beside them: the
-   machine's load average and the server's full (generation 2) collections meanwhile.
+   machine's load average, the server's full (generation 2) collections meanwhile, and
+   each outlier over 3 ms attributed to the machine or the code (`bench/attribution.py`:
+   run-queue delay of the server's loop thread, the runtime and the client).
 4. Warm invokes at each of `--levels` through the signed load generator: requests/s and
    latency percentiles.
 5. First-invoke latency after a create (cold start seen by a client), over fresh functions.
@@ -37,7 +39,7 @@ from typing import Any
 from tests.fixtures.functions import python_zip
 from tests.support import ServerProcess, free_port, http_get, lambda_role, start_server
 
-from bench import loopback
+from bench import attribution, loopback
 from bench.loadgen import LoadResult, measure, percentile, run_load, summarize, target_for
 
 HANDLER = "def handler(event, context):\n    return event\n"
@@ -130,20 +132,28 @@ async def tail_c1(server: ServerProcess, floor: str, requests: int, rounds: int)
     key, secret = server.credentials()
     invoke = target_for(server.endpoint, "noop", key, secret)
     bare = target_for(floor, "noop", key, secret)  # signed alike: the client's work is the same
+    pid = server.proc.pid
+    cpu_before = {p: attribution.cpu_ns(p) for p in attribution.descendants(pid)}
     await run_load(invoke, b"{}", 1, 300)  # warm-up
     await run_load(bare, b"{}", 1, 300)
+    probe = attribution.RunQueueProbe(
+        pid, attribution.busiest(attribution.descendants(pid), cpu_before)
+    )
     per = max(1, requests // rounds)
     got: dict[str, list[float]] = {"invoke": [], "floor": []}
     seconds = {"invoke": 0.0, "floor": 0.0}
+    waits: list[int] = []
     load_before = os.getloadavg()
     collections_before = await asyncio.to_thread(full_collections, server)
     for _ in range(rounds):
         for name, target in (("invoke", invoke), ("floor", bare)):
-            latencies, errors, took = await measure(target, b"{}", 1, per)
+            watch = (probe, waits) if name == "invoke" else None
+            latencies, errors, took = await measure(target, b"{}", 1, per, watch)
             if errors:
                 raise RuntimeError(f"{errors} failed requests to {name}")
             got[name] += latencies
             seconds[name] += took
+    probe.close()
     collections = await asyncio.to_thread(full_collections, server) - collections_before
     inv, flo = (summarize(1, got[n], 0, seconds[n]) for n in ("invoke", "floor"))
     return {
@@ -152,6 +162,9 @@ async def tail_c1(server: ServerProcess, floor: str, requests: int, rounds: int)
         "invoke": _tail(inv),
         "loopback_floor": _tail(flo),
         "server_full_collections": collections,
+        # Outliers over 3 ms whose server loop thread, runtime and client waited on a run
+        # queue for at least half the excess ("machine"), and the others ("code").
+        "outliers": attribution.attribute(got["invoke"], waits).as_dict(),
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
     }
