@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from lambent.auth import sealing
 from lambent.auth.credentials import Credential, CredentialStore
 from lambent.cli.roles import TRUST_POLICY
 from lambent.clock import SystemClock
@@ -194,8 +195,9 @@ def create_account(data_dir: Path) -> tuple[str, Credential]:
 
     async def create() -> tuple[str, Credential]:
         store = SqliteStore(data_dir / "state.db")
+        sealer = sealing.load_existing(data_dir / sealing.MASTER_KEY_FILE)
         try:
-            return await CredentialStore(store, SystemClock()).create_account()
+            return await CredentialStore(store, SystemClock(), sealer).create_account()
         finally:
             await store.close()
 

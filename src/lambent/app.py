@@ -12,6 +12,7 @@ from pathlib import Path
 from lambent.api.dispatch import Dispatcher, ServiceHandlers
 from lambent.api.model import Models
 from lambent.async_invoke.service import AsyncInvocations
+from lambent.auth import sealing
 from lambent.auth.authenticator import Authenticator
 from lambent.auth.credentials import (
     Credential,
@@ -45,6 +46,7 @@ from lambent.layers.repository import LayerRepository
 from lambent.layers.service import LayerService
 from lambent.logs.store import LogStore
 from lambent.oplog.access import AccessLog
+from lambent.private_files import secure_data_dir
 from lambent.s3.service import S3
 from lambent.sandbox.interface import Sandbox
 from lambent.sandbox.select import choose as choose_sandbox
@@ -70,6 +72,7 @@ class App:
 
     # Built by start(); an App is not used before it.
     work: BlockingWork
+    sealer: sealing.Sealer
     store: SqliteStore
     logs: LogStore
     blobs: BlobStore
@@ -123,7 +126,10 @@ class App:
     ) -> StartupInfo:
         settings = self.settings
         data = settings.data_dir
-        data.mkdir(parents=True, exist_ok=True)
+        secure_data_dir(data)
+        self.sealer = sealing.load_or_create(
+            sealing.master_key_path(data, settings.master_key_file)
+        )
         # Hashing, zip checks, extraction and object bytes: never on the event loop.
         self.work = BlockingWork()
         stack.callback(self.work.close)
@@ -133,6 +139,7 @@ class App:
         stack.callback(self.logs.close)
         self._build()
         stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
+        await self._seal_secrets_at_rest()
         info = await self.bootstrap_accounts()
         await self.sessions.purge_expired(force=True)  # keys that expired while down
         await self.catalog.start()
@@ -165,7 +172,7 @@ class App:
         settings, clock, data = self.settings, self.clock, self.settings.data_dir
         self.blobs = BlobStore(data, max_unzipped=settings.limits.code_size_unzipped)
         self.s3 = S3(self.store, data / "s3", clock, self.work)
-        self.credentials = CredentialStore(self.store, clock)
+        self.credentials = CredentialStore(self.store, clock, self.sealer)
         self.authenticator = Authenticator(
             settings.auth, self.credentials, clock, settings.account_id
         )
@@ -213,7 +220,7 @@ class App:
         uploads = ZipUploads(
             self.blobs, self.settings.limits.code_size_zipped, self.work, objects=self.s3
         )
-        signer = CodeUrlSigner(self.catalog.repo, self.clock, self.settings.endpoint)
+        signer = CodeUrlSigner(self.sealer.derive("code-url"), self.clock, self.settings.endpoint)
 
         async def extract(sha: str) -> object:
             return await self.work.run(self.blobs.extracted, sha)
@@ -276,15 +283,24 @@ class App:
         reserved = self.catalog.reserved_concurrency(version.account_id, version.function_name)
         self.burst.take(version.account_id, version.function_name, reserved=reserved is not None)
 
+    async def _seal_secrets_at_rest(self) -> None:
+        """Migrate a data dir from before sealing: seal plaintext secrets, drop stored
+        signing keys, then checkpoint so the old pages leave the WAL and the file."""
+        sealed = await self.credentials.seal_plaintext()
+        dropped = await self.catalog.repo.drop_stored_secrets()
+        if sealed or dropped:
+            log.info("sealed %d stored key(s), dropped %d stored signing key(s)", sealed, dropped)
+            await self.store.checkpoint()
+
     # -- accounts ----------------------------------------------------------------------
     async def bootstrap_accounts(self) -> StartupInfo:
         info = StartupInfo(endpoint=self.settings.endpoint)
         if self.settings.auth == "open":
-            await self.credentials.ensure_account(self.settings.account_id)
+            await self.credentials.ensure_account(self.settings.account_id, default=True)
             return info
         creds_file = self.settings.data_dir / "credentials"
         if not await self.credentials.accounts():
-            account, cred = await self.credentials.create_account()
+            account, cred = await self.credentials.create_account(default=True)
             info.created_account = account
             self._write_client_files(cred)
         elif not creds_file.exists():

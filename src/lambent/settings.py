@@ -109,6 +109,8 @@ class Settings:
     allow_public_open: bool = False
     # The URL clients use to reach us; defaults to http://host:port.
     public_url: str | None = None
+    # The key that seals secrets at rest (auth/sealing.py); None: DATA/master.key.
+    master_key_file: Path | None = None
     limits: LimitSettings = field(default_factory=LimitSettings)
     environments: EnvironmentSettings = field(default_factory=EnvironmentSettings)
     async_: AsyncSettings = field(default_factory=AsyncSettings)

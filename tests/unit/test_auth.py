@@ -12,6 +12,7 @@ from lambent.api.errors import status_of
 from lambent.auth import sigv4
 from lambent.auth.authenticator import Authenticator
 from lambent.auth.credentials import Credential, CredentialStore
+from lambent.auth.sealing import Sealer
 from lambent.clock import ManualClock
 from lambent.errors import (
     ExpiredToken,
@@ -49,7 +50,7 @@ async def world(
 ) -> AsyncIterator[tuple[ManualClock, CredentialStore, Authenticator]]:
     clock = ManualClock()
     store = SqliteStore(tmp_path / "s.db")
-    creds = CredentialStore(store, clock)
+    creds = CredentialStore(store, clock, Sealer.generate())
     yield clock, creds, Authenticator("sigv4", creds, clock, "000000000000")
     await store.close()
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from lambent.auth.sealing import Sealer
 from lambent.blobs.store import BlobStore
 from lambent.blocking import BlockingWork
 from lambent.clock import ManualClock
@@ -58,7 +59,7 @@ class World:
         blobs = BlobStore(tmp, max_unzipped=settings.limits.code_size_unzipped)
         self.work = BlockingWork(2)
         uploads = ZipUploads(blobs, settings.limits.code_size_zipped, self.work)
-        signer = CodeUrlSigner(self.catalog.repo, self.clock, ENDPOINT)
+        signer = CodeUrlSigner(Sealer.generate().derive("code-url"), self.clock, ENDPOINT)
 
         async def extract(sha: str) -> object:
             return await self.work.run(blobs.extracted, sha)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from lambent.auth.sealing import Sealer
 from lambent.blobs.store import BlobStore
 from lambent.blocking import BlockingWork
 from lambent.clock import ManualClock
@@ -77,7 +78,9 @@ class World:
         self.blobs = blobs
         self.work = BlockingWork(2)
         uploads = ZipUploads(blobs, self.settings.limits.code_size_zipped, self.work)
-        signer = CodeUrlSigner(self.catalog.repo, self.clock, "http://127.0.0.1:1")
+        signer = CodeUrlSigner(
+            Sealer.generate().derive("code-url"), self.clock, "http://127.0.0.1:1"
+        )
 
         async def extract(sha: str) -> object:
             return await self.work.run(blobs.extracted, sha)

@@ -11,6 +11,7 @@ import pytest
 
 from lambent.auth.authenticator import Authenticator
 from lambent.auth.credentials import GLOBAL, KEY_KIND, CredentialStore
+from lambent.auth.sealing import Sealer
 from lambent.auth.sigv4 import sign_headers
 from lambent.clock import ManualClock
 from lambent.errors import AccessDenied, ExpiredToken, IamNoSuchEntity, ValidationError
@@ -25,7 +26,7 @@ class World:
     def __init__(self, tmp: Path) -> None:
         self.clock = ManualClock()
         self.store = SqliteStore(tmp / "state.db")
-        self.credentials = CredentialStore(self.store, self.clock)
+        self.credentials = CredentialStore(self.store, self.clock, Sealer.generate())
         self.roles = Roles(self.store, self.clock)
         self.issuer = SessionIssuer(self.roles, self.credentials, self.clock, purge_interval_s=60)
         self.auth = Authenticator("sigv4", self.credentials, self.clock, "000000000000")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from lambent.auth.sealing import Sealer
 from lambent.blobs.store import BlobStore
 from lambent.blocking import BlockingWork
 from lambent.clock import ManualClock
@@ -52,7 +53,7 @@ class World:
         blobs = BlobStore(tmp, max_unzipped=settings.limits.code_size_unzipped)
         self.work = BlockingWork(2)
         uploads = ZipUploads(blobs, settings.limits.code_size_zipped, self.work)
-        signer = CodeUrlSigner(self.catalog.repo, clock, "http://127.0.0.1:1")
+        signer = CodeUrlSigner(Sealer.generate().derive("code-url"), clock, "http://127.0.0.1:1")
 
         async def extract(sha: str) -> object:
             return await self.work.run(blobs.extracted, sha)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from lambent.auth.sealing import Sealer
 from lambent.blobs.store import BlobStore
 from lambent.blocking import BlockingWork
 from lambent.clock import ManualClock
@@ -67,7 +68,7 @@ class World:
         self.plane = DataPlane(self.blobs)
         self.work = BlockingWork(2)
         uploads = ZipUploads(self.blobs, settings.limits.code_size_zipped, self.work)
-        signer = CodeUrlSigner(self.catalog.repo, clock, "http://127.0.0.1:1")
+        signer = CodeUrlSigner(Sealer.generate().derive("code-url"), clock, "http://127.0.0.1:1")
         self.broken = False
 
         async def extract(sha: str) -> object:

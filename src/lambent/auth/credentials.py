@@ -1,8 +1,14 @@
 """Accounts, access keys and temporary credentials, and the lookup SigV4 verification uses.
 
 Access key ids are unique across accounts, so keys live in one namespace (account "_") and
-each key document names its account and principal. Lookups are cached; anything that
-deletes or deactivates a key calls `forget`.
+each key document names its account and principal. Lookups are cached; anything in this
+process that deletes or deactivates a key calls `forget`, and a cached key is read again
+after `CACHE_S`, so a key another process deleted (`lambent accounts delete` next to a
+running server) stops working within it.
+
+A key document's `secret` and `session_token` are sealed (auth/sealing.py) under the
+master key, bound to the access key id: the database holds no secret in the clear.
+`seal_plaintext` migrates documents written before sealing existed, at start.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambent.auth.sealing import Sealer, SealError, is_sealed
 from lambent.clock import Clock
-from lambent.store.interface import Store
+from lambent.store.interface import Doc, Store
 
 KEY_KIND = "access_key"
 ACCOUNT_KIND = "account"
@@ -23,6 +30,8 @@ GLOBAL = "_"
 
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
+SEALED_FIELDS = ("secret", "session_token")
+CACHE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -54,32 +63,26 @@ def new_unique_id(prefix: str) -> str:
 
 
 class CredentialStore:
-    def __init__(self, store: Store, clock: Clock) -> None:
+    def __init__(self, store: Store, clock: Clock, sealer: Sealer) -> None:
         self._store = store
         self._clock = clock
-        self._cache: dict[str, Credential] = {}
+        self._sealer = sealer
+        self._cache: dict[str, tuple[float, Credential]] = {}  # (read at, monotonic)
         # Keys that live in memory only (execution environments' sessions): see remember().
         self._ephemeral: dict[str, Credential] = {}
         self._lock = threading.Lock()
 
     async def lookup(self, access_key: str, *, include_expired: bool = False) -> Credential | None:
-        cred = self._ephemeral.get(access_key) or self._cache.get(access_key)
+        cred = self._ephemeral.get(access_key) or self._cached(access_key)
         if cred is None:
+            read_at = self._clock.monotonic()
             doc = await self._store.get(KEY_KIND, GLOBAL, access_key)
             if doc is None:
+                self.forget(access_key)
                 return None
-            cred = Credential(
-                access_key=access_key,
-                secret=doc["secret"],
-                account_id=doc["account_id"],
-                principal_arn=doc["principal_arn"],
-                user_id=str(doc.get("user_id") or doc["account_id"]),
-                session_token=doc.get("session_token"),
-                expires_at=doc.get("expires_at"),
-                status=doc.get("status", "Active"),
-            )
+            cred = self._from_doc(access_key, doc)
             with self._lock:
-                self._cache[access_key] = cred
+                self._cache[access_key] = (read_at, cred)
         if (
             not include_expired
             and cred.expires_at is not None
@@ -88,13 +91,43 @@ class CredentialStore:
             return None
         return cred
 
+    def _cached(self, access_key: str) -> Credential | None:
+        found = self._cache.get(access_key)
+        if found is None or self._clock.monotonic() - found[0] >= CACHE_S:
+            return None
+        return found[1]
+
+    def _from_doc(self, access_key: str, doc: Doc) -> Credential:
+        return Credential(
+            access_key=access_key,
+            secret=self._open(access_key, "secret", doc["secret"]) or "",
+            account_id=doc["account_id"],
+            principal_arn=doc["principal_arn"],
+            user_id=str(doc.get("user_id") or doc["account_id"]),
+            session_token=self._open(access_key, "session_token", doc.get("session_token")),
+            expires_at=doc.get("expires_at"),
+            status=doc.get("status", "Active"),
+        )
+
+    def _seal(self, access_key: str, field: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return self._sealer.seal(value, f"{KEY_KIND}/{access_key}/{field}")
+
+    def _open(self, access_key: str, field: str, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not is_sealed(value):  # written before sealing; migrated at the next start
+            return value
+        return self._sealer.open(value, f"{KEY_KIND}/{access_key}/{field}")
+
     async def save(self, cred: Credential, *, user_name: str | None = None) -> None:
         doc = {
-            "secret": cred.secret,
+            "secret": self._seal(cred.access_key, "secret", cred.secret),
             "account_id": cred.account_id,
             "principal_arn": cred.principal_arn,
             "user_id": cred.user_id,
-            "session_token": cred.session_token,
+            "session_token": self._seal(cred.access_key, "session_token", cred.session_token),
             "expires_at": cred.expires_at,
             "status": cred.status,
             "user_name": user_name,
@@ -134,15 +167,50 @@ class CredentialStore:
             await self.delete(key)
         return len(doomed)
 
+    async def seal_plaintext(self) -> int:
+        """Seal every secret still stored in the clear (a data dir from before sealing);
+        how many documents changed. Raises SealError when a sealed secret does not open
+        with this master key: serving on would refuse every such key's signature."""
+        changed = 0
+        for _, row in await self._store.scan(KEY_KIND):
+            doc = dict(row.doc)
+            try:
+                self._from_doc(row.key, doc)
+            except SealError as exc:
+                raise SealError(
+                    f"the master key does not open the secret of access key {row.key} "
+                    "(was the data dir started with another --master-key-file?)"
+                ) from exc
+            clear = [f for f in SEALED_FIELDS if doc.get(f) is not None and not is_sealed(doc[f])]
+            if not clear:
+                continue
+            for field in clear:
+                doc[field] = self._seal(row.key, field, doc[field])
+            await self._store.put(KEY_KIND, GLOBAL, row.key, doc, parent=str(doc["account_id"]))
+            self.forget(row.key)
+            changed += 1
+        return changed
+
     # accounts --------------------------------------------------------------------------
     async def accounts(self) -> list[str]:
         return [row.key for row in await self._store.list(ACCOUNT_KIND, GLOBAL)]
 
-    async def create_account(self, account_id: str | None = None) -> tuple[str, Credential]:
+    async def default_account(self) -> str | None:
+        """The account the server made (or was told to serve, with --auth open) on its
+        first start: the one whose root keys are in DATA/credentials."""
+        for row in await self._store.list(ACCOUNT_KIND, GLOBAL):
+            if row.doc.get("default"):
+                return row.key
+        return None
+
+    async def create_account(
+        self, account_id: str | None = None, *, default: bool = False
+    ) -> tuple[str, Credential]:
         """A new account with a root key pair."""
         account = account_id or new_account_id()
+        doc = {"created": self._clock.time(), "default": default}
         async with self._store.transaction():
-            await self._store.put(ACCOUNT_KIND, GLOBAL, account, {"created": self._clock.time()})
+            await self._store.put(ACCOUNT_KIND, GLOBAL, account, doc)
             cred = Credential(
                 access_key=new_access_key(),
                 secret=new_secret(),
@@ -153,8 +221,9 @@ class CredentialStore:
             await self.save(cred)
         return account, cred
 
-    async def ensure_account(self, account_id: str) -> None:
-        await self._store.insert(ACCOUNT_KIND, GLOBAL, account_id, {"created": self._clock.time()})
+    async def ensure_account(self, account_id: str, *, default: bool = False) -> None:
+        doc = {"created": self._clock.time(), "default": default}
+        await self._store.insert(ACCOUNT_KIND, GLOBAL, account_id, doc)
 
 
 def write_credentials_file(path: Path, cred: Credential, profile: str = "default") -> None:

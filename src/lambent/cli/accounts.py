@@ -1,50 +1,85 @@
-"""`lambent accounts create`: a new account for another tenant, made by an operator.
+"""`lambent accounts create`: tenants' accounts, managed by an operator.
 
-It writes to the data dir's store directly (SQLite WAL takes a second writer while the
-server runs; the server finds the new keys on their first use) and puts the new root key
-pair in DATA/credentials-<account> (aws CLI format, mode 600).
+These write to the data dir's store directly (SQLite WAL takes a second writer while the
+server runs; the server finds new keys on their first use, and stops accepting deleted
+ones within a few seconds). `create` puts the new root key pair in
+DATA/credentials-<account> (aws CLI format, mode 600), sealed in the store under the
+server's master key (DATA/master.key, or --master-key-file / $LAMBENT_MASTER_KEY_FILE).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from lambent.auth import sealing
 from lambent.auth.credentials import Credential, CredentialStore, write_credentials_file
 from lambent.clock import SystemClock
 from lambent.store.sqlite import SqliteStore
 
+if TYPE_CHECKING:
+    SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
 
-def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def add_parser(sub: SubParsers) -> None:
     p = sub.add_parser("accounts", help="operator: manage accounts in a data dir")
     actions = p.add_subparsers(dest="action", required=True)
-    create = actions.add_parser("create", help="create an account with a root key pair")
-    create.add_argument("--data-dir", type=Path, default=Path(".lambent"))
+    create = _action(actions, "create", "create an account with a root key pair")
     create.add_argument("--account-id", help="12 digits (default: a random one)")
     create.set_defaults(func=run_create)
 
 
-def run_create(args: argparse.Namespace) -> int:
+def _action(actions: SubParsers, name: str, text: str) -> argparse.ArgumentParser:
+    p = actions.add_parser(name, help=text, description=text)
+    p.add_argument("--data-dir", type=Path, default=Path(".lambent"), help="the server's data dir")
+    p.add_argument(
+        "--master-key-file",
+        type=Path,
+        default=os.environ.get(sealing.ENV_VAR) or None,
+        help=f"the server's master key (default: ${sealing.ENV_VAR} or DATA/master.key)",
+    )
+    return p
+
+
+def _fail(action: str, message: str) -> SystemExit:
+    return SystemExit(f"lambent accounts {action}: {message}")
+
+
+@asynccontextmanager
+async def _opened(args: argparse.Namespace) -> AsyncIterator[tuple[SqliteStore, CredentialStore]]:
     data: Path = args.data_dir
+    if not (data / "state.db").exists():
+        raise _fail(args.action, f"{data} is not a lambent data dir")
+    try:
+        sealer = sealing.load_existing(sealing.master_key_path(data, args.master_key_file))
+    except sealing.SealError as exc:
+        raise _fail(args.action, str(exc)) from None
+    os.umask(0o077)  # a WAL this process creates is private, as the server's are
+    store = SqliteStore(data / "state.db")
+    try:
+        yield store, CredentialStore(store, SystemClock(), sealer)
+    finally:
+        await store.close()
+
+
+def run_create(args: argparse.Namespace) -> int:
     wanted = args.account_id
     if wanted is not None and not (wanted.isdigit() and len(wanted) == 12):
-        raise SystemExit(f"lambent accounts create: --account-id must be 12 digits, got {wanted!r}")
-    if not (data / "state.db").exists():
-        raise SystemExit(f"lambent accounts create: {data} is not a lambent data dir")
-    account, cred = asyncio.run(_create(data, wanted))
-    target = data / f"credentials-{account}"
+        raise _fail("create", f"--account-id must be 12 digits, got {wanted!r}")
+    account, cred = asyncio.run(_create(args, wanted))
+    target = args.data_dir / f"credentials-{account}"
     write_credentials_file(target, cred)
     print(f"created account {account}; its root keys are in {target}")
     return 0
 
 
-async def _create(data: Path, wanted: str | None) -> tuple[str, Credential]:
-    store = SqliteStore(data / "state.db")
-    try:
-        creds = CredentialStore(store, SystemClock())
+async def _create(args: argparse.Namespace, wanted: str | None) -> tuple[str, Credential]:
+    async with _opened(args) as (_, creds):
         if wanted is not None and wanted in await creds.accounts():
-            raise SystemExit(f"lambent accounts create: account {wanted} already exists")
+            raise _fail("create", f"account {wanted} already exists")
         return await creds.create_account(wanted)
-    finally:
-        await store.close()

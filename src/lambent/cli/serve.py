@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -36,6 +37,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="let --auth open bind a non-loopback address (anyone who can reach it is root)",
     )
     p.add_argument("--sandbox", choices=["auto", "namespaces", "process"], default="auto")
+    p.add_argument(
+        "--master-key-file",
+        type=Path,
+        default=os.environ.get("LAMBENT_MASTER_KEY_FILE") or None,
+        metavar="PATH",
+        help="the key that seals secrets in the database, made on first start (default: "
+        "$LAMBENT_MASTER_KEY_FILE or DATA/master.key)",
+    )
     p.add_argument("--keep-alive", type=float, default=600.0, help="idle environment seconds")
     p.add_argument(
         "--template-budget",
@@ -127,6 +136,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         account_id=account,
         region=args.region,
         allow_public_open=bool(args.allow_open_on_public_host),
+        master_key_file=args.master_key_file.resolve() if args.master_key_file else None,
         environments=EnvironmentSettings(
             sandbox=args.sandbox,
             keep_alive_s=args.keep_alive,
@@ -145,9 +155,12 @@ def settings_from(args: argparse.Namespace) -> Settings:
 
 def run(args: argparse.Namespace) -> int:
     from lambent.oplog.configure import configure
+    from lambent.private_files import PRIVATE_UMASK
 
     settings = settings_from(args)
     configure(settings.operator_log)
+    # Everything the server creates is its user's alone (private_files.py).
+    os.umask(PRIVATE_UMASK)
     try:
         import uvloop
 
@@ -168,6 +181,8 @@ async def _serve(settings: Settings) -> int:
     except ListenFailed as exc:
         print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
         return 1
+    from lambent.auth.sealing import SealError
+
     app = App(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -175,10 +190,13 @@ async def _serve(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     try:
         info = await app.start(listeners)
-    except BaseException:
+    except BaseException as exc:
         for sock in listeners:
             sock.close()
         await app.stop()  # whatever started (the sandbox's host objects) is undone
+        if isinstance(exc, SealError):
+            print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
+            return 1
         raise
     # What start-up built lives as long as the process: keep full collections off it.
     freeze_startup_heap()

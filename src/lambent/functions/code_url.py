@@ -1,7 +1,8 @@
 """Code.Location: a presigned-style download URL for a function's or layer's zip.
 
-The token names the blob and an expiry and is signed with HMAC-SHA256; the key lives in the
-store so every frontend (and a restarted server) accepts the URLs the others handed out.
+The token names the blob and an expiry and is signed with HMAC-SHA256 under a key derived
+from the master key (auth/sealing.py), so every frontend (and a restarted server) accepts
+the URLs the others handed out, and the database holds no signing key.
 Lambda's own links are S3 presigned URLs valid for 10 minutes; these expire the same way.
 """
 
@@ -11,10 +12,8 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
 
 from lambent.clock import Clock
-from lambent.functions.repository import FunctionRepository
 
 VALID_S = 600
 PREFIX = "/_lambent/code/"
@@ -29,26 +28,17 @@ def _unb64(text: str) -> bytes:
 
 
 class CodeUrlSigner:
-    def __init__(self, repo: FunctionRepository, clock: Clock, endpoint: str) -> None:
-        self._repo = repo
+    def __init__(self, key: bytes, clock: Clock, endpoint: str) -> None:
+        self._key = key
         self._clock = clock
         self._endpoint = endpoint.rstrip("/")
-        self._key: bytes | None = None
-
-    async def _secret(self) -> bytes:
-        if self._key is None:
-            await self._repo.insert_secret("code-url", {"key": secrets.token_hex(32)})
-            doc = await self._repo.secret("code-url")
-            assert doc is not None
-            self._key = bytes.fromhex(str(doc["key"]))
-        return self._key
 
     async def url(self, sha256_hex: str, filename: str) -> str:
         payload = json.dumps(
             {"s": sha256_hex, "e": int(self._clock.time()) + VALID_S, "f": filename},
             separators=(",", ":"),
         ).encode()
-        sig = hmac.new(await self._secret(), payload, hashlib.sha256).digest()
+        sig = hmac.new(self._key, payload, hashlib.sha256).digest()
         return f"{self._endpoint}{PREFIX}{_b64(payload)}.{_b64(sig)}"
 
     async def verify(self, token: str) -> tuple[str, str] | None:
@@ -56,7 +46,7 @@ class CodeUrlSigner:
         try:
             body, _, sig = token.partition(".")
             payload = _unb64(body)
-            expected = hmac.new(await self._secret(), payload, hashlib.sha256).digest()
+            expected = hmac.new(self._key, payload, hashlib.sha256).digest()
             if not hmac.compare_digest(expected, _unb64(sig)):
                 return None
             doc = json.loads(payload)

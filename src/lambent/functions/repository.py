@@ -9,7 +9,8 @@ Kinds (account = the owning account id; children carry the function name as pare
 - lambda_policy, key "NAME:QUALIFIER" ("" = unqualified): {"Version", "Id", "Statement"}
 - lambda_event_invoke, key "NAME:QUALIFIER": FunctionEventInvokeConfig (+ "_epoch")
 - lambda_provisioned, key "NAME:QUALIFIER": the provisioned concurrency config
-- lambda_secret, account "", key NAME: secrets the control plane signs with
+- lambda_secret, account "", key NAME: a signing key stored in the clear before keys were
+  derived from the master key; deleted at start (`drop_stored_secrets`)
 
 A VersionDoc is {"config": FunctionConfiguration, "code": {"sha256_hex", "size"},
 "layers": [{"arn", "sha256_hex", "size"}]}.
@@ -117,11 +118,12 @@ class FunctionRepository:
         return await self.store.scan(kind)
 
     # secrets -------------------------------------------------------------------------
-    async def secret(self, name: str) -> Doc | None:
-        return await self.store.get(SECRET, "", name)
-
-    async def insert_secret(self, name: str, doc: Doc) -> bool:
-        return await self.store.insert(SECRET, "", name, doc)
+    async def drop_stored_secrets(self) -> int:
+        """Delete signing keys that older versions kept in the store in the clear."""
+        rows = await self.store.list(SECRET, "")
+        for row in rows:
+            await self.store.delete(SECRET, "", row.key)
+        return len(rows)
 
 
 def latest_config(fn: Doc) -> dict[str, Any]:

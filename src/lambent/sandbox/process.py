@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from lambent.clock import Clock, SystemClock, within
+from lambent.private_files import FUNCTION_UMASK
 from lambent.runtimes.images import IMAGE_LANG, IMAGE_RUNTIME, LANG_DIR
 from lambent.sandbox.interface import (
     EnvironmentSpec,
@@ -218,6 +219,7 @@ class ProcessTemplate:
                 cwd=str(self.spec.code_dir),
                 start_new_session=True,
                 close_fds=True,
+                umask=FUNCTION_UMASK,  # not the server's private one
             )
         except OSError:
             os.close(read_fd)

@@ -47,6 +47,9 @@ def connect(path: Path, *, synchronous: str = "NORMAL") -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.execute("PRAGMA busy_timeout=10000")
     conn.execute("PRAGMA foreign_keys=ON")
+    # Deleted and overwritten content is zeroed, not left in free pages (secrets before
+    # sealing, deleted keys' sealed values).
+    conn.execute("PRAGMA secure_delete=ON")
     return conn
 
 
@@ -229,6 +232,11 @@ class SqliteStore:
 
     async def scan(self, kind: str) -> Scanned:
         return await self._read(_scan, kind)
+
+    async def checkpoint(self) -> None:
+        """Copy the WAL into the database file and empty it (after a migration that
+        rewrote what must not linger in either)."""
+        await self._write(_execute, "PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def close(self) -> None:
         if self._closed:

@@ -21,6 +21,7 @@ import socket
 import subprocess
 from typing import TYPE_CHECKING, Any
 
+from lambent.private_files import FUNCTION_UMASK
 from lambent.sandbox.interface import TemplateSpec
 from lambent.sandbox.namespaces import rootfs
 from lambent.sandbox.namespaces.control import Control, OutputPipe
@@ -72,6 +73,7 @@ class RuntimeZygote:
                 pass_fds=(theirs.fileno(),),
                 env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
                 cwd="/",
+                umask=FUNCTION_UMASK,  # not the server's private one
             )
         finally:
             theirs.close()
