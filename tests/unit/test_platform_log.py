@@ -12,6 +12,7 @@ import pytest
 from lambent.clock import ManualClock
 from lambent.environments import log_levels
 from lambent.environments.platform_log import PlatformLog
+from lambent.functions.config import runtime_version
 from lambent.functions.model import LATEST, FunctionVersion
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:f"
@@ -110,7 +111,7 @@ def test_json_format_writes_aws_records_at_the_default_info_level() -> None:
         "initializationType": "on-demand",
         "phase": "init",
         "runtimeVersion": "python:3.12.lambent",
-        "runtimeVersionArn": "arn:aws:lambda:us-east-1::runtime:lambent-python3.12",
+        "runtimeVersionArn": runtime_version("us-east-1", "python3.12")["RuntimeVersionArn"],
         "functionName": "f",
         "functionVersion": "$LATEST",
     }

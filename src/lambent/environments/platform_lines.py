@@ -13,10 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from lambent.functions.runtimes import runtime_version_arn
+
 
 def runtime_version(runtime: str, region: str) -> tuple[str, str]:
-    """The runtime version label and ARN that INIT_START (and platform.initStart) name."""
-    return _runtime_label(runtime), f"arn:aws:lambda:{region}::runtime:lambent-{runtime}"
+    """The runtime version label and ARN that INIT_START (and platform.initStart) name:
+    the same ARN as GetFunction's RuntimeVersionConfig."""
+    return _runtime_label(runtime), runtime_version_arn(region, runtime)
 
 
 def init_start(runtime: str, region: str) -> str:

@@ -236,11 +236,7 @@ def logging_config(given: dict[str, Any] | None, name: str) -> dict[str, Any]:
 
 
 def runtime_version(region: str, runtime: str) -> dict[str, str]:
-    """A stable runtime version ARN per runtime (Lambda's is the runtime image's digest)."""
-    import hashlib
-
-    digest = hashlib.sha256(f"lambent:{runtime}".encode()).hexdigest()
-    return {"RuntimeVersionArn": f"arn:aws:lambda:{region}::runtime:{digest}"}
+    return {"RuntimeVersionArn": runtimes.runtime_version_arn(region, runtime)}
 
 
 # Fields that do not make a configuration different for PublishVersion's "nothing changed".
