@@ -22,6 +22,7 @@ from lambent.auth.credentials import (
 )
 from lambent.blobs.store import BlobStore
 from lambent.blocking import BlockingWork
+from lambent.client_files import publish_endpoint
 from lambent.clock import Clock, SystemClock
 from lambent.concurrency.admission import Admission
 from lambent.concurrency.burst import BurstLimiter
@@ -164,6 +165,7 @@ class App:
             await http.listen(settings.host, settings.port)
         for sock in listeners or ():
             await http.serve_socket(sock)
+        publish_endpoint(data, settings.endpoint)  # where `lambent` and the aws CLI look
         return info
 
     def _build(self) -> None:

@@ -111,6 +111,60 @@ def test_create_then_update_code_and_configuration(
     assert payload == b'{"version": "two", "greeting": "hej"}', payload
 
 
+def test_layers_memory_timeout_and_repeated_env_reach_the_configuration(
+    server: ServerProcess, lam: Any, tmp_path: Path
+) -> None:
+    """`--layers`, `--memory`, `--timeout` and `--env KEY=VALUE` (repeatable) on create
+    and on update, as GetFunctionConfiguration reports them and the function sees them."""
+    layer_zip = io.BytesIO()
+    with zipfile.ZipFile(layer_zip, "w") as zf:
+        zf.writestr("python/cli_layer_mod.py", "WHO = 'layer'\n")
+    arns = [
+        lam.publish_layer_version(LayerName=name, Content={"ZipFile": layer_zip.getvalue()})[
+            "LayerVersionArn"
+        ]
+        for name in ("cli-layer-a", "cli-layer-b")
+    ]
+    folder = tmp_path / "fn"
+    folder.mkdir()
+    (folder / "app.py").write_text(
+        "import os, cli_layer_mod\n"
+        "def handler(event, context):\n"
+        "    return [cli_layer_mod.WHO, os.environ.get('AA'), os.environ.get('BB')]\n"
+    )
+    created = run_cli(
+        server,
+        "deploy", str(folder), "--name", "cli-flags", "--runtime", "python3.12",
+        "--handler", "app.handler", "--layers", arns[0], "--memory", "320",
+        "--timeout", "11", "--env", "AA=1", "--env", "BB=two=2",
+        home=tmp_path,
+    )  # fmt: skip
+    assert created.code == 0, created.stderr
+    config = lam.get_function_configuration(FunctionName="cli-flags")
+    assert [layer["Arn"] for layer in config["Layers"]] == [arns[0]]
+    assert (config["MemorySize"], config["Timeout"]) == (320, 11)
+    assert config["Environment"]["Variables"] == {"AA": "1", "BB": "two=2"}
+    answer = lam.invoke(FunctionName="cli-flags", Payload=b"{}")["Payload"].read()
+    assert answer == b'["layer", "1", "two=2"]'
+
+    updated = run_cli(
+        server,
+        "deploy", str(folder), "--name", "cli-flags",
+        "--layers", arns[1], "--layers", arns[0], "--memory", "512", "--timeout", "30",
+        home=tmp_path,
+    )  # fmt: skip
+    assert updated.code == 0, updated.stderr
+    config = lam.get_function_configuration(FunctionName="cli-flags")
+    assert [layer["Arn"] for layer in config["Layers"]] == [arns[1], arns[0]]
+    assert (config["MemorySize"], config["Timeout"]) == (512, 30)
+    assert config["Environment"]["Variables"] == {"AA": "1", "BB": "two=2"}  # not given: kept
+
+    cleared = run_cli(server, "deploy", str(folder), "--name", "cli-flags", "--layers",
+                      home=tmp_path)  # fmt: skip
+    assert cleared.code == 0, cleared.stderr
+    assert "Layers" not in lam.get_function_configuration(FunctionName="cli-flags")
+
+
 def test_default_role_is_created_once_with_the_lambda_trust_policy(
     server: ServerProcess, tmp_path: Path
 ) -> None:

@@ -191,8 +191,10 @@ def test_keys_still_sign_after_a_restart(tmp_path: Path) -> None:
 def test_a_data_dir_from_before_sealing_is_sealed_and_narrowed_at_start(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server = start_server(data)
-    server.stop()
-    account = server.account_id
+    try:
+        account = server.client("sts").get_caller_identity()["Account"]
+    finally:
+        server.stop()
     legacy_secret = "LegacyPlaintextSecretKey0123456789abcdef"
 
     async def write_as_an_old_version() -> None:

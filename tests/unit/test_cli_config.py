@@ -45,6 +45,17 @@ def test_endpoint_order(home: Path, data: Path) -> None:
     assert resolve(opts(data), ENV_KEYS, home).endpoint == "http://127.0.0.1:9000"
 
 
+def test_the_endpoint_from_aws_endpoint_url_and_the_data_dir(home: Path, data: Path) -> None:
+    write(data / "endpoint", "http://127.0.0.1:41234\n")
+    assert resolve(opts(data), ENV_KEYS, home).endpoint == "http://127.0.0.1:41234"
+    env = {**ENV_KEYS, "AWS_ENDPOINT_URL": "http://aws-env:3/"}
+    assert resolve(opts(data), env, home).endpoint == "http://aws-env:3"
+    lambent_env = {**env, "LAMBENT_ENDPOINT": "http://env:1"}
+    assert resolve(opts(data), lambent_env, home).endpoint == "http://env:1"
+    flag = opts(data, endpoint_url="http://flag:2")
+    assert resolve(flag, lambent_env, home).endpoint == "http://flag:2"
+
+
 def test_credentials_order(home: Path, data: Path, tmp_path: Path) -> None:
     shared = write(tmp_path / "shared", creds("SHARED"))
     write(data / "credentials", creds("DATA"))

@@ -35,3 +35,30 @@ def test_help_names_the_default_role() -> None:
     deploy = sub.choices["deploy"]
     role = next(a for a in deploy._actions if a.dest == "role")
     assert role.help is not None and roles.DEFAULT_ROLE in role.help
+
+
+def _subparser(parser: argparse.ArgumentParser, *path: str) -> argparse.ArgumentParser:
+    for name in path:
+        sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = sub.choices[name]
+    return parser
+
+
+def test_every_serve_option_says_what_it_does() -> None:
+    serve = _subparser(build_parser(), "serve")
+    options = [a for a in serve._actions if a.option_strings and a.dest != "help"]
+    assert len(options) >= 15
+    silent = [a.option_strings[0] for a in options if not (a.help or "").strip()]
+    assert silent == []
+    assert "--master-key-file" in serve.format_help()
+
+
+def test_every_accounts_action_and_option_says_what_it_does() -> None:
+    accounts = _subparser(build_parser(), "accounts")
+    actions = next(a for a in accounts._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(actions.choices) == {"create", "list", "delete"}
+    for name, parser in actions.choices.items():
+        silent = [
+            a.dest for a in parser._actions if a.dest != "help" and not (a.help or "").strip()
+        ]
+        assert silent == [], name

@@ -241,7 +241,7 @@ def write_credentials_file(path: Path, cred: Credential, profile: str = "default
 
 def write_config_file(path: Path, region: str, endpoint: str, profile: str = "default") -> None:
     section = "default" if profile == "default" else f"profile {profile}"
-    text = f"[{section}]\nregion = {region}\n# Lambent endpoint: {endpoint}\n"
+    text = f"[{section}]\nregion = {region}\nendpoint_url = {endpoint}\n"
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(text)

@@ -1,10 +1,11 @@
-"""`lambent accounts create`: tenants' accounts, managed by an operator.
+"""`lambent accounts create|list|delete`: tenants' accounts, managed by an operator.
 
 These write to the data dir's store directly (SQLite WAL takes a second writer while the
 server runs; the server finds new keys on their first use, and stops accepting deleted
 ones within a few seconds). `create` puts the new root key pair in
 DATA/credentials-<account> (aws CLI format, mode 600), sealed in the store under the
 server's master key (DATA/master.key, or --master-key-file / $LAMBENT_MASTER_KEY_FILE).
+What `delete` removes and refuses: lambent/accounts.py.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 from lambent.auth import sealing
 from lambent.auth.credentials import Credential, CredentialStore, write_credentials_file
 from lambent.clock import SystemClock
+from lambent.errors import ServiceError
 from lambent.store.sqlite import SqliteStore
 
 if TYPE_CHECKING:
@@ -32,6 +35,16 @@ def add_parser(sub: SubParsers) -> None:
     create = _action(actions, "create", "create an account with a root key pair")
     create.add_argument("--account-id", help="12 digits (default: a random one)")
     create.set_defaults(func=run_create)
+    listing = _action(actions, "list", "list accounts (the default one marked, with functions)")
+    listing.set_defaults(func=run_list)
+    delete = _action(
+        actions,
+        "delete",
+        "delete an account that holds no functions, layers or buckets (never the default)",
+    )
+    delete.add_argument("account_id", metavar="ACCOUNT_ID", help="the account to delete")
+    delete.add_argument("--yes", action="store_true", help="confirm: the deletion is final")
+    delete.set_defaults(func=run_delete)
 
 
 def _action(actions: SubParsers, name: str, text: str) -> argparse.ArgumentParser:
@@ -83,3 +96,38 @@ async def _create(args: argparse.Namespace, wanted: str | None) -> tuple[str, Cr
         if wanted is not None and wanted in await creds.accounts():
             raise _fail("create", f"account {wanted} already exists")
         return await creds.create_account(wanted)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from lambent.accounts import list_accounts
+
+    async def listed() -> None:
+        async with _opened(args) as (store, creds):
+            for summary in await list_accounts(store, creds):
+                mark = "  (default)" if summary.default else ""
+                print(f"{summary.account_id}  {summary.functions} function(s){mark}")
+
+    asyncio.run(listed())
+    return 0
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    from lambent.accounts import delete_account
+
+    account: str = args.account_id
+    if not args.yes:
+        raise _fail("delete", f"deleting account {account} is final; add --yes to confirm")
+
+    async def delete() -> int:
+        async with _opened(args) as (store, creds):
+            return await delete_account(store, creds, account)
+
+    try:
+        keys = asyncio.run(delete())
+    except ServiceError as exc:
+        print(f"lambent accounts delete: {exc.message}", file=sys.stderr)
+        return 1
+    leftover = args.data_dir / f"credentials-{account}"
+    leftover.unlink(missing_ok=True)
+    print(f"deleted account {account} and its {keys} access key(s)")
+    return 0

@@ -38,7 +38,9 @@ def _connection_flags() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("connection")
     g.add_argument(
-        "--endpoint-url", help="server URL (default: $LAMBENT_ENDPOINT or http://127.0.0.1:9000)"
+        "--endpoint-url",
+        help="server URL (default: $LAMBENT_ENDPOINT, $AWS_ENDPOINT_URL, the endpoint the "
+        "server wrote in DATA/endpoint, or http://127.0.0.1:9000)",
     )
     g.add_argument("--profile", help="credentials profile (skips the AWS_* key variables)")
     g.add_argument(
@@ -71,7 +73,21 @@ def _add_deploy(sub: SubParsers, common: argparse.ArgumentParser) -> None:
         "--role",
         help="execution role ARN (default: lambent-default-execution-role, created if missing)",
     )
-    p.add_argument("--env", nargs="+", action="extend", metavar="K=V", help="environment")
+    p.add_argument(
+        "--env",
+        nargs="+",
+        action="extend",
+        metavar="KEY=VALUE",
+        help="environment variables (repeatable; replaces the function's whole set)",
+    )
+    p.add_argument(
+        "--layers",
+        nargs="*",
+        action="extend",
+        metavar="ARN",
+        help="layer version ARNs, in order (repeatable; replaces the function's list; "
+        "`--layers` alone removes every layer)",
+    )
     p.add_argument("--publish", action="store_true", help="publish a version")
     p.add_argument("--progress", action="store_true", help="show progress even without a TTY")
     p.add_argument(
@@ -124,6 +140,7 @@ def _deploy(args: argparse.Namespace, client: AwsClient) -> int:
         timeout=args.timeout,
         role=args.role,
         environment=deploy.parse_env(args.env),
+        layers=args.layers,
         publish=args.publish,
         wait_s=args.wait_timeout,
     )

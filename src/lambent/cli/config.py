@@ -1,6 +1,8 @@
 """Where the client commands connect, as whom, and in which region.
 
-The order mirrors botocore's credential chain so nothing surprises an aws CLI user, with one
+The endpoint: the flag, the environment, then the one `lambent serve` wrote into its data
+dir (client_files.py), so the CLI finds a server on any port. The credentials' order
+mirrors botocore's credential chain so nothing surprises an aws CLI user, with one
 addition in the middle: the `credentials` file `lambent serve` writes into its data dir, so
 `lambent serve` in one shell and `lambent deploy` in another work with no set-up at all.
 An explicit `--profile` skips the environment keys, as botocore does.
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lambent.cli.errors import CliError
+from lambent.client_files import read_endpoint
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:9000"
 DEFAULT_REGION = "us-east-1"
@@ -46,13 +49,25 @@ class ClientConfig:
 
 
 def resolve(opts: ConnectionOptions, env: Mapping[str, str], home: Path) -> ClientConfig:
-    endpoint = (opts.endpoint_url or env.get("LAMBENT_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
     profile = opts.profile or env.get("AWS_PROFILE") or "default"
     return ClientConfig(
-        endpoint=endpoint,
+        endpoint=resolve_endpoint(opts, env),
         region=resolve_region(opts, env, profile),
         credentials=resolve_credentials(opts, env, home, profile),
     )
+
+
+def resolve_endpoint(opts: ConnectionOptions, env: Mapping[str, str]) -> str:
+    """--endpoint-url, $LAMBENT_ENDPOINT, $AWS_ENDPOINT_URL (as the AWS SDKs read it), the
+    endpoint the server wrote into the data dir at its start, then 127.0.0.1:9000."""
+    endpoint = (
+        opts.endpoint_url
+        or env.get("LAMBENT_ENDPOINT")
+        or env.get("AWS_ENDPOINT_URL")
+        or read_endpoint(opts.data_dir)
+        or DEFAULT_ENDPOINT
+    )
+    return endpoint.rstrip("/")
 
 
 def credential_files(opts: ConnectionOptions, env: Mapping[str, str], home: Path) -> list[Path]:

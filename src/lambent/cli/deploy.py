@@ -33,6 +33,8 @@ class DeploySpec:
     timeout: int | None = None
     role: str | None = None
     environment: dict[str, str] | None = None
+    # Layer version ARNs in order; None: leave the function's layers as they are.
+    layers: list[str] | None = None
     publish: bool = False
     wait_s: float = 300.0
 
@@ -60,6 +62,9 @@ def configuration_changes(current: Mapping[str, Any], spec: DeploySpec) -> dict[
         "Role": spec.role,
     }
     changes = {k: v for k, v in wanted.items() if v is not None and current.get(k) != v}
+    current_layers = [layer.get("Arn") for layer in current.get("Layers") or []]
+    if spec.layers is not None and current_layers != spec.layers:
+        changes["Layers"] = spec.layers
     if spec.environment is not None:
         variables = (current.get("Environment") or {}).get("Variables") or {}
         if variables != spec.environment:
@@ -88,6 +93,8 @@ def create_request(spec: DeploySpec, role: str) -> dict[str, Any]:
         request["Timeout"] = spec.timeout
     if spec.environment is not None:
         request["Environment"] = {"Variables": spec.environment}
+    if spec.layers:
+        request["Layers"] = spec.layers
     return request
 
 

@@ -24,19 +24,46 @@ log = logging.getLogger("lambent.server")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("serve", help="run the all-in-one server")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=9000)
-    p.add_argument("--data-dir", type=Path, default=Path(".lambent"))
-    p.add_argument("--auth", choices=["sigv4", "open"], default="sigv4")
-    p.add_argument("--account-id", default="000000000000")
-    p.add_argument("--region", default="us-east-1")
+    p = sub.add_parser(
+        "serve",
+        help="run the all-in-one server",
+        description="Serve the Lambda, IAM, STS, CloudWatch Logs and S3 APIs on one "
+        "endpoint until SIGTERM or Ctrl-C.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    p.add_argument("--port", type=int, default=9000, help="port to listen on (9000)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(".lambent"),
+        help="where state, code, logs and keys live (mode 700; written: DATA/credentials, "
+        "DATA/config, DATA/endpoint)",
+    )
+    p.add_argument(
+        "--auth",
+        choices=["sigv4", "open"],
+        default="sigv4",
+        help="sigv4: every request signed with a key of the data dir; open: anyone on "
+        "loopback acts as --account-id (local development only)",
+    )
+    p.add_argument(
+        "--account-id",
+        default="000000000000",
+        help="the account --auth open acts as (12 digits)",
+    )
+    p.add_argument("--region", default="us-east-1", help="the region in ARNs and answers")
     p.add_argument(
         "--allow-open-on-public-host",
         action="store_true",
         help="let --auth open bind a non-loopback address (anyone who can reach it is root)",
     )
-    p.add_argument("--sandbox", choices=["auto", "namespaces", "process"], default="auto")
+    p.add_argument(
+        "--sandbox",
+        choices=["auto", "namespaces", "process"],
+        default="auto",
+        help="how environments are isolated: namespaces (needs root), process (none), "
+        "auto (namespaces where possible)",
+    )
     p.add_argument(
         "--master-key-file",
         type=Path,
