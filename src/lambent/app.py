@@ -189,6 +189,7 @@ class App:
             limits.account_concurrency,
             self.catalog.reserved_concurrency,
             self.catalog.reserved_total,
+            self.catalog.provisioned_by_qualifier,
         )
         self.burst = BurstLimiter(clock, limits.burst_per_function, limits.burst_window_s)
         self.sandbox = choose_sandbox(settings)

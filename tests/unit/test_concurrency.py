@@ -130,3 +130,28 @@ def test_a_throttle_raised_and_read_back_keeps_its_reason() -> None:
     assert isinstance(err, TooManyRequests)
     assert err.reason == "ConcurrentInvocationLimitExceeded"
     assert Throttle.from_error(err).reason is ThrottleReason.ACCOUNT_CONCURRENCY
+
+
+def test_provisioned_concurrency_is_committed_out_of_the_reservation() -> None:
+    """Reserved 3 with 2 provisioned on alias `live`: $LATEST (or any qualifier without
+    provisioned concurrency) runs on the 1 left; `live` may use all 3."""
+    adm = Admission(10, lambda a, fn: {"f": 3}.get(fn), lambda a: 3, lambda a, fn: {"live": 2})
+    latest = adm.take("a", "f", ("$LATEST",))
+    with pytest.raises(TooManyRequests) as err:
+        adm.take("a", "f", ("$LATEST",))
+    assert err.value.reason == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    live = [adm.take("a", "f", ("live", "1")) for _ in range(2)]
+    with pytest.raises(TooManyRequests):
+        adm.take("a", "f", ("live", "1"))
+    adm.give(latest)
+    adm.give(live[0])
+    adm.take("a", "f", ("2",))
+    assert adm.function_in_use("a", "f") == 2
+
+
+def test_reserved_equal_to_provisioned_throttles_other_qualifiers_at_once() -> None:
+    adm = Admission(10, lambda a, fn: 2, lambda a: 2, lambda a, fn: {"1": 2})
+    assert isinstance(adm.try_take("a", "f", ("$LATEST",)), Throttle)
+    assert isinstance(adm.take("a", "f", ("1",)), Lease)
+    # Without qualifiers (not checked against provisioned concurrency) the reservation rules.
+    assert isinstance(adm.try_take("a", "f"), Lease)

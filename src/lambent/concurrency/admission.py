@@ -3,7 +3,10 @@
 Every running invocation holds one lease. An account may run `account_concurrency` at
 once. A function with reserved concurrency N runs at most N, and those N are carved out of
 the account: functions without a reservation share what is left (the unreserved pool),
-which AWS keeps at 100 or more. Reserved 0 throttles everything.
+which AWS keeps at 100 or more. Reserved 0 throttles everything. Provisioned concurrency
+of a function with a reservation is committed out of it: a qualifier without provisioned
+concurrency runs only on what is left (reserved equal to total provisioned throttles it
+at once), while a provisioned qualifier may use all of the reservation.
 
 Taking a lease is synchronous and never waits: there is room, or the caller gets a
 `Throttle` (AWS's `Reason`) now; `take` raises it as the 429 the sync path answers. The
@@ -16,7 +19,7 @@ run and wakes when room appears instead of polling.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 
 from lambent.concurrency.throttle import RATE_EXCEEDED, Throttle, ThrottleReason
@@ -26,6 +29,7 @@ __all__ = ["RATE_EXCEEDED", "Admission", "Lease"]
 
 ReservedLookup = Callable[[str, str], int | None]
 ReservedTotal = Callable[[str], int]
+ProvisionedLookup = Callable[[str, str], Mapping[str, int]]
 ReleaseListener = Callable[["Lease"], None]
 
 
@@ -35,6 +39,7 @@ class Lease:
     function_name: str
     reserved: bool  # counted against the function's reservation, not the unreserved pool
     returned: bool = False
+    on_demand: bool = False  # a qualifier without provisioned concurrency, beside some that has
 
 
 @dataclass
@@ -49,12 +54,15 @@ class Admission:
         account_limit: int,
         reserved_for: ReservedLookup,
         reserved_total: ReservedTotal,
+        provisioned_for: ProvisionedLookup | None = None,
     ) -> None:
         self._limit = account_limit
         self._reserved_for = reserved_for
         self._reserved_total = reserved_total
+        self._provisioned_for = provisioned_for
         self._accounts: dict[str, _Account] = {}
         self._functions: dict[tuple[str, str], int] = {}
+        self._on_demand: dict[tuple[str, str], int] = {}
         self._listeners: list[ReleaseListener] = []
 
     @property
@@ -78,9 +86,27 @@ class Admission:
             min(unreserved_limit - account.unreserved_in_use, self._limit - account.in_use),
         )
 
-    def try_take(self, account_id: str, function_name: str) -> Lease | Throttle:
+    def _committed(self, account_id: str, function_name: str, qualifiers: tuple[str, ...]) -> int:
+        """Provisioned concurrency a qualifier without any of its own may not use."""
+        if not qualifiers or self._provisioned_for is None:
+            return 0
+        by_qualifier = self._provisioned_for(account_id, function_name)
+        if not by_qualifier or any(q in by_qualifier for q in qualifiers):
+            return 0
+        return sum(by_qualifier.values())
+
+    def try_take(
+        self, account_id: str, function_name: str, qualifiers: tuple[str, ...] = ()
+    ) -> Lease | Throttle:
+        """`qualifiers`: what the invocation names (alias, version); empty: not checked
+        against provisioned concurrency."""
         reserved = self._reserved_for(account_id, function_name)
-        if self._free(account_id, function_name, reserved) <= 0:
+        key = (account_id, function_name)
+        committed = self._committed(account_id, function_name, qualifiers) if reserved else 0
+        free = self._free(account_id, function_name, reserved)
+        if committed and reserved is not None:
+            free = min(free, reserved - committed - self._on_demand.get(key, 0))
+        if free <= 0:
             if reserved is not None:
                 return Throttle(ThrottleReason.RESERVED_CONCURRENCY, reserved)
             return Throttle(ThrottleReason.ACCOUNT_CONCURRENCY)
@@ -88,13 +114,14 @@ class Admission:
         if reserved is None:
             account.unreserved_in_use += 1
         account.in_use += 1
-        key = (account_id, function_name)
         self._functions[key] = self._functions.get(key, 0) + 1
-        return Lease(account_id, function_name, reserved is not None)
+        if committed:
+            self._on_demand[key] = self._on_demand.get(key, 0) + 1
+        return Lease(account_id, function_name, reserved is not None, on_demand=bool(committed))
 
-    def take(self, account_id: str, function_name: str) -> Lease:
+    def take(self, account_id: str, function_name: str, qualifiers: tuple[str, ...] = ()) -> Lease:
         """A lease, or AWS's 429 raised."""
-        taken = self.try_take(account_id, function_name)
+        taken = self.try_take(account_id, function_name, qualifiers)
         if isinstance(taken, Throttle):
             raise taken.error()
         return taken
@@ -114,6 +141,12 @@ class Admission:
             self._functions[key] = left
         else:
             del self._functions[key]
+        if lease.on_demand:
+            left = self._on_demand[key] - 1
+            if left:
+                self._on_demand[key] = left
+            else:
+                del self._on_demand[key]
         for listener in self._listeners:
             listener(lease)
 
@@ -123,7 +156,8 @@ class Admission:
 
     @contextlib.asynccontextmanager
     async def lease(self, version: FunctionVersion, resolved: Resolved) -> AsyncIterator[Lease]:
-        ticket = self.take(version.account_id, version.function_name)
+        named = (resolved.alias, version.version) if resolved.alias else (version.version,)
+        ticket = self.take(version.account_id, version.function_name, named)
         try:
             yield ticket
         finally:

@@ -55,6 +55,13 @@ def not_found(
     )
 
 
+_NONE: Mapping[str, int] = {}
+
+
+def _requested(doc: Doc) -> int:
+    return int(doc["RequestedProvisionedConcurrentExecutions"])
+
+
 class StoreCatalog:
     def __init__(self, store: Store, settings: Settings, clock: Clock) -> None:
         self.repo = FunctionRepository(store)
@@ -69,6 +76,9 @@ class StoreCatalog:
         # Reserved concurrency of every function that has one, account -> name -> value.
         self._reserved: dict[str, dict[str, int]] = {}
         self._reserved_seq: dict[tuple[str, str], int] = {}
+        # Provisioned concurrency per qualifier of every function that has some,
+        # (account, name) -> qualifier -> requested.
+        self._committed: dict[tuple[str, str], dict[str, int]] = {}
         self._provisioned_all: list[Doc] | None = None
         self._provisioner: _Pending | None = None
 
@@ -87,6 +97,11 @@ class StoreCatalog:
             if row.doc.get("reserved") is not None:
                 index.setdefault(account, {})[row.key] = int(row.doc["reserved"])
         self._reserved = index
+        committed: dict[tuple[str, str], dict[str, int]] = {}
+        for _, row in await self.repo.scan(PROVISIONED):
+            key = (str(row.doc["_account"]), str(row.doc["_function"]))
+            committed.setdefault(key, {})[str(row.doc["_qualifier"])] = _requested(row.doc)
+        self._committed = committed
 
     # cache ---------------------------------------------------------------------------
     async def _cached(
@@ -145,6 +160,7 @@ class StoreCatalog:
         seq = self._reserved_seq.get(key, 0) + 1
         self._reserved_seq[key] = seq
         fn = await self.function_doc(account, name)
+        rows = await self.repo.children(PROVISIONED, account, name) if fn is not None else []
         if self._reserved_seq.get(key) != seq:
             return  # a later refresh of the same function wins
         del self._reserved_seq[key]
@@ -153,6 +169,10 @@ class StoreCatalog:
             functions.pop(name, None)
         else:
             functions[name] = int(fn["reserved"])
+        if rows:
+            self._committed[key] = {row.key: _requested(row.doc) for row in rows}
+        else:
+            self._committed.pop(key, None)
 
     def subscribe(self, listener: FunctionListener) -> None:
         self._listeners.append(listener)
@@ -242,6 +262,10 @@ class StoreCatalog:
         """From the in-memory index (no await: admission asks on every invoke)."""
         functions = self._reserved.get(account)
         return None if functions is None else functions.get(name)
+
+    def provisioned_by_qualifier(self, account: str, name: str) -> Mapping[str, int]:
+        """Provisioned concurrency requested per qualifier, from memory (admission asks)."""
+        return self._committed.get((account, name)) or _NONE
 
     def reserved_total(self, account: str) -> int:
         """Sum of reserved concurrency in the account (admission's unreserved pool)."""

@@ -15,7 +15,7 @@ from lambent.errors import (
     ResourceConflict,
     ResourceNotFound,
 )
-from lambent.functions import config, lookup, pagination
+from lambent.functions import arns, config, lookup, pagination
 from lambent.functions.catalog import not_found
 from lambent.functions.lookup import Scope, Target
 from lambent.functions.model import LATEST
@@ -34,9 +34,28 @@ STATUSES = frozenset({"IN_PROGRESS", "READY", "FAILED"})
 def below_minimum(
     minimum: int, what: str = "ReservedConcurrentExecutions"
 ) -> InvalidParameterValue:
+    """AWS answers its concurrency arithmetic without `Type`, unlike its other IPVEs."""
     return InvalidParameterValue(
         f"Specified {what} for function decreases account's UnreservedConcurrentExecution "
-        f"below its minimum value of [{minimum}]."
+        f"below its minimum value of [{minimum}].",
+        front_door=True,
+    )
+
+
+def over_unreserved(unreserved: int) -> InvalidParameterValue:
+    return InvalidParameterValue(
+        "Specified ConcurrentExecutions for function is greater than account's unreserved "
+        f"concurrency [{unreserved}].",
+        front_door=True,
+    )
+
+
+def below_provisioned(value: int, provisioned: int) -> InvalidParameterValue:
+    """Spaces as AWS words it (a leading one, two before the value)."""
+    return InvalidParameterValue(
+        f" ReservedConcurrentExecutions  {value} should not be lower than function's "
+        f"total provisioned concurrency [{provisioned}].",
+        front_door=True,
     )
 
 
@@ -79,10 +98,7 @@ class ConcurrencyService:
                 raise below_minimum(self._minimum)
             provisioned = await self._provisioned(scope.account, target.name)
             if provisioned > value:
-                raise InvalidParameterValue(
-                    f" ReservedConcurrentExecutions  {value} should not be lower than function's "
-                    f"total provisioned concurrency [{provisioned}]."
-                )
+                raise below_provisioned(value, provisioned)
             target.fn["reserved"] = value
             await self._repo.put_function(scope.account, target.name, target.fn)
         await self._catalog.changed(scope.account, target.name, None)
@@ -109,7 +125,16 @@ class ConcurrencyService:
         """The target and the version a version-or-alias qualifier names."""
         if qualifier == LATEST:
             raise InvalidParameterValue(message)
-        target = await lookup.find(self._catalog, scope, function, qualifier)
+        # A missing function is reported as its qualifier's kind is: a missing alias, or a
+        # missing version.
+        ref = arns.parse_function(function, qualifier)
+        q = ref.qualifier or qualifier
+        missing = (
+            None
+            if q.isdigit()
+            else ResourceNotFound(f"Cannot find alias arn: {scope.arn(ref.name, q)}")
+        )
+        target = await lookup.find(self._catalog, scope, function, qualifier, missing=missing)
         q = str(target.qualifier)
         if q.isdigit():
             if await self._repo.version(scope.account, target.name, q) is None:
@@ -138,9 +163,8 @@ class ConcurrencyService:
                     "Requested Provisioned Concurrency should not be greater than the "
                     "reservedConcurrentExecution for function"
                 )
-            unreserved = self._limit - sum(await self._reserved(scope.account))
-            if value > unreserved - self._minimum:
-                raise below_minimum(self._minimum, "ConcurrentExecutions")
+            if reserved is None:
+                await self._check_unreserved(scope.account, value)
             doc: Doc = {
                 "FunctionArn": scope.arn(target.name, q),
                 "RequestedProvisionedConcurrentExecutions": value,
@@ -156,6 +180,15 @@ class ConcurrencyService:
             await self._repo.put_child(PROVISIONED, scope.account, target.name, q, doc)
         await self._catalog.changed(scope.account, target.name, None)
         return _shown(doc, with_arn=False)
+
+    async def _check_unreserved(self, account: str, provisioned: int) -> None:
+        """A function without a reservation takes provisioned concurrency from the
+        unreserved pool, which must keep its minimum."""
+        unreserved = self._limit - sum(await self._reserved(account))
+        if provisioned > unreserved:
+            raise over_unreserved(unreserved)
+        if provisioned > unreserved - self._minimum:
+            raise below_minimum(self._minimum, "ConcurrentExecutions")
 
     async def _check_overlap(self, scope: Scope, name: str, qualifier: str, version: str) -> None:
         configs = {
