@@ -27,6 +27,7 @@ class InvokeHandlers(ServiceHandlers):
         invocation_type = params.get("InvocationType") or "RequestResponse"
         # An invoke without a payload hands the function `{}`, as Lambda does.
         payload: bytes = params.get("Payload") or b"{}"
+        self._invoker.check_payload(payload, event=invocation_type == "Event")
         call = InvokeCall(
             account_id=ctx.account_id,
             function=params["FunctionName"],

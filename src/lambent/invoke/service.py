@@ -37,6 +37,7 @@ from lambent.errors import (
     TooManyRequests,
 )
 from lambent.functions.model import FunctionCatalog, FunctionVersion, Resolved
+from lambent.invoke import payload_json
 from lambent.invoke.outcome import (
     FunctionFailed,
     InvokeOutcome,
@@ -133,6 +134,17 @@ class InvokeService:
                 "The operation cannot be performed at this time. The function is currently in "
                 f"the following state: {version.state}"
             )
+
+    def check_payload(self, payload: bytes, *, event: bool = False) -> None:
+        """A caller's payload must be JSON (AWS refuses it before anything runs, sync or
+        async). One over its invocation type's size limit is left to the size check,
+        which AWS makes first."""
+        limits = self._settings.limits
+        if len(payload) > (limits.async_payload if event else limits.sync_payload):
+            return
+        detail = payload_json.problem(payload)
+        if detail is not None:
+            raise InvalidRequestContent(payload_json.PREFIX + detail)
 
     def check_size(self, payload: bytes, limit: int) -> None:
         if len(payload) > limit:
