@@ -73,7 +73,7 @@ class BlobStore:
             raise InvalidParameterValue(
                 "Could not unzip uploaded file. Please check your file, then try to upload again."
             ) from exc
-        if total > self._max_unzipped:
+        if total >= self._max_unzipped:  # AWS refuses the limit itself too
             raise InvalidParameterValue(
                 f"Unzipped size must be smaller than {self._max_unzipped} bytes"
             )

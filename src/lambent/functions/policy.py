@@ -16,6 +16,16 @@ from lambent.functions.repository import ALIAS, POLICY
 from lambent.store.interface import Doc
 
 _ACCOUNT = re.compile(r"^\d{12}$")
+# The principals AddPermission takes: everyone, an account, an IAM (or STS) ARN, a service.
+_VALID_PRINCIPAL = re.compile(
+    r"\*|\d{12}|arn:aws[a-zA-Z-]*:(iam|sts)::\d{12}:.+|[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?"
+)
+BAD_PRINCIPAL = "The provided principal was invalid. Please check the principal and try again."
+
+
+def check_principal(text: str) -> None:
+    if _VALID_PRINCIPAL.fullmatch(text) is None:
+        raise InvalidParameterValue(BAD_PRINCIPAL)
 
 
 def principal(text: str, partition: str = "aws") -> Any:
@@ -84,6 +94,7 @@ class PolicyService:
         ref = arns.parse_function(params["FunctionName"], params.get("Qualifier"))
         if ref.qualifier == LATEST:
             raise InvalidParameterValue("We currently do not support adding policies for $LATEST.")
+        check_principal(str(params["Principal"]))
         async with self._repo.transaction():
             target = await lookup.find(
                 self._catalog,

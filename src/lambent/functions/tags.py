@@ -6,16 +6,26 @@ access; changing it changes how every version runs, so listeners hear about it.
 
 from __future__ import annotations
 
-from lambent.errors import InvalidParameterValue
-from lambent.functions import config, lookup
+from lambent.errors import InvalidParameterValue, ResourceNotFound
+from lambent.functions import arns, config, lookup
 from lambent.functions.catalog import NETWORK_TAG, StoreCatalog
 from lambent.functions.lookup import Scope, Target
 from lambent.store.interface import Doc
 
 QUALIFIED = (
-    "Tagging operations are permitted on Lambda functions only. Tags on aliases and versions "
-    "are not supported. Please specify either a function name or a function ARN."
+    "Tags on function aliases and versions are not supported. Please specify a function ARN."
 )
+# Taggable resources Lambent has none of: every ARN of theirs names a missing one.
+_ABSENT = {
+    "event-source-mapping": "Event source mapping not found: {arn}",
+    "capacity-provider": "Capacity provider not found: {arn}",
+}
+
+
+def resource_type(arn: str) -> str:
+    """`function`, `event-source-mapping`, ... (the sixth part of a Lambda ARN)."""
+    parts = arn.split(":")
+    return parts[5] if len(parts) > 6 and parts[0] == "arn" else "function"
 
 
 class TagService:
@@ -24,10 +34,12 @@ class TagService:
         self._repo = catalog.repo
 
     async def _target(self, scope: Scope, resource: str) -> Target:
-        target = await lookup.find(self._catalog, scope, resource)
-        if target.qualifier is not None:
-            raise InvalidParameterValue(QUALIFIED)
-        return target
+        absent = _ABSENT.get(resource_type(resource))
+        if absent is not None:
+            raise ResourceNotFound(absent.format(arn=resource))
+        if arns.parse_function(resource).qualifier is not None:
+            raise InvalidParameterValue(QUALIFIED)  # before the function is looked up
+        return await lookup.find(self._catalog, scope, resource)
 
     async def _save(self, scope: Scope, target: Target, tags: dict[str, str]) -> str | None:
         """Write the tags (inside the caller's transaction); what `changed()` must announce

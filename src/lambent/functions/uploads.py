@@ -1,8 +1,9 @@
 """Zip uploads as Lambda limits them: request size first, then the archive itself.
 
-AWS turns away an oversized direct upload before it parses the request: the limit is the
-base64 size of a 50 MB zip (69905067 bytes), plus 256 KiB of other parameters for
-CreateFunction (70167211 bytes), answered 413 RequestEntityTooLargeException.
+AWS turns away a ZipFile over 50 MB (52428800 bytes) with 413 RequestEntityTooLargeException
+"Zipped size must be smaller than 52428800 bytes", before it looks at the request's size:
+the base64 size of a 50 MB zip (69905067 bytes), plus 256 KiB of other parameters for
+CreateFunction (70167211 bytes), answered 413 too.
 
 Code can also come from S3 (S3Bucket, S3Key, S3ObjectVersion): then the 50 MB zipped limit
 does not apply (only the unzipped one does), and a failed read is reported the way Lambda
@@ -34,6 +35,12 @@ class Blobs(Protocol):
 def request_limit(zipped_limit: int, operation: str) -> int:
     encoded = -(-zipped_limit * 4 // 3)  # base64 of the largest zip
     return encoded + (256 * 1024 if operation == "CreateFunction" else 0)
+
+
+def zip_too_large(limit: int) -> RequestTooLarge:
+    return RequestTooLarge(
+        f"Zipped size must be smaller than {limit} bytes", code="RequestEntityTooLargeException"
+    )
 
 
 def too_large(limit: int, operation: str) -> RequestTooLarge:
@@ -92,14 +99,17 @@ class ZipUploads:
         except ServiceError as err:
             raise s3_failure(err) from err
 
-    def check_request(self, body_size: int, operation: str) -> None:
+    def check_request(self, body_size: int, operation: str, zip_file: bytes | None) -> None:
+        """AWS looks at the zip's own size first, then at the request's."""
+        if zip_file is not None and len(zip_file) > self._zipped_limit:
+            raise zip_too_large(self._zipped_limit)
         limit = request_limit(self._zipped_limit, operation)
         if body_size > limit:
             raise too_large(limit, operation)
 
     async def store(self, data: bytes, operation: str, *, from_s3: bool = False) -> BlobInfo:
         if not from_s3 and len(data) > self._zipped_limit:
-            raise too_large(request_limit(self._zipped_limit, operation), operation)
+            raise zip_too_large(self._zipped_limit)
         return await self._work.run(self._check_and_put, data)
 
     def _check_and_put(self, data: bytes) -> BlobInfo:

@@ -23,7 +23,8 @@ class FunctionHandlers(ServiceHandlers):
         self._layers = layers
 
     async def create_function(self, ctx: RequestContext, params: Result) -> Result:
-        self._fns.cp.uploads.check_request(len(ctx.request.body), "CreateFunction")
+        zip_file = (params.get("Code") or {}).get("ZipFile")
+        self._fns.cp.uploads.check_request(len(ctx.request.body), "CreateFunction", zip_file)
         return await self._fns.create(scope(ctx), params)
 
     async def get_function(self, ctx: RequestContext, params: Result) -> Result:
@@ -38,7 +39,9 @@ class FunctionHandlers(ServiceHandlers):
         return await self._fns.list_functions(scope(ctx), params)
 
     async def update_function_code(self, ctx: RequestContext, params: Result) -> Result:
-        self._fns.cp.uploads.check_request(len(ctx.request.body), "UpdateFunctionCode")
+        self._fns.cp.uploads.check_request(
+            len(ctx.request.body), "UpdateFunctionCode", params.get("ZipFile")
+        )
         return await self._fns.update_code(scope(ctx), params)
 
     async def update_function_configuration(self, ctx: RequestContext, params: Result) -> Result:
