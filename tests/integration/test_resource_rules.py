@@ -57,7 +57,10 @@ QUALIFIED = (
 @pytest.mark.parametrize("operation", ["tag_resource", "untag_resource", "list_tags"])
 def test_tags_on_a_qualified_arn(lam: Any, fn_arn: str, operation: str) -> None:
     """Refused before existence: the same answer for a function that does not exist."""
-    args = {"tag_resource": {"Tags": {"a": "1"}}, "untag_resource": {"TagKeys": ["a"]}}
+    args: dict[str, dict[str, Any]] = {
+        "tag_resource": {"Tags": {"a": "1"}},
+        "untag_resource": {"TagKeys": ["a"]},
+    }
     for resource in (f"{fn_arn}:1", f"{fn_arn.replace(':rules', ':nobody')}:live"):
         status, code, message, _ = failure(
             getattr(lam, operation), Resource=resource, **args.get(operation, {})
