@@ -83,7 +83,9 @@ def test_add_get_remove_layer_version_permission(server: ServerProcess) -> None:
     )
     with pytest.raises(ClientError) as gone:
         lam.get_layer_version_policy(LayerName="shared", VersionNumber=number)
-    assert gone.value.response["Error"]["Message"] == "The resource you requested does not exist."
+    assert gone.value.response["Error"]["Message"] == (
+        "No policy is associated with the given resource."
+    )
     with pytest.raises(ClientError) as missing:
         lam.remove_layer_version_permission(
             LayerName="shared", VersionNumber=number, StatementId="xaccount"

@@ -233,6 +233,10 @@ def _list(shape: ListShape) -> Check:
         return each
     texts, ok = rule
     constraint = "Member must satisfy constraint: " + _bracket(texts, not_null=True)
+    if member.name == "Runtime":
+        # A list of runtimes (compatibleRuntimes) AWS reports without the wrapper:
+        # `...failed to satisfy constraint: Member must satisfy enum value set: [...]`.
+        constraint = ", ".join(texts)
 
     def whole(value: Any, path: str, out: Problems) -> None:
         length(value, path, out)

@@ -254,10 +254,10 @@ class ConcurrencyService:
             total += sum(
                 int(d["code"]["size"]) for d in await self._repo.versions(scope.account, row.key)
             )
-        for name, _ in await self._layers.layers(scope.account):
+        for name, _ in await self._layers.layers(scope.account, scope.region):
             total += sum(
                 int(d["Content"]["CodeSize"])
-                for d in await self._layers.versions(scope.account, name)
+                for d in await self._layers.versions(scope.account, scope.region, name)
             )
         return {
             "AccountLimit": {

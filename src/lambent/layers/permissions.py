@@ -16,11 +16,13 @@ from lambent.errors import (
     ResourceConflict,
     ResourceNotFound,
 )
+from lambent.functions import arns
 from lambent.functions.lookup import Scope
-from lambent.layers.service import NOT_FOUND, LayerService
+from lambent.layers.service import LayerService
 from lambent.store.interface import Doc
 
 ACTION = "lambda:GetLayerVersion"
+NO_POLICY = "No policy is associated with the given resource."
 
 
 def layer_statement(params: dict[str, Any], resource: str) -> Doc:
@@ -48,8 +50,14 @@ class LayerPermissions:
         self._repo = layers.repo
 
     async def _load(self, scope: Scope, layer: str, number: int) -> tuple[str, str, Doc]:
-        name, doc = await self._layers.version_doc(scope, layer, number)
-        return scope.account, name, doc
+        """(region, name, version document); a missing layer or version is named."""
+        try:
+            name, doc = await self._layers.version_doc(scope, layer, number)
+        except ResourceNotFound as exc:
+            ref = arns.parse_layer(layer)
+            arn = arns.layer_arn(ref.region or scope.region, ref.account or scope.account, ref.name)
+            raise ResourceNotFound(f"Layer version {arn}:{number} does not exist.") from exc
+        return scope.region, name, doc
 
     async def add(self, scope: Scope, params: dict[str, Any]) -> Doc:
         if params["Action"] != ACTION:
@@ -60,7 +68,7 @@ class LayerPermissions:
             raise InvalidParameterValue("OrganizationId requires Principal to be '*'.")
         number = int(params["VersionNumber"])
         async with self._repo.store.transaction():
-            account, name, doc = await self._load(scope, params["LayerName"], number)
+            region, name, doc = await self._load(scope, params["LayerName"], number)
             policy = doc.get("_policy") or {"statements": [], "revision": str(uuid.uuid4())}
             self._check_revision(params.get("RevisionId"), policy)
             sid = params["StatementId"]
@@ -73,21 +81,21 @@ class LayerPermissions:
             policy["statements"].append(stmt)
             policy["revision"] = str(uuid.uuid4())
             doc["_policy"] = policy
-            await self._repo.put_version(account, name, number, doc)
+            await self._repo.put_version(scope.account, region, name, number, doc)
         return {"Statement": json.dumps(stmt), "RevisionId": policy["revision"]}
 
     async def get(self, scope: Scope, layer: str, number: int) -> Doc:
         _, _, doc = await self._load(scope, layer, number)
         policy = doc.get("_policy")
         if not policy or not policy["statements"]:
-            raise ResourceNotFound(NOT_FOUND)
+            raise ResourceNotFound(NO_POLICY)
         document = {"Version": "2012-10-17", "Id": "default", "Statement": policy["statements"]}
         return {"Policy": json.dumps(document), "RevisionId": policy["revision"]}
 
     async def remove(self, scope: Scope, params: dict[str, Any]) -> None:
         number = int(params["VersionNumber"])
         async with self._repo.store.transaction():
-            account, name, doc = await self._load(scope, params["LayerName"], number)
+            region, name, doc = await self._load(scope, params["LayerName"], number)
             policy = doc.get("_policy") or {"statements": [], "revision": ""}
             sid = params["StatementId"]
             kept = [s for s in policy["statements"] if s["Sid"] != sid]
@@ -97,11 +105,11 @@ class LayerPermissions:
             policy["statements"] = kept
             policy["revision"] = str(uuid.uuid4())
             doc["_policy"] = policy
-            await self._repo.put_version(account, name, number, doc)
+            await self._repo.put_version(scope.account, region, name, number, doc)
 
     def _check_revision(self, given: str | None, policy: Doc) -> None:
         if given and given != policy.get("revision"):
             raise PreconditionFailed(
                 "The Revision Id provided does not match the latest Revision Id. Call the "
-                "GetLayerVersionPolicy API to retrieve the latest Revision Id"
+                "GetLayerPolicy API to retrieve the latest Revision Id"
             )

@@ -56,14 +56,12 @@ class LayerService:
             data = bytes(content["ZipFile"])
         blob = await self._uploads.store(data, "PublishLayerVersion", from_s3=from_s3)
         async with self._repo.store.transaction():
-            layer = await self._repo.layer(account, name)
-            if layer is None or layer["region"] != region:
-                if layer is not None:
-                    raise ResourceNotFound(NOT_FOUND)
+            layer = await self._repo.layer(account, region, name)
+            if layer is None:
                 layer = {"region": region, "arn": arns.layer_arn(region, account, name), "next": 1}
             number = int(layer["next"])
             layer["next"] = number + 1
-            await self._repo.put_layer(account, name, layer)
+            await self._repo.put_layer(account, region, name, layer)
             doc: Doc = {
                 "Content": {"CodeSha256": blob.code_sha256, "CodeSize": blob.size},
                 "LayerArn": layer["arn"],
@@ -76,7 +74,7 @@ class LayerService:
             for key in ("CompatibleRuntimes", "LicenseInfo", "CompatibleArchitectures"):
                 if params.get(key) is not None:
                     doc[key] = params[key]
-            await self._repo.put_version(account, name, number, doc)
+            await self._repo.put_version(account, region, name, number, doc)
         return await self._out(doc, name)
 
     async def _out(self, doc: Doc, name: str) -> Doc:
@@ -91,8 +89,10 @@ class LayerService:
         if number < 1:
             raise InvalidParameterValue("Layer Version Cannot be less than 1")
         account, region, name = self._where(scope, layer_name)
-        doc = await self._repo.version(account, name, number) if account == scope.account else None
-        if doc is None or arns.parse_layer(str(doc["LayerArn"])).region != region:
+        doc = None
+        if account == scope.account and region == scope.region:
+            doc = await self._repo.version(account, region, name, number)
+        if doc is None:
             raise ResourceNotFound(NOT_FOUND)
         return name, doc
 
@@ -119,18 +119,17 @@ class LayerService:
         if number < 1:
             raise InvalidParameterValue("Layer Version Cannot be less than 1")
         account, region, name = self._where(scope, layer_name)
-        layer = await self._repo.layer(account, name) if account == scope.account else None
-        if layer is not None and layer["region"] == region:
-            await self._repo.delete_version(account, name, number)
+        if account == scope.account:
+            await self._repo.delete_version(account, region, name, number)
 
     async def list_versions(self, scope: Scope, params: dict[str, Any]) -> Doc:
         account, region, name = self._where(scope, params["LayerName"])
-        layer = await self._repo.layer(account, name) if account == scope.account else None
+        layer = await self._repo.layer(account, region, name) if account == scope.account else None
         items: list[Doc] = []
-        if layer is not None and layer["region"] == region:
+        if layer is not None:
             items = [
                 doc
-                for doc in await self._repo.versions(account, name)
+                for doc in await self._repo.versions(account, region, name)
                 if _matches(
                     doc, params.get("CompatibleRuntime"), params.get("CompatibleArchitecture")
                 )
@@ -151,12 +150,10 @@ class LayerService:
         runtime = params.get("CompatibleRuntime")
         arch = params.get("CompatibleArchitecture")
         found: list[Doc] = []
-        for name, layer in await self._repo.layers(scope.account):
-            if layer["region"] != scope.region:
-                continue
+        for name, layer in await self._repo.layers(scope.account, scope.region):
             matching = [
                 d
-                for d in await self._repo.versions(scope.account, name)
+                for d in await self._repo.versions(scope.account, scope.region, name)
                 if _matches(d, runtime, arch)
             ]
             if matching:
@@ -198,7 +195,7 @@ class LayerService:
                 )
             doc = None
             if ref.version is not None and ref.account == scope.account:
-                doc = await self._repo.version(scope.account, ref.name, ref.version)
+                doc = await self._repo.version(scope.account, scope.region, ref.name, ref.version)
             if doc is None:
                 raise InvalidParameterValue(f"Layer version {arn} does not exist.")
             out.append(ResolvedLayer(arn, str(doc["_sha256_hex"]), int(doc["Content"]["CodeSize"])))
