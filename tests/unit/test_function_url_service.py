@@ -175,8 +175,13 @@ async def test_versions_are_not_url_qualifiers(world: World) -> None:
 
 
 async def test_unknown_function(world: World) -> None:
-    for op in (world.urls.get, world.urls.delete, world.urls.list):
-        with pytest.raises(ResourceNotFound, match="Function does not exist"):
+    """AWS: Get and Delete say the resource does not exist; Create, Update (and List)
+    that the function does not."""
+    for op in (world.urls.get, world.urls.delete):
+        with pytest.raises(ResourceNotFound, match=r"^The resource you requested does not exist"):
+            await op(SCOPE, {"FunctionName": "nope"})
+    for op in (world.urls.update, world.urls.list):
+        with pytest.raises(ResourceNotFound, match="^Function does not exist$"):
             await op(SCOPE, {"FunctionName": "nope"})
     with pytest.raises(ResourceNotFound, match="Function does not exist"):
         await world.create_url("nope")

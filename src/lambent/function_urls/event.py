@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ from lambent.http.messages import Request
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Content types delivered as text; anything else (images, forms, octet streams) is base64.
 _TEXT_MARKERS = ("text/", "json", "xml", "javascript", "yaml")
+_DROPPED = frozenset({"cookie", "connection"})
+_TLS = {"x-amzn-tls-cipher-suite": "ECDHE-RSA-AES128-GCM-SHA256", "x-amzn-tls-version": "TLSv1.2"}
+_SLASHES = re.compile(r"/{2,}")
 
 
 @dataclass(frozen=True)
@@ -75,13 +79,24 @@ def split_cookies(header: str | None) -> list[str]:
 
 
 def event_headers(req: Request, ctx: EventContext) -> dict[str, str]:
-    headers = {k: v for k, v in req.headers.items() if k != "cookie"}
+    """The caller's headers as the function sees them: without `cookie` (moved to
+    `cookies`) and `connection` (AWS's front end ends it), plus what AWS's front end adds,
+    among them the TLS it spoke (Lambent serves plain HTTP: AWS's usual values, as in its
+    sample event)."""
+    headers = {k: v for k, v in req.headers.items() if k not in _DROPPED}
     forwarded = headers.get("x-forwarded-for")
     headers["x-forwarded-for"] = f"{forwarded}, {ctx.source_ip}" if forwarded else ctx.source_ip
     headers["x-forwarded-proto"] = "http"
     headers["x-forwarded-port"] = ctx.forwarded_port
     headers["x-amzn-trace-id"] = ctx.trace_id
+    headers.update(_TLS)
     return headers
+
+
+def http_path(raw_path: str) -> str:
+    """requestContext.http.path: the raw path with repeated slashes made one
+    (`//test/value` is `/test/value`); percent-escapes, valid or not, stay as sent."""
+    return _SLASHES.sub("/", raw_path)
 
 
 def build_event(req: Request, ctx: EventContext) -> dict[str, Any]:
@@ -92,7 +107,7 @@ def build_event(req: Request, ctx: EventContext) -> dict[str, Any]:
         "domainPrefix": ctx.url_id,
         "http": {
             "method": req.method,
-            "path": ctx.raw_path,
+            "path": http_path(ctx.raw_path),
             "protocol": "HTTP/1.1",
             "sourceIp": ctx.source_ip,
             "userAgent": req.headers.get("user-agent", ""),

@@ -51,19 +51,32 @@ class FunctionUrlService:
         return addresses.function_url(self._endpoint, config.url_id)
 
     async def _target(
-        self, scope: Scope, function: str, qualifier: str | None
+        self, scope: Scope, function: str, qualifier: str | None, missing: str = NO_FUNCTION
     ) -> tuple[Doc, str, str]:
         ref = lookup.reference(scope, function, qualifier)
         q = ref.qualifier or LATEST
         check_qualifier(q)
-        missing = ResourceNotFound(NO_FUNCTION)
-        target = await lookup.find(self._catalog, scope, function, qualifier, missing=missing)
+        target = await lookup.find(
+            self._catalog, scope, function, qualifier, missing=ResourceNotFound(missing)
+        )
         return target.fn, target.name, q
 
-    async def _existing(self, scope: Scope, params: dict[str, Any]) -> UrlConfig:
-        fn, name, q = await self._target(scope, params["FunctionName"], params.get("Qualifier"))
+    async def _existing(
+        self, scope: Scope, params: dict[str, Any], missing: str = NO_CONFIG
+    ) -> UrlConfig:
+        """The current config. `missing`: AWS's answer for a missing function or alias
+        (Get and Delete say the resource does not exist, Update that the function does
+        not); a function without a config is a missing resource to all of them."""
+        fn, name, q = await self._target(
+            scope, params["FunctionName"], params.get("Qualifier"), missing
+        )
         config = await self.repo.by_qualifier(scope.account, name, q)
         if config is None or not is_current(config, fn):
+            if (
+                q != LATEST
+                and await self._catalog.repo.child(ALIAS, scope.account, name, q) is None
+            ):
+                raise ResourceNotFound(missing)
             raise ResourceNotFound(NO_CONFIG)
         return config
 
@@ -119,7 +132,8 @@ class FunctionUrlService:
 
     async def update(self, scope: Scope, params: dict[str, Any]) -> Doc:
         async with self.repo.store.transaction():
-            config = (await self._existing(scope, params)).updated(params, self._clock.time())
+            existing = await self._existing(scope, params, NO_FUNCTION)
+            config = existing.updated(params, self._clock.time())
             await self.repo.put(config)
         return render(config, self.url_of(config))
 
