@@ -16,7 +16,7 @@ def build_handlers(app: App) -> list[ServiceHandlers]:
     from lambent.invoke.api import InvokeHandlers
 
     return [
-        InvokeHandlers(app.invoker, app.async_invoke),
+        InvokeHandlers(app.invoker, app.async_invoke, app.catalog),
         *lambda_.handlers(app),
         *iam.handlers(app),
         *sts.handlers(app),

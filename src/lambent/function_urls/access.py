@@ -36,8 +36,9 @@ def _as_list(value: Any) -> list[str]:
     return [str(value)]
 
 
-def action_matches(actions: Any) -> bool:
-    return any(fnmatch.fnmatchcase(ACTION, a.lower()) for a in _as_list(actions))
+def action_matches(actions: Any, action: str = ACTION) -> bool:
+    """`action` lower-cased; the statement's may hold wildcards."""
+    return any(fnmatch.fnmatchcase(action, a.lower()) for a in _as_list(actions))
 
 
 def _aws_principal_matches(entry: str, caller: Principal | None) -> bool:
@@ -97,12 +98,22 @@ def request_context(auth_type: str) -> dict[str, str]:
 
 def allows(policy: Mapping[str, Any] | None, caller: Principal | None, auth_type: str) -> bool:
     """True when some Allow statement grants the URL invocation and no Deny refuses it."""
+    return grants(policy, caller, ACTION, request_context(auth_type))
+
+
+def grants(
+    policy: Mapping[str, Any] | None,
+    caller: Principal | None,
+    action: str,
+    context: Mapping[str, str],
+) -> bool:
+    """True when some Allow statement grants `action` (lower-case) to `caller`, its
+    conditions holding on `context`, and no Deny refuses it."""
     if not policy:
         return False
-    context = request_context(auth_type)
     allowed = False
     for stmt in policy.get("Statement") or []:
-        if not isinstance(stmt, Mapping) or not action_matches(stmt.get("Action")):
+        if not isinstance(stmt, Mapping) or not action_matches(stmt.get("Action"), action):
             continue
         if not principal_matches(stmt.get("Principal"), caller):
             continue

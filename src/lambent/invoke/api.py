@@ -10,18 +10,34 @@ from typing import TYPE_CHECKING, Any
 from lambent.api.context import RequestContext
 from lambent.api.dispatch import ServiceHandlers
 from lambent.errors import InvalidParameterValue
+from lambent.function_urls.access import Principal
+from lambent.invoke import cross_account
 from lambent.invoke.service import InvokeCall, InvokeService
 
 if TYPE_CHECKING:
     from lambent.async_invoke.service import AsyncInvocations
+    from lambent.functions.catalog import StoreCatalog
 
 
 class InvokeHandlers(ServiceHandlers):
     service = "lambda"
 
-    def __init__(self, invoker: InvokeService, events: AsyncInvocations | None = None) -> None:
+    def __init__(
+        self,
+        invoker: InvokeService,
+        events: AsyncInvocations | None = None,
+        catalog: StoreCatalog | None = None,
+    ) -> None:
         self._invoker = invoker
         self._events = events
+        self._catalog = catalog
+
+    async def _account(self, ctx: RequestContext, function: str, qualifier: str | None) -> str:
+        """Whose function the call runs: another account's only if its policy allows."""
+        if self._catalog is None or ":" not in function:
+            return ctx.account_id  # a plain name is the caller's (the hot path)
+        caller = Principal(ctx.account_id, ctx.caller.principal_arn)
+        return await cross_account.owner(self._catalog, caller, function, qualifier, ctx.region)
 
     async def invoke(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         invocation_type = params.get("InvocationType") or "RequestResponse"
@@ -29,7 +45,7 @@ class InvokeHandlers(ServiceHandlers):
         payload: bytes = params.get("Payload") or b"{}"
         self._invoker.check_payload(payload, event=invocation_type == "Event")
         call = InvokeCall(
-            account_id=ctx.account_id,
+            account_id=await self._account(ctx, params["FunctionName"], params.get("Qualifier")),
             function=params["FunctionName"],
             qualifier=params.get("Qualifier"),
             payload=payload,
