@@ -145,3 +145,15 @@ def test_unzipped_size_at_the_limit_is_refused(lam: Any, fn_arn: str) -> None:
     )
     assert (status, code) == (400, "InvalidParameterValueException")
     assert message == f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes"
+
+
+def test_tags_on_an_existing_event_source_mapping(lam: Any, fn_arn: str) -> None:
+    region_account = ":".join(fn_arn.split(":")[3:5])
+    mapping = lam.create_event_source_mapping(
+        EventSourceArn=f"arn:aws:sqs:{region_account}:tagged-queue", FunctionName="rules"
+    )
+    arn = mapping["EventSourceMappingArn"]
+    lam.tag_resource(Resource=arn, Tags={"team": "a", "tier": "1"})
+    lam.untag_resource(Resource=arn, TagKeys=["tier"])
+    assert lam.list_tags(Resource=arn)["Tags"] == {"team": "a"}
+    lam.delete_event_source_mapping(UUID=mapping["UUID"])

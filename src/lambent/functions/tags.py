@@ -1,4 +1,5 @@
-"""Tags on functions (not on versions or aliases, as in Lambda).
+"""Tags on functions (not on versions or aliases, as in Lambda) and on event source
+mappings (kept on the mapping's document, not shown by GetEventSourceMapping).
 
 The tag `lambent:network` = `none` is Lambent's switch for a function without network
 access; changing it changes how every version runs, so listeners hear about it.
@@ -7,6 +8,7 @@ access; changing it changes how every version runs, so listeners hear about it.
 from __future__ import annotations
 
 from lambent.errors import InvalidParameterValue, ResourceNotFound
+from lambent.event_sources import service as esm
 from lambent.functions import arns, config, lookup
 from lambent.functions.catalog import NETWORK_TAG, StoreCatalog
 from lambent.functions.lookup import Scope, Target
@@ -15,11 +17,10 @@ from lambent.store.interface import Doc
 QUALIFIED = (
     "Tags on function aliases and versions are not supported. Please specify a function ARN."
 )
+MAPPING = "event-source-mapping"
+NO_MAPPING = "Event source mapping not found: {arn}"
 # Taggable resources Lambent has none of: every ARN of theirs names a missing one.
-_ABSENT = {
-    "event-source-mapping": "Event source mapping not found: {arn}",
-    "capacity-provider": "Capacity provider not found: {arn}",
-}
+_ABSENT = {"capacity-provider": "Capacity provider not found: {arn}"}
 
 
 def resource_type(arn: str) -> str:
@@ -49,9 +50,45 @@ class TagService:
         await self._repo.put_function(scope.account, target.name, target.fn)
         return "*" if tags.get(NETWORK_TAG) != before else None
 
+    async def _mapping(self, scope: Scope, resource: str) -> Doc:
+        parts = resource.split(":")
+        doc = await self._repo.store.get(esm.KIND, scope.account, parts[-1])
+        if (
+            doc is None
+            or doc.get("_region") != scope.region
+            or parts[3:5]
+            != [
+                scope.region,
+                scope.account,
+            ]
+        ):
+            raise ResourceNotFound(NO_MAPPING.format(arn=resource))
+        return doc
+
+    async def _mapping_tags(
+        self, scope: Scope, resource: str, change: dict[str, str | None]
+    ) -> None:
+        """Set (value) or remove (None) tags of an event source mapping."""
+        async with self._repo.transaction():
+            doc = await self._mapping(scope, resource)
+            tags = dict(doc.get("_tags") or {})
+            for key, value in change.items():
+                if value is None:
+                    tags.pop(key, None)
+                else:
+                    tags[key] = value
+            config.check_tags(tags)
+            doc["_tags"] = tags
+            await self._repo.store.put(
+                esm.KIND, scope.account, doc["UUID"], doc, parent=doc["_function"]
+            )
+
     async def tag(self, scope: Scope, resource: str, tags: dict[str, str]) -> None:
         if not tags:
             raise InvalidParameterValue("An error occurred and the request cannot be processed.")
+        if resource_type(resource) == MAPPING:
+            await self._mapping_tags(scope, resource, dict(tags))
+            return
         async with self._repo.transaction():
             target = await self._target(scope, resource)
             merged = {**(target.fn.get("tags") or {}), **tags}
@@ -60,6 +97,9 @@ class TagService:
         await self._catalog.changed(scope.account, target.name, announce)
 
     async def untag(self, scope: Scope, resource: str, keys: list[str]) -> None:
+        if resource_type(resource) == MAPPING:
+            await self._mapping_tags(scope, resource, dict.fromkeys(keys))
+            return
         async with self._repo.transaction():
             target = await self._target(scope, resource)
             kept = {k: v for k, v in (target.fn.get("tags") or {}).items() if k not in set(keys)}
@@ -67,5 +107,7 @@ class TagService:
         await self._catalog.changed(scope.account, target.name, announce)
 
     async def list(self, scope: Scope, resource: str) -> Doc:
+        if resource_type(resource) == MAPPING:
+            return {"Tags": dict((await self._mapping(scope, resource)).get("_tags") or {})}
         target = await self._target(scope, resource)
         return {"Tags": dict(target.fn.get("tags") or {})}
