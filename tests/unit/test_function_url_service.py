@@ -181,7 +181,7 @@ async def test_unknown_function(world: World) -> None:
         with pytest.raises(ResourceNotFound, match=r"^The resource you requested does not exist"):
             await op(SCOPE, {"FunctionName": "nope"})
     for op in (world.urls.update, world.urls.list):
-        with pytest.raises(ResourceNotFound, match="^Function does not exist$"):
+        with pytest.raises(ResourceNotFound, match=r"^Function does not exist$"):
             await op(SCOPE, {"FunctionName": "nope"})
     with pytest.raises(ResourceNotFound, match="Function does not exist"):
         await world.create_url("nope")
