@@ -26,7 +26,7 @@ def denied(caller_arn: str, resource: str) -> AccessDenied:
     return AccessDenied(
         f"User: {caller_arn} is not authorized to perform: lambda:InvokeFunction on resource: "
         f"{resource} because no resource-based policy allows the lambda:InvokeFunction action",
-        untyped=True,
+        front_door=True,
     )
 
 
