@@ -1,8 +1,9 @@
 """Listing and deleting accounts (the operator's `lambent accounts list|delete`).
 
 Deleting an account never deletes code or data a tenant put there: it is refused while
-the account holds functions, layers or S3 buckets, which its owner deletes first (with
-their own keys, through the API, where every rule of those services applies). What is
+the account holds functions, layers, S3 buckets or event source mappings, which its owner
+deletes first (with their own keys, through the API, where every rule of those services
+applies). What is
 left then is the account's identity: its IAM users, roles and policies, and every access
 key of the account (root, users', sessions'), which stop working at once in this process
 and within `CredentialStore.CACHE_S` in a server running next to it. The account the
@@ -16,13 +17,19 @@ from dataclasses import dataclass
 
 from lambent.auth.credentials import ACCOUNT_KIND, GLOBAL, KEY_KIND, CredentialStore
 from lambent.errors import ConflictError, NotFoundError
+from lambent.event_sources.service import KIND as ESM_KIND
 from lambent.functions.repository import FUNCTION
 from lambent.iam import kinds
 from lambent.layers.repository import LAYER
 from lambent.s3.buckets import BUCKET
 from lambent.store.interface import Store
 
-HOLDINGS = ((FUNCTION, "function"), (LAYER, "layer"), (BUCKET, "S3 bucket"))
+HOLDINGS = (
+    (FUNCTION, "function"),
+    (LAYER, "layer"),
+    (BUCKET, "S3 bucket"),
+    (ESM_KIND, "event source mapping"),
+)
 IDENTITY_KINDS = (
     kinds.ROLE,
     kinds.ROLE_ATTACHMENT,

@@ -40,7 +40,8 @@ def add_parser(sub: SubParsers) -> None:
     delete = _action(
         actions,
         "delete",
-        "delete an account that holds no functions, layers or buckets (never the default)",
+        "delete an account that holds no functions, layers, buckets or event source mappings "
+        "(never the default)",
     )
     delete.add_argument("account_id", metavar="ACCOUNT_ID", help="the account to delete")
     delete.add_argument("--yes", action="store_true", help="confirm: the deletion is final")
