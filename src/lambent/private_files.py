@@ -18,8 +18,8 @@ import stat
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
-# Processes that run functions get the umask a function sees on Lambda, whatever the
-# server's own is.
+# Processes that run functions keep the usual 022 (files they make in /tmp are 644, as
+# before), whatever the server's own umask is.
 FUNCTION_UMASK = 0o022
 SHARED_TREES = frozenset({"code"})
 DIR_MODE = 0o700

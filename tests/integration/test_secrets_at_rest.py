@@ -28,8 +28,10 @@ APP = """
 import os
 def handler(event, context):
     print("invoked")
-    return {k: os.environ[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                        "AWS_SESSION_TOKEN")}
+    mask = os.umask(0)
+    os.umask(mask)
+    keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+    return {"umask": mask, **{k: os.environ[k] for k in keys}}
 """
 
 
@@ -61,6 +63,7 @@ def issue_secrets(server: ServerProcess) -> list[str]:
     answer = lam.invoke(FunctionName="at-rest", Payload=b"{}")
     env = json.loads(answer["Payload"].read())
     assert env["AWS_ACCESS_KEY_ID"].startswith("ASIA")
+    assert env["umask"] == 0o022  # the function's own, not the server's 077
     root_secret = server.credentials()[1]
     return [
         root_secret,
