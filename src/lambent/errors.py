@@ -149,6 +149,13 @@ class TooManyRequests(ThrottledError):
     code = "TooManyRequestsException"
 
 
+class RecursiveInvocation(InvalidInputError):
+    """A chain of invocations looped through a function whose recursion config says
+    Terminate: the invocation was stopped."""
+
+    code = "RecursiveInvocationException"
+
+
 class InvalidRuntime(NotReadyError):
     """The function's runtime cannot start on this host (e.g. no interpreter for it)."""
 

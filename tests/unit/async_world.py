@@ -33,6 +33,7 @@ from lambent.invoke.outcome import (
     Superseded,
     Throttled,
 )
+from lambent.invoke.recursion import RecursionGuard
 from lambent.invoke.service import InvokeCall
 from lambent.settings import AsyncSettings, Settings
 
@@ -41,7 +42,9 @@ PREFIX = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:"
 START = 1_700_000_000.0
 
 
-def version(name: str, config: dict[str, Any] | None = None) -> FunctionVersion:
+def version(
+    name: str, config: dict[str, Any] | None = None, recursive_loop: str = "Terminate"
+) -> FunctionVersion:
     return FunctionVersion(
         account_id=ACCOUNT,
         region="us-east-1",
@@ -63,6 +66,7 @@ def version(name: str, config: dict[str, Any] | None = None) -> FunctionVersion:
         last_update_status="Successful",
         snapstart=False,
         config=config or {},
+        recursive_loop=recursive_loop,
     )
 
 
@@ -71,6 +75,7 @@ class Run:
     at: float  # seconds since the test started
     request_id: str
     payload: bytes
+    trace: str | None = None
 
 
 @dataclass
@@ -95,6 +100,8 @@ class World:
         self.configs: dict[str, dict[str, Any]] = {}
         self.dead_letters: dict[str, str] = {}
         self.reserved: dict[str, int] = {}
+        self.recursive_loop: dict[str, str] = {}  # name -> Allow | Terminate
+        self.recursion = RecursionGuard()
         self.admission = Admission(
             account_limit,
             lambda account, name: self.reserved.get(name),
@@ -119,7 +126,7 @@ class World:
             raise ResourceNotFound(f"Function not found: {PREFIX}{name}")
         dlq = self.dead_letters.get(name)
         config = {"DeadLetterConfig": {"TargetArn": dlq}} if dlq else {}
-        return Resolved(version(name, config))
+        return Resolved(version(name, config, self.recursive_loop.get(name, "Terminate")))
 
     def check_ready(self, version: FunctionVersion) -> None:
         pass
@@ -152,7 +159,7 @@ class World:
         raise AssertionError("unreachable")
 
     async def _run(self, fn: Function, req: InvocationRequest, step: str) -> InvokeOutcome:
-        fn.runs.append(Run(self.clock.time() - START, req.request_id, req.payload))
+        fn.runs.append(Run(self.clock.time() - START, req.request_id, req.payload, req.trace_id))
         fn.running += 1
         fn.most_running = max(fn.most_running, fn.running)
         try:

@@ -42,6 +42,7 @@ LAMBDA: list[tuple[e.ServiceError, str, int]] = [
     (e.ResourceInUse("in use"), "ResourceInUseException", 400),
     (e.PreconditionFailed("stale"), "PreconditionFailedException", 412),
     (e.RequestTooLarge("big"), "RequestTooLargeException", 413),
+    (e.RecursiveInvocation("loop"), "RecursiveInvocationException", 400),
     (
         e.RequestTooLarge("big", code="RequestEntityTooLargeException"),
         "RequestEntityTooLargeException",

@@ -35,7 +35,7 @@ def expected(
 ) -> tuple[Action, Condition | None]:
     if kind is K.SUCCESS:
         return A.SUCCEED, C.SUCCESS
-    if kind is K.GONE:
+    if kind in (K.GONE, K.RECURSIVE_LOOP):
         return A.DROP, None
     if kind is K.ZERO_CONCURRENCY:
         return A.FAIL, C.ZERO_RESERVED_CONCURRENCY

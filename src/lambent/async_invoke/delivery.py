@@ -51,6 +51,8 @@ from lambent.invoke.outcome import (
     Throttled,
     Unavailable,
 )
+from lambent.invoke.recursion import RecursionGuard
+from lambent.invoke.service import trace_id
 from lambent.oplog import event as oplog
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ RETIRED_POOL_TRIES = 3
 
 class Invoker(Protocol):
     """The part of InvokeService async invocation uses (the invoke path, shared)."""
+
+    recursion: RecursionGuard
 
     async def resolve(
         self, account_id: str, function: str, qualifier: str | None, region: str | None = None
@@ -83,6 +87,7 @@ class Attempt:
     config: AsyncConfig
     function_arn: str  # qualified, for the record's requestContext.functionArn
     throttle: Throttle | None = None  # what throttled the attempt, if anything did
+    trace: str | None = None  # the trace the invocation carried on (destinations carry it)
 
 
 def _response(result: InvocationResult) -> Response:
@@ -152,11 +157,18 @@ class Delivery:
             arn = resolved.alias_arn or resolved.version.qualified_arn
             if expired(event.state, self._clock.time(), config.retry):
                 return Attempt(Outcome(OutcomeKind.EXPIRED), config, arn)
+            trace = self._invoker.recursion.enter(
+                resolved.version,
+                event.state.trace_id or trace_id(self._clock.time()),
+                event.event_id,
+            )
+            if trace is None:
+                return Attempt(Outcome(OutcomeKind.RECURSIVE_LOOP), config, arn)
             req = InvocationRequest(
                 request_id=event.event_id,
                 payload=event.payload,
                 invoked_arn=resolved.invoked_arn,
-                trace_id=event.state.trace_id,
+                trace_id=trace,
             )
             outcome = await self._invoker.attempt(resolved, req, lease)
             if isinstance(outcome, Superseded):
@@ -173,7 +185,7 @@ class Delivery:
                     function=arn,
                 )
             throttle = outcome.throttle if isinstance(outcome, Throttled) else None
-            return Attempt(policy_outcome(outcome), config, arn, throttle)
+            return Attempt(policy_outcome(outcome), config, arn, throttle, trace)
         return Attempt(policy_outcome(Superseded()), config, arn)
 
     # -- settling --------------------------------------------------------------------------
@@ -186,7 +198,7 @@ class Delivery:
             self._log_retry(event, attempt, decision)
             await self._queue.reschedule(event.event_id, decision.state, decision.at)
             return decision
-        if decision.action is Action.DROP:
+        if decision.action is Action.DROP and attempt.outcome.kind is OutcomeKind.GONE:
             oplog(
                 log,
                 logging.WARNING,
@@ -214,11 +226,12 @@ class Delivery:
             record = invocation_record(
                 event, condition, source, self._clock.time(), decision.state.attempts, response
             )
-            failed = await self._targets.send(target, destination_message(record, source))
+            message = destination_message(record, source, attempt.trace)
+            failed = await self._targets.send(target, message)
             if failed is not None:
                 self._log_undelivered(event, source, target, "destination", failed)
         if not success and cfg.dead_letter is not None:
-            message = dead_letter_message(event, source, response)
+            message = dead_letter_message(event, source, response, attempt.trace)
             failed = await self._targets.send(cfg.dead_letter, message)
             if failed is not None:
                 self._log_undelivered(event, source, cfg.dead_letter, "dead-letter", failed)

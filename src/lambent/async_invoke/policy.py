@@ -36,6 +36,7 @@ class OutcomeKind(enum.Enum):
     ZERO_CONCURRENCY = "zero-concurrency"  # throttled because reserved concurrency is 0
     GONE = "gone"  # the function or its qualifier no longer exists
     EXPIRED = "expired"  # older than MaximumEventAgeInSeconds before this attempt
+    RECURSIVE_LOOP = "recursive-loop"  # stopped: its chain looped through the function
 
 
 class Action(enum.Enum):
@@ -127,6 +128,11 @@ TABLE: dict[tuple[OutcomeKind, bool, bool], Rule] = {
     (K.GONE, True, False): DROP,
     (K.GONE, False, True): DROP,
     (K.GONE, False, False): DROP,
+    # Recursive loop detection stopped it (invoke/recursion.py, logged and counted there).
+    (K.RECURSIVE_LOOP, True, True): DROP,
+    (K.RECURSIVE_LOOP, True, False): DROP,
+    (K.RECURSIVE_LOOP, False, True): DROP,
+    (K.RECURSIVE_LOOP, False, False): DROP,
     (K.EXPIRED, True, True): TOO_OLD,
     (K.EXPIRED, True, False): TOO_OLD,
     (K.EXPIRED, False, True): TOO_OLD,

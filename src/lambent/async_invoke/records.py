@@ -35,6 +35,7 @@ class Message:
     source_arn: str  # the function the message is about
     kind: str  # "destination" or "dead-letter"
     attributes: dict[str, str] = field(default_factory=dict)
+    trace: str | None = None  # the chain's trace header, carried to a function target
 
 
 def timestamp(now: float) -> str:
@@ -81,12 +82,16 @@ def invocation_record(
     return record
 
 
-def destination_message(record: dict[str, Any], source_arn: str) -> Message:
+def destination_message(
+    record: dict[str, Any], source_arn: str, trace: str | None = None
+) -> Message:
     body = json.dumps(record, separators=(",", ":")).encode()
-    return Message(body=body, source_arn=source_arn, kind="destination")
+    return Message(body=body, source_arn=source_arn, kind="destination", trace=trace)
 
 
-def dead_letter_message(event: QueuedEvent, source_arn: str, response: Response | None) -> Message:
+def dead_letter_message(
+    event: QueuedEvent, source_arn: str, response: Response | None, trace: str | None = None
+) -> Message:
     attributes = {"RequestID": event.event_id}
     if response is not None:
         attributes["ErrorCode"] = "200"  # the function ran: its invoke answered 200
@@ -94,5 +99,9 @@ def dead_letter_message(event: QueuedEvent, source_arn: str, response: Response 
         if isinstance(error, dict) and "errorMessage" in error:
             attributes["ErrorMessage"] = str(error["errorMessage"])
     return Message(
-        body=event.payload, source_arn=source_arn, kind="dead-letter", attributes=attributes
+        body=event.payload,
+        source_arn=source_arn,
+        kind="dead-letter",
+        attributes=attributes,
+        trace=trace,
     )

@@ -93,7 +93,12 @@ class AsyncInvocations:
         return call.request_id
 
     async def send_to_function(
-        self, account: str, function: str, qualifier: str | None, payload: bytes
+        self,
+        account: str,
+        function: str,
+        qualifier: str | None,
+        payload: bytes,
+        trace: str | None = None,
     ) -> str:
         """A destination or dead-letter function: invoked asynchronously, a new event."""
         limit = self._settings.limits.async_payload
@@ -101,7 +106,7 @@ class AsyncInvocations:
             raise too_large(len(payload), limit)
         resolved = await self._invoker.resolve(account, function, qualifier)
         event_id = str(uuid.uuid4())
-        await self._enqueue(event_id, destination(resolved), payload, None)
+        await self._enqueue(event_id, destination(resolved), payload, trace)
         return event_id
 
     async def _enqueue(

@@ -59,14 +59,15 @@ class Targets:
         return None
 
 
-# (account, function name or ARN, qualifier, payload) -> the accepted event's id
-AcceptEvent = Callable[[str, str, str | None, bytes], Awaitable[str]]
+# (account, function name or ARN, qualifier, payload, trace) -> the accepted event's id
+AcceptEvent = Callable[[str, str, str | None, bytes, str | None], Awaitable[str]]
 
 
 class FunctionTarget:
     """Another Lambent function, invoked asynchronously as AWS invokes a destination
     function: the record becomes a new event in that function's queue, with that
-    function's own retry configuration."""
+    function's own retry configuration. The chain's trace goes with it, so a loop through
+    destinations is counted like any other (invoke/recursion.py)."""
 
     service = "lambda"
 
@@ -77,4 +78,4 @@ class FunctionTarget:
         parts = arn.split(":")
         if len(parts) < 7 or parts[5] != "function" or not parts[4]:
             raise TargetError(f"not a function ARN: {arn}")
-        await self._accept(parts[4], arn, None, message.body)
+        await self._accept(parts[4], arn, None, message.body, message.trace)

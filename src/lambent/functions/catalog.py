@@ -371,6 +371,7 @@ def build_version(account: str, name: str, fn: Doc, doc: Doc) -> FunctionVersion
         system_log_level=logging.get("SystemLogLevel"),
         config=public_config(cfg),
         fingerprint=template_fingerprint(cfg, doc, tags),
+        recursive_loop=str(fn.get("recursive_loop") or "Terminate"),
     )
 
 

@@ -48,6 +48,7 @@ class FunctionVersion:
     application_log_level: str | None = None  # LoggingConfig.ApplicationLogLevel (JSON format)
     system_log_level: str | None = None  # LoggingConfig.SystemLogLevel (JSON format)
     config: Mapping[str, Any] = field(default_factory=dict)  # the full FunctionConfiguration
+    recursive_loop: str = "Terminate"  # the function's recursion config (Allow | Terminate)
     # Digest of what an environment of this version is made of (code, layers, runtime,
     # configuration), not of RevisionId or State, which change without changing those.
     fingerprint: str = ""

@@ -48,6 +48,7 @@ from lambent.invoke.outcome import (
     Throttled,
     Unavailable,
 )
+from lambent.invoke.recursion import RecursionGuard
 from lambent.oplog import event
 from lambent.settings import Settings
 
@@ -110,6 +111,7 @@ class InvokeService:
         self._environments = environments
         self._admission = admission
         self._random = random.Random()
+        self.recursion = RecursionGuard()
 
     async def resolve(
         self, account_id: str, function: str, qualifier: str | None, region: str | None = None
@@ -162,12 +164,13 @@ class InvokeService:
             )
             version = self.route(resolved)
             self.check_ready(version)
+            trace = call.trace_id or trace_id(time.time())
             req = InvocationRequest(
                 request_id=call.request_id,
                 payload=call.payload,
                 invoked_arn=resolved.invoked_arn,
                 client_context=client_context,
-                trace_id=call.trace_id or trace_id(time.time()),
+                trace_id=self.recursion.enter_sync(version, trace, call.request_id),
                 want_tail=call.log_tail,
             )
             try:

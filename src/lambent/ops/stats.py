@@ -2,8 +2,9 @@
 
 Concurrency leases in use, execution environments by state, the templates kept (and how
 many spawns had to wait for one to start), the async queue and its scheduler (events queued
-and claimed, deliveries in flight, throttles), and the server's own open file descriptors
-and descendant processes. Answered only to loopback clients: it names
+and claimed, deliveries in flight, throttles), invocations stopped by recursive loop
+detection (`recursion.RecursiveInvocationsDropped`), and the server's own open file
+descriptors and descendant processes. Answered only to loopback clients: it names
 functions of every account.
 
 Counting descendants reads /proc/*/stat for every process on the host (20-60 ms on a busy
@@ -73,6 +74,8 @@ def snapshot(app: App) -> dict[str, Any]:
         "templates": app.environments.templates_ready(),
         "template_cache": template_cache(app),
         "gc": gc_view(),
+        # Invocations recursive loop detection stopped (CloudWatch's metric name).
+        "recursion": dataclasses.asdict(app.invoker.recursion.stats),
     }
 
 
