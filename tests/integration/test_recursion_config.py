@@ -49,3 +49,14 @@ def test_the_recursion_config_of_a_missing_function_is_not_found(lam: Any, fn: s
     assert err["Message"] == (
         f"Function not found: arn:aws:lambda:us-east-1:{account}:function:loop-nobody"
     )
+
+
+def test_an_unknown_value_lists_awss_values_in_awss_order(lam: Any, fn: str) -> None:
+    with pytest.raises(ClientError) as exc:
+        lam.put_function_recursion_config(FunctionName=fn, RecursiveLoop="Sometimes")
+    err = exc.value.response["Error"]
+    assert err["Code"] == "ValidationException"
+    assert err["Message"] == (
+        "1 validation error detected: Value 'Sometimes' at 'recursiveLoop' failed to satisfy "
+        "constraint: Member must satisfy enum value set: [Terminate, Allow]"
+    )
