@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml scripts/system-deps.sh
 
 # The Python runtime images, mounted at /var/lang (interpreter, standard library, boto3
 # with bytecode for each runtime); rebuilt only where their sources changed.
-$(VENV)/runtimes/.python-installed: $(VENV)/.installed src/lambent/runtimes/build_images.py
+$(VENV)/runtimes/.python-installed: $(VENV)/.installed src/lambent/runtimes/build_images.py src/lambent/runtimes/registry.py
 	$(BIN)/python -m lambent.runtimes.build_images --dest $(VENV)/runtimes
 	touch $@
 
@@ -47,7 +47,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 	cd src/lambent/guest && MYPYPATH=. ../../../$(BIN)/mypy --config-file /dev/null --strict \
-	    --warn-unreachable --python-version 3.11 --explicit-package-bases lambent_guest $$(ls *.py 2>/dev/null)
+	    --warn-unreachable --python-version 3.10 --explicit-package-bases lambent_guest $$(ls *.py 2>/dev/null)
 
 unit: install
 	$(BIN)/pytest tests/unit -q

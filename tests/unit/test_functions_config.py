@@ -63,10 +63,10 @@ def test_unsupported_runtime_message() -> None:
 
 def test_handler_required_except_custom_runtimes() -> None:
     with pytest.raises(InvalidParameterValue, match="Runtime and Handler are mandatory"):
-        config.check_runtime_and_handler("python3.12", None, runtimes.SUPPORTED_RUNTIMES)
+        config.check_handler("python3.12", None)
     with pytest.raises(InvalidParameterValue, match="Runtime and Handler are mandatory"):
-        config.check_runtime_and_handler(None, "h", runtimes.SUPPORTED_RUNTIMES)
-    config.check_runtime_and_handler("provided.al2023", None, runtimes.SUPPORTED_RUNTIMES)
+        config.check_handler(None, "h")
+    config.check_handler("provided.al2023", None)
 
 
 def test_image_packages_are_refused() -> None:

@@ -30,6 +30,7 @@ PYTHONS = [r for r in available_runtimes() if r.startswith("python")]
 
 def test_supported_runtimes() -> None:
     assert SUPPORTED_RUNTIMES == (
+        "python3.10",
         "python3.11",
         "python3.12",
         "python3.13",

@@ -13,8 +13,8 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, ClassVar
 
 from botocore import xform_name
 from botocore.model import OperationModel, ServiceModel
@@ -51,9 +51,15 @@ BoundHandler = Callable[[RequestContext, dict[str, Any]], HandlerResult | Awaita
 
 
 class ServiceHandlers:
-    """Base for handler objects; `service` names the botocore service they implement."""
+    """Base for handler objects; `service` names the botocore service they implement.
+
+    `checks_itself` names, per operation, top-level members whose model constraint the
+    service checks itself, later and with its own message (Lambda's Runtime enum is an
+    InvalidParameterValueException raised after the zip is checked), so the model's
+    generic check must not answer first."""
 
     service: str = ""
+    checks_itself: ClassVar[Mapping[str, frozenset[str]]] = {}
 
 
 class Dispatcher:
@@ -86,7 +92,10 @@ class Dispatcher:
         ]
         self._sts_ops = set(models.service("sts").operation_names)
         self._table: dict[tuple[str, str], tuple[BoundHandler, bool]] = {}
+        self._own_checks: dict[tuple[str, str], frozenset[str]] = {}
         for obj in handlers:
+            for op_name, members in obj.checks_itself.items():
+                self._own_checks[(obj.service, op_name)] = members
             model = models.service(obj.service)
             for op_name in model.operation_names:
                 method = getattr(obj, xform_name(op_name), None)
@@ -249,7 +258,8 @@ class Dispatcher:
         else:
             op = self._operation(model, jsonrpc.operation_name(req))
             params = jsonrpc.parse_request(op, req)
-        validation.validate(op.input_shape, params)
+        skip = self._own_checks.get((service_name, op.name))
+        validation.validate(op.input_shape, params, skip=skip)
         return op, params
 
     def _operation(self, model: ServiceModel, name: str | None) -> OperationModel:

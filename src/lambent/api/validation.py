@@ -80,10 +80,15 @@ def _problem(
     out.append(f"Value{shown} at '{path}' failed to satisfy constraint: {constraint}")
 
 
-def validate(shape: Shape | None, params: dict[str, Any]) -> None:
-    """Raise ValidationError listing every broken constraint, as AWS does."""
+def validate(
+    shape: Shape | None, params: dict[str, Any], *, skip: frozenset[str] | None = None
+) -> None:
+    """Raise ValidationError listing every broken constraint, as AWS does; top-level
+    members in `skip` are left to the service, which checks them itself."""
     if shape is None:
         return
+    if skip:
+        params = {k: v for k, v in params.items() if k not in skip}
     problems: Problems = []
     compiled(shape)(params, "", problems)
     if problems:

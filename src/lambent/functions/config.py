@@ -86,15 +86,14 @@ def check_environment(variables: dict[str, str]) -> None:
         )
 
 
-def check_runtime_and_handler(
-    runtime: str | None, handler: str | None, supported: frozenset[str]
-) -> None:
+def check_handler(runtime: str | None, handler: str | None) -> None:
+    """Both are required for a zip (a custom runtime needs no handler); whether the runtime
+    is one Lambent runs is checked later, after the zip (runtimes.runtime_error)."""
     if not runtime or (not handler and not runtimes.is_custom(runtime)):
         raise InvalidParameterValue(
             "Runtime and Handler are mandatory parameters for functions created with "
             "deployment packages."
         )
-    runtimes.check_runtime(runtime, supported)
 
 
 def check_snapstart(snapstart: dict[str, Any] | None, runtime: str) -> None:

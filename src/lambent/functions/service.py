@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lambent.errors import AccessDenied, InvalidParameterValue, ResourceConflict
-from lambent.functions import arns, config, lookup, states, versions
+from lambent.functions import arns, config, lookup, runtimes, states, versions
 from lambent.functions.catalog import StoreCatalog, not_found, public_config
 from lambent.functions.code_url import CodeUrlSigner
 from lambent.functions.lifecycle import Provisioner
@@ -89,6 +89,14 @@ class FunctionService:
             raise InvalidParameterValue("Please provide a source for function code.")
         return bytes(data), False
 
+    async def _check_runtime(self, runtime: str, data: bytes) -> None:
+        """Lambda looks at the zip before the runtime: a bad zip is reported whatever the
+        runtime says."""
+        error = runtimes.runtime_error(runtime, self.cp.runtimes)
+        if error is not None:
+            await self.cp.uploads.check(data)
+            raise error
+
     async def _layers(self, scope: Scope, arns_: list[str]) -> list[ResolvedLayer]:
         return await self.cp.layers.resolve(scope, arns_) if arns_ else []
 
@@ -103,13 +111,14 @@ class FunctionService:
         config.check_package(params)
         config.check_limits(params)
         runtime = params.get("Runtime")
-        config.check_runtime_and_handler(runtime, params.get("Handler"), self.cp.runtimes)
-        config.check_snapstart(params.get("SnapStart"), str(runtime))
+        config.check_handler(runtime, params.get("Handler"))
         await self._check_role(scope, params["Role"])
         tags = dict(params.get("Tags") or {})
         config.check_tags(tags)
         layers = await self._layers(scope, list(params.get("Layers") or []))
         data, from_s3 = await self._zip(scope, params.get("Code") or {})
+        await self._check_runtime(str(runtime), data)
+        config.check_snapstart(params.get("SnapStart"), str(runtime))
         if await self.cp.repo.function(scope.account, name) is not None:
             raise ResourceConflict(f"Function already exist: {name}")
         blob = await self.cp.uploads.store(data, "CreateFunction", from_s3=from_s3)
@@ -266,9 +275,7 @@ class FunctionService:
         target = await lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
         config.check_limits(params)
         if "Runtime" in params:
-            config.check_runtime_and_handler(
-                params["Runtime"], params.get("Handler", "-"), self.cp.runtimes
-            )
+            runtimes.check_runtime(params["Runtime"], self.cp.runtimes)
         if "Role" in params:
             await self._check_role(scope, params["Role"])
         layers = await self._layers(scope, list(params.get("Layers") or []))

@@ -115,3 +115,7 @@ class ZipUploads:
     def _check_and_put(self, data: bytes) -> BlobInfo:
         self._blobs.check_zip(data)
         return self._blobs.put(data)
+
+    async def check(self, data: bytes) -> None:
+        """The archive checks alone (a zip at all, its unzipped size), off the loop."""
+        await self._work.run(self._blobs.check_zip, data)

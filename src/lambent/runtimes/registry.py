@@ -76,7 +76,7 @@ class RuntimeSpec:
 
 
 # Python runtimes AWS supports today.
-PYTHON_RUNTIMES = ("3.11", "3.12", "3.13", "3.14")
+PYTHON_RUNTIMES = ("3.10", "3.11", "3.12", "3.13", "3.14")
 # Node runtimes AWS supports today; each runs on the Node binary of its own major.
 NODE_RUNTIMES = ("20", "22", "24")
 

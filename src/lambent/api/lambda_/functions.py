@@ -16,6 +16,11 @@ Result = dict[str, Any]
 
 class FunctionHandlers(ServiceHandlers):
     service = "lambda"
+    # Lambda answers an unknown runtime itself (functions/runtimes.py), after the zip.
+    checks_itself = {
+        "CreateFunction": frozenset({"Runtime"}),
+        "UpdateFunctionConfiguration": frozenset({"Runtime"}),
+    }
 
     def __init__(self, functions: FunctionService, layers: LayerRepository) -> None:
         self._fns = functions

@@ -227,7 +227,9 @@ class FunctionLogger:
         self.json = environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
         raw_level = environ.get("AWS_LAMBDA_LOG_LEVEL")
         level = {None: "", "TRACE": "DEBUG"}.get(raw_level, raw_level or "").upper()
-        self.level = level if level in logging.getLevelNamesMapping() else ""
+        # A level logging knows (getLevelName answers its number); python3.10 has no
+        # getLevelNamesMapping.
+        self.level = level if isinstance(logging.getLevelName(level), int) else ""
         self.sink: LogSink = self._sink_for(environ) or StdoutSink()
         self._holder = holder
         self._handler: LambdaLogHandler | None = None
