@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import zipfile
 from collections.abc import AsyncIterator
@@ -106,7 +107,10 @@ class World:
         await self.store.close()
 
     async def settle(self, name: str) -> None:
-        await self.provisioner.wait(ACCOUNT, name, timeout=HANG_S)
+        """Until the function's create or update has settled (its code extracted)."""
+        settling = self.provisioner.pending(ACCOUNT, name)
+        if settling is not None:
+            await asyncio.wait_for(asyncio.shield(settling), HANG_S)
 
     async def create(self, name: str, **extra: Any) -> Doc:
         params = {

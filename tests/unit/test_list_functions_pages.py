@@ -3,6 +3,7 @@ ends (issue 8 §1.1's names), and a page reads only what it shows (issue 8 §1.1
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,9 @@ class CountingStore(SqliteStore):
         return rows
 
 
+HANG_S = 60.0  # only a hang takes this long
+
+
 class World:
     def __init__(self, tmp: Path) -> None:
         self.store = CountingStore(tmp / "state.db")
@@ -81,7 +85,9 @@ class World:
             await self.functions.update_configuration(
                 scope, {"FunctionName": name, "Timeout": 10 + n}
             )
-            await self.provisioner.wait(ACCOUNT, name)
+            settling = self.provisioner.pending(ACCOUNT, name)  # the update's window
+            if settling is not None:
+                await asyncio.wait_for(asyncio.shield(settling), HANG_S)
             await self.functions.publish_version(scope, {"FunctionName": name})
 
     async def walk(self, scope: Scope, size: int, every: bool = False) -> list[str]:

@@ -8,10 +8,14 @@ extractions of the function and layer zips, and the version's template (the data
 `prepare`): the create answers Pending, the code is extracted off the loop, the data plane
 starts the template, and the state flips to Active (or Failed, with InvalidZipFileException,
 if the zip cannot be unpacked). So the first invoke after the waiter pays a fork, not a
-template start. This takes milliseconds, so a control-plane write arriving during it waits
-for the extraction (bounded) and then settles the function at once, without waiting for its
-template (the invoke will start it), instead of failing the way AWS does: scripts that do
-not use waiters keep working.
+template start. Every change of state gives the version a new RevisionId, as on AWS.
+
+The update window is AWS's: while an update is InProgress, another update or a publish is
+refused with ResourceConflictException (`states.check_mutable`), however short the window
+is here. The create window is softer: a control-plane write that arrives while a created
+function is still Pending waits for its extraction (bounded) and then settles the function
+at once, without waiting for its template (the invoke will start it), instead of failing as
+AWS does: scripts that create and then configure without a waiter keep working.
 """
 
 from __future__ import annotations
@@ -43,9 +47,10 @@ Prepare = Callable[[FunctionVersion], Awaitable[None]]
 class _Job:
     """One provisioning of a function: extract its code, prepare it, settle its state."""
 
-    def __init__(self, account: str, name: str) -> None:
+    def __init__(self, account: str, name: str, creating: bool) -> None:
         self.account = account
         self.name = name
+        self.creating = creating  # a create (Pending); else an update (InProgress)
         self.extracted = asyncio.Event()
         self.settled: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.settling: asyncio.Task[None] | None = None
@@ -65,8 +70,8 @@ class Provisioner:
         self._jobs: dict[tuple[str, str], _Job] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, account: str, name: str, shas: list[str]) -> None:
-        job = _Job(account, name)
+    def start(self, account: str, name: str, shas: list[str], *, creating: bool = False) -> None:
+        job = _Job(account, name, creating)
         self._jobs[(account, name)] = job
         task = asyncio.get_running_loop().create_task(self._run(job, shas))
         self._tasks.add(task)
@@ -78,10 +83,11 @@ class Provisioner:
         return None if job is None else job.settled
 
     async def wait(self, account: str, name: str, timeout: float = SETTLE_WAIT_S) -> None:
-        """For a control-plane write: wait for the code (bounded), then settle now, without
-        waiting for the template."""
+        """For a control-plane write on a function still being created: wait for the code
+        (bounded), then settle now, without waiting for the template. An update's window is
+        left alone: the write meets AWS's conflict instead."""
         job = self._jobs.get((account, name))
-        if job is None:
+        if job is None or not job.creating:
             return
         try:
             await asyncio.wait_for(job.extracted.wait(), timeout)
@@ -133,7 +139,8 @@ class Provisioner:
         for account, row in await self._catalog.repo.all_functions():
             status = states.from_config(row.doc["latest"]["config"])
             if status.state == "Pending" or status.update == "InProgress":
-                self.start(account, row.key, shas_of(row.doc["latest"]))
+                creating = status.state == "Pending"
+                self.start(account, row.key, shas_of(row.doc["latest"]), creating=creating)
                 count += 1
         return count
 
@@ -168,11 +175,15 @@ async def settle(
 
 
 def _advance(cfg: dict[str, Any], event: Event, failure: tuple[str, str] | None) -> bool:
+    """Apply `event`; True when the version's status changed (and so did its RevisionId)."""
+    current = states.from_config(cfg)
     try:
-        status = states.transition(states.from_config(cfg), event)
+        status = states.transition(current, event)
     except states.InvalidTransition:
         return False
-    states.apply(cfg, status, failure)
+    if status is current:
+        return False
+    states.enter(cfg, status, failure)
     return True
 
 
@@ -201,8 +212,10 @@ async def report_state(
         else:
             raise ValueError(f"a version can be reported Active or Failed, not {state}")
         status = states.transition(current, event)
+        if status is current:
+            return
         failure = (reason or "", reason_code or "InternalError") if state == "Failed" else None
-        states.apply(cfg, status, failure)
+        states.enter(cfg, status, failure)
         if version == LATEST:
             fn["latest"] = doc
             await repo.put_function(account, name, fn)

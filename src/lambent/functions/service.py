@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,6 +52,26 @@ def render(cfg: Doc, *, qualified: bool, arn: str | None = None) -> Doc:
         out["FunctionArn"] = arn
     elif qualified and cfg.get("Version") == LATEST:
         out["FunctionArn"] = f"{cfg['FunctionArn']}:{LATEST}"
+    return out
+
+
+# AWS leaves a version's state out of ListFunctions and ListVersionsByFunction entries.
+UNLISTED = (
+    "State",
+    "StateReason",
+    "StateReasonCode",
+    "LastUpdateStatus",
+    "LastUpdateStatusReason",
+    "LastUpdateStatusReasonCode",
+    "RuntimeVersionConfig",
+)
+
+
+def listed(cfg: Doc, *, qualified: bool) -> Doc:
+    """A configuration as a list entry shows it."""
+    out = render(cfg, qualified=qualified)
+    for key in UNLISTED:
+        out.pop(key, None)
     return out
 
 
@@ -129,7 +148,7 @@ class FunctionService:
             params=params,
             region=scope.region,
             now=now,
-            revision_id=str(uuid.uuid4()),
+            revision_id=states.new_revision(),
         )
         cfg["CodeSha256"] = blob.code_sha256
         cfg["CodeSize"] = blob.size
@@ -159,7 +178,7 @@ class FunctionService:
             if not await self.cp.repo.insert_function(scope.account, name, fn):
                 raise ResourceConflict(f"Function already exist: {name}")
         await self.cp.catalog.changed(scope.account, name, None)
-        self.cp.provisioner.start(scope.account, name, shas_of(latest))
+        self.cp.provisioner.start(scope.account, name, shas_of(latest), creating=True)
         if published is not None:
             await self.cp.catalog.published(
                 scope.account, name, str(published["config"]["Version"])
@@ -229,8 +248,7 @@ class FunctionService:
     async def _finish_update(self, scope: Scope, name: str, fn: Doc, publish: bool) -> Doc | None:
         cfg = fn["latest"]["config"]
         cfg["LastModified"] = config.timestamp(self.cp.now())
-        cfg["RevisionId"] = str(uuid.uuid4())
-        states.apply(cfg, states.transition(states.from_config(cfg), states.Event.UPDATE_STARTED))
+        states.enter(cfg, states.transition(states.from_config(cfg), states.Event.UPDATE_STARTED))
         published = None
         if publish:
             published, _ = await versions.publish(
@@ -348,7 +366,7 @@ class FunctionService:
             every=params.get("FunctionVersion") == "ALL",
             marker=params.get("Marker"),
             max_items=params.get("MaxItems"),
-            render=lambda cfg, qualified: render(cfg, qualified=qualified),
+            render=lambda cfg, qualified: listed(cfg, qualified=qualified),
         )
         out: Doc = {"Functions": functions}
         if marker:
@@ -359,10 +377,10 @@ class FunctionService:
         from lambent.functions import pagination
 
         target = await lookup.find(self.cp.catalog, scope, params["FunctionName"])
-        items = [("0", render(target.fn["latest"]["config"], qualified=True))]
+        items = [("0", listed(target.fn["latest"]["config"], qualified=True))]
         for doc in await self.cp.repo.versions(scope.account, target.name):
             items.append(
-                (f"{int(doc['config']['Version']):08d}", render(doc["config"], qualified=True))
+                (f"{int(doc['config']['Version']):08d}", listed(doc["config"], qualified=True))
             )
         chunk, marker = pagination.page(
             items, lambda it: it[0], params.get("Marker"), params.get("MaxItems")

@@ -9,6 +9,7 @@ conflict the caller turns into AWS's error.
 
 from __future__ import annotations
 
+import uuid
 from enum import Enum
 
 from lambent.errors import ResourceConflict
@@ -129,6 +130,19 @@ def from_config(config: dict[str, object]) -> Status:
     found = _BY_FIELDS.get((state, str(update) if update else None, snapstart))
     # A combination no table state has (a document written by hand): go by State alone.
     return found if found is not None else _BY_STATE.get(state, ACTIVE)
+
+
+def new_revision() -> str:
+    return str(uuid.uuid4())
+
+
+def enter(config: dict[str, object], status: Status, reason: tuple[str, str] | None = None) -> None:
+    """Move a configuration into `status` with a new RevisionId: Lambda gives every change
+    of State or LastUpdateStatus its own revision (an update answers one with InProgress and
+    reaches another when Successful), so a RevisionId read before the change no longer
+    passes as current."""
+    apply(config, status, reason)
+    config["RevisionId"] = new_revision()
 
 
 def apply(config: dict[str, object], status: Status, reason: tuple[str, str] | None = None) -> None:

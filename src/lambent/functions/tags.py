@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lambent.errors import InvalidParameterValue, ResourceNotFound
 from lambent.event_sources import service as esm
-from lambent.functions import arns, config, lookup
+from lambent.functions import arns, config, lookup, states
 from lambent.functions.catalog import NETWORK_TAG, StoreCatalog
 from lambent.functions.lookup import Scope, Target
 from lambent.store.interface import Doc
@@ -47,6 +47,8 @@ class TagService:
         once it commits ("*": the network switch flipped, every version runs differently)."""
         before = (target.fn.get("tags") or {}).get(NETWORK_TAG)
         target.fn["tags"] = tags
+        # Tagging is a change of the function: Lambda gives $LATEST a new RevisionId.
+        target.fn["latest"]["config"]["RevisionId"] = states.new_revision()
         await self._repo.put_function(scope.account, target.name, target.fn)
         return "*" if tags.get(NETWORK_TAG) != before else None
 

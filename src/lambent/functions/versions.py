@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import uuid
 from typing import Any
 
 from lambent.errors import InvalidParameterValue, PreconditionFailed
@@ -61,19 +60,24 @@ async def publish(
     vcfg = doc["config"]
     vcfg["Version"] = str(number)
     vcfg["FunctionArn"] = arns.function_arn(str(fn["region"]), account, name, str(number))
-    vcfg["RevisionId"] = str(uuid.uuid4())
+    vcfg["RevisionId"] = states.new_revision()
     vcfg["LastModified"] = config.timestamp(now)
     if description is not None:
         vcfg["Description"] = description
     snapstart = vcfg.get("SnapStart") or {}
     vcfg["SnapStart"] = config.snapstart_response(snapstart, published=True)
+    latest_status = states.from_config(cfg)
     if vcfg["SnapStart"]["OptimizationStatus"] == "On":
         # Pending until the data plane has taken the snapshot.
         states.apply(vcfg, states.PENDING_SNAPSHOT)
+    elif latest_status.state == "Pending" or latest_status.update == "InProgress":
+        # Published with a create or an update (Publish=True): the version is being
+        # created until $LATEST's code is ready, and settles with it (Active, Successful).
+        states.apply(vcfg, states.PENDING)
     # Otherwise the version keeps $LATEST's state: its code is the same, already extracted
     # (PublishVersion waits for that), so an invoke right after publishing works, as on AWS.
     await repo.put_version(account, name, str(number), doc)
     fn["last_published"] = {"version": str(number), "mark": mark}
     # Publishing bumps $LATEST's revision, as Lambda does.
-    cfg["RevisionId"] = str(uuid.uuid4())
+    cfg["RevisionId"] = states.new_revision()
     return doc, True
