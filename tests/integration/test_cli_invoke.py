@@ -110,4 +110,5 @@ def test_unknown_function(server: ServerProcess, tmp_path: Path) -> None:
     assert done.stderr.startswith(
         "lambent: ResourceNotFoundException: Function not found: arn:aws:lambda:us-east-1:"
     )
-    assert done.stderr.rstrip().endswith(":function:cli-no-such-function")
+    # Invoke names the qualifier it looked for, as AWS does (`:$LATEST` when none is given).
+    assert done.stderr.rstrip().endswith(":function:cli-no-such-function:$LATEST")
