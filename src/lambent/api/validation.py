@@ -162,62 +162,38 @@ _DOUBLES = frozenset({"float", "double"})
 Rule = tuple[tuple[str, ...], Callable[[Any], bool]]
 
 
+_SCALARS = frozenset({"string", "integer", "long", "float", "double"})
+
+
 def _member_rule(shape: Shape) -> Rule | None:
     """A collection's scalar member as AWS reports it: every constraint it carries, and
     whether a value meets them all. None for members checked one by one (structures)."""
+    if shape.type_name not in _SCALARS:
+        return None
+    check = compiled(shape)
+
+    def ok(value: Any) -> bool:
+        found: Problems = []
+        check(value, "", found)
+        return not found
+
+    return tuple(_constraint_texts(shape)), ok
+
+
+def _constraint_texts(shape: Shape) -> list[str]:
+    """In AWS's order: the upper bound, the lower bound, the enum, the pattern."""
     meta = shape.metadata
-    low, high = meta.get("min"), meta.get("max")
-    if shape.type_name == "string":
-        enum = frozenset(meta.get("enum") or ())
-        pattern_text = meta.get("pattern")
-        pattern = _pattern(pattern_text)
-        texts = [
-            *(
-                [f"Member must have length less than or equal to {high}"]
-                if high is not None
-                else []
-            ),
-            *(
-                [f"Member must have length greater than or equal to {low}"]
-                if low is not None
-                else []
-            ),
-            *([f"Member must satisfy enum value set: [{', '.join(meta['enum'])}]"] if enum else []),
-            *(
-                [f"Member must satisfy regular expression pattern: {pattern_text}"]
-                if pattern
-                else []
-            ),
-        ]
-
-        def text_ok(value: Any) -> bool:
-            if not isinstance(value, str):
-                return True
-            return (
-                (low is None or len(value) >= low)
-                and (high is None or len(value) <= high)
-                and (not enum or value in enum)
-                and (pattern is None or not value or pattern.fullmatch(value) is not None)
-            )
-
-        return tuple(texts), text_ok
-    if shape.type_name in ("integer", "long", "float", "double"):
-        texts = [
-            *([f"Member must have value less than or equal to {high}"] if high is not None else []),
-            *(
-                [f"Member must have value greater than or equal to {low}"]
-                if low is not None
-                else []
-            ),
-        ]
-
-        def number_ok(value: Any) -> bool:
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                return True
-            return (low is None or value >= low) and (high is None or value <= high)
-
-        return tuple(texts), number_ok
-    return None
+    unit = "length" if shape.type_name == "string" else "value"
+    texts = []
+    if meta.get("max") is not None:
+        texts.append(f"Member must have {unit} less than or equal to {meta['max']}")
+    if meta.get("min") is not None:
+        texts.append(f"Member must have {unit} greater than or equal to {meta['min']}")
+    if meta.get("enum"):
+        texts.append(f"Member must satisfy enum value set: [{', '.join(meta['enum'])}]")
+    if _pattern(meta.get("pattern")) is not None:
+        texts.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
+    return texts
 
 
 def _bracket(texts: tuple[str, ...], *, not_null: bool) -> str:
