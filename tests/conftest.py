@@ -21,3 +21,22 @@ def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     srv = start_server(tmp_path_factory.mktemp("lambent-open"), auth="open")
     yield srv
     srv.stop()
+
+
+# Modules whose tests run the official runtime clients, which are built from source on
+# this machine (npm compiles aws-lambda-ric's curl): minutes on a busy machine, once per
+# cache. They are built after collection, before any test starts, so no test's own hang
+# bound (pytest-timeout) has to cover a compiler.
+_OFFICIAL_CLIENT_MODULES = {
+    "tests.integration.test_official_clients",
+    "tests.integration.test_logging_config",
+    "tests.unit.test_runtime_official_clients",
+}
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    modules = {getattr(getattr(item, "module", None), "__name__", "") for item in session.items}
+    if modules & _OFFICIAL_CLIENT_MODULES and not session.config.option.collectonly:
+        from tests.fixtures import functions
+
+        functions.prebuild_official_clients()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -38,7 +39,8 @@ def nft_tables() -> str:
 
 
 def cgroup_dirs(name: str) -> list[Path]:
-    return [p for p in Path("/sys/fs/cgroup").glob(f"**/{name}") if p.is_dir()]
+    """Every cgroup called `name`; os.walk skips what other servers remove mid-walk."""
+    return [Path(top, d) for top, dirs, _ in os.walk("/sys/fs/cgroup") for d in dirs if d == name]
 
 
 def test_environment_and_sandbox_leave_nothing_behind(tmp_path: Path) -> None:

@@ -120,7 +120,10 @@ def test_handler_styles(source: str, expected: object, tmp_path: Path) -> None:
 def test_callback_waits_for_the_event_loop_unless_told_not_to(tmp_path: Path) -> None:
     source = """
 exports.wait = (event, context, callback) => {
-  setTimeout(() => console.log('timer fired'), 200);
+  setTimeout(() => {
+    require('fs').writeFileSync(event.marker, 'fired');
+    console.log('timer fired');
+  }, 200);
   callback(null, 'waited');
 };
 exports.nowait = (event, context, callback) => {
@@ -130,10 +133,12 @@ exports.nowait = (event, context, callback) => {
 };
 """
     with running("nodejs20.x", node_zip(source), tmp_path, handler="index.wait") as (h, p):
-        rid = h.submit({})
+        marker = tmp_path / "fired"
+        rid = h.submit({"marker": str(marker)})
         assert h.result(rid).json() == "waited"
         # The timer ran before the response was posted, inside the invocation.
-        assert f"\t{rid}\tINFO\ttimer fired" in p.output()
+        assert marker.read_text() == "fired"
+        assert f"\t{rid}\tINFO\ttimer fired" in p.wait_output("timer fired")
     with running("nodejs20.x", node_zip(source), tmp_path / "nowait", handler="index.nowait") as (
         h,
         p,
