@@ -119,9 +119,9 @@ def test_role_tags_and_instance_profiles(server: ServerProcess) -> None:
     assert "Tags" not in iam.get_role(RoleName="tagged")["Role"]
     iam.tag_role(RoleName="tagged", Tags=[{"Key": "Team", "Value": "a"}, {"Key": "x", "Value": ""}])
     iam.tag_role(RoleName="tagged", Tags=[{"Key": "team", "Value": "b"}])  # keys ignore case
-    assert iam.list_role_tags(RoleName="tagged")["Tags"] == [
-        {"Key": "x", "Value": ""},
+    assert iam.list_role_tags(RoleName="tagged")["Tags"] == [  # sorted by key, as AWS
         {"Key": "team", "Value": "b"},
+        {"Key": "x", "Value": ""},
     ]
     iam.untag_role(RoleName="tagged", TagKeys=["X", "TEAM"])
     assert iam.list_role_tags(RoleName="tagged")["Tags"] == []

@@ -99,7 +99,7 @@ def test_paging_walks_every_item_once() -> None:
     params: dict[str, Any] = {"MaxItems": 10}
     pages = 0
     while True:
-        chunk, extra = paging.page(items, lambda s: s, params)
+        chunk, extra = paging.page(items, lambda s: (s,), params)
         seen += chunk
         pages += 1
         if not extra["IsTruncated"]:
@@ -108,9 +108,9 @@ def test_paging_walks_every_item_once() -> None:
         params = {"MaxItems": 10, "Marker": extra["Marker"]}
     assert seen == items and pages == 3
     # A marker stays valid when the item it points at is deleted.
-    _, extra = paging.page(items, lambda s: s, {"MaxItems": 5})
-    rest, _ = paging.page(items[:4] + items[5:], lambda s: s, {"Marker": extra["Marker"]})
+    _, extra = paging.page(items, lambda s: (s,), {"MaxItems": 5})
+    rest, _ = paging.page(items[:4] + items[5:], lambda s: (s,), {"Marker": extra["Marker"]})
     assert rest[0] == "k05"
-    assert paging.page(items, lambda s: s, {})[1] == {"IsTruncated": False}
+    assert paging.page(items, lambda s: (s,), {})[1] == {"IsTruncated": False}
     with pytest.raises(IamInvalidInput):
-        paging.page(items, lambda s: s, {"Marker": "!!!"})
+        paging.page(items, lambda s: (s,), {"Marker": "!!!"})

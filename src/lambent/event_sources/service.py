@@ -151,7 +151,7 @@ class EventSourceMappings:
             and (source is None or row.doc.get("EventSourceArn") == source)
         ]
         chunk, marker = pagination.page(
-            docs, lambda d: str(d["UUID"]), params.get("Marker"), params.get("MaxItems"), 100
+            docs, lambda d: (str(d["UUID"]),), params.get("Marker"), params.get("MaxItems"), 100
         )
         out: Doc = {"EventSourceMappings": [public(d) for d in chunk]}
         if marker:

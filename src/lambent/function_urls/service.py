@@ -144,9 +144,11 @@ class FunctionUrlService:
     async def list(self, scope: Scope, params: dict[str, Any]) -> Doc:
         fn, name, _ = await self._target(scope, params["FunctionName"], None)
         configs = [c for c in await self.repo.of_function(scope.account, name) if is_current(c, fn)]
-        configs.sort(key=lambda c: c.qualifier)
         chunk, marker = pagination.page(
-            configs, lambda c: c.qualifier, params.get("Marker"), params.get("MaxItems")
+            configs,
+            lambda c: pagination.qualifier_key(c.qualifier),
+            params.get("Marker"),
+            params.get("MaxItems"),
         )
         out: Doc = {"FunctionUrlConfigs": [render(c, self.url_of(c)) for c in chunk]}
         if marker:

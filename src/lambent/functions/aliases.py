@@ -158,7 +158,7 @@ class AliasService:
             if wanted is None or row.doc["FunctionVersion"] == wanted
         ]
         chunk, marker = pagination.page(
-            rows, lambda d: str(d["Name"]), params.get("Marker"), params.get("MaxItems")
+            rows, lambda d: (str(d["Name"]),), params.get("Marker"), params.get("MaxItems")
         )
         out: Doc = {"Aliases": chunk}
         if marker:

@@ -232,14 +232,16 @@ class ConcurrencyService:
 
     async def list_provisioned(self, scope: Scope, params: dict[str, Any]) -> Doc:
         target = await lookup.find(self._catalog, scope, params["FunctionName"])
-        rows = [
-            _shown(row.doc, with_arn=True)
-            for row in await self._repo.children(PROVISIONED, scope.account, target.name)
-        ]
+        rows = await self._repo.children(PROVISIONED, scope.account, target.name)
         chunk, marker = pagination.page(
-            rows, lambda d: str(d["FunctionArn"]), params.get("Marker"), params.get("MaxItems")
+            rows,
+            lambda row: pagination.qualifier_key(row.key),
+            params.get("Marker"),
+            params.get("MaxItems"),
         )
-        out: Doc = {"ProvisionedConcurrencyConfigs": chunk}
+        out: Doc = {
+            "ProvisionedConcurrencyConfigs": [_shown(row.doc, with_arn=True) for row in chunk]
+        }
         if marker:
             out["NextMarker"] = marker
         return out

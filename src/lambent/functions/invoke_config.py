@@ -151,13 +151,14 @@ class InvokeConfigService:
         target = await lookup.find(
             self._catalog, scope, params["FunctionName"], missing=ResourceNotFound(NO_FUNCTION)
         )
-        rows = [
-            row.doc for row in await self._repo.children(EVENT_INVOKE, scope.account, target.name)
-        ]
+        rows = await self._repo.children(EVENT_INVOKE, scope.account, target.name)
         chunk, marker = pagination.page(
-            rows, lambda d: str(d["FunctionArn"]), params.get("Marker"), params.get("MaxItems")
+            rows,
+            lambda row: pagination.qualifier_key(row.key),
+            params.get("Marker"),
+            params.get("MaxItems"),
         )
-        out: Doc = {"FunctionEventInvokeConfigs": chunk}
+        out: Doc = {"FunctionEventInvokeConfigs": [row.doc for row in chunk]}
         if marker:
             out["NextMarker"] = marker
         return out

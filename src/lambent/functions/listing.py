@@ -3,26 +3,27 @@
 A page reads only the functions it shows (plus one, to know whether there are more), so
 its cost does not grow with the account's number of functions (issue 8 §1.15: 10,000
 functions list as fast as 10). Items follow the store's order of function names, each
-function's $LATEST then its versions, and the marker is the last item's key: a walk sees
-every function once, in order, and ends (the names `cp-1`, `cp-1-p0` included).
+function's $LATEST then its versions by number, and the marker is the last item's key
+(name, version), a strict total order: a walk sees every function once, in order, and ends
+(the names `cp-1`, `cp-1-p0` included).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from lambent.functions.pagination import DEFAULT_PAGE, decode_marker, encode_marker
+from lambent.functions.pagination import DEFAULT_PAGE, decode_marker, encode_marker, page_size
 from lambent.functions.repository import FunctionRepository
+from lambent.paging import Key
 from lambent.store.interface import Doc
 
-# Below every character a function name may hold ([A-Za-z0-9_-]), so item keys sort as
-# (name, version) and in the store's order of names.
-SEPARATOR = " "
 Render = Callable[[Doc, bool], Doc]
 
 
-def item_key(name: str, version: str | None) -> str:
-    return f"{name}{SEPARATOR}{'' if version is None else f'{int(version):08d}'}"
+def item_key(name: str, version: str | None) -> Key:
+    """(name, version number), $LATEST as 0: the store's order of names, then each
+    function's $LATEST before its versions by number."""
+    return (name, 0 if version is None else int(version))
 
 
 async def list_functions(
@@ -35,11 +36,12 @@ async def list_functions(
     max_items: int | None,
     render: Render,
 ) -> tuple[list[Doc], str | None]:
-    """One page of FunctionConfigurations (`every`: versions too) and the next marker."""
-    size = max_items or DEFAULT_PAGE
-    after = decode_marker(marker) if marker else None
-    name_after = after.split(SEPARATOR, 1)[0] if after is not None else None
-    items: list[tuple[str, Doc]] = []
+    """One page of FunctionConfigurations (`every`: versions too) and the next marker.
+    At most 50 a page whatever MaxItems says, as AWS."""
+    size = page_size(max_items, cap=DEFAULT_PAGE)
+    after = decode_marker(marker, shape=(str, int)) if marker else None
+    name_after = str(after[0]) if after is not None else None
+    items: list[tuple[Key, Doc]] = []
     if every and name_after:  # the marker's function may have versions still to show
         fn = await repo.function(account, name_after)
         if fn is not None and fn["region"] == region:
@@ -63,7 +65,7 @@ async def list_functions(
 
 async def _entries(
     repo: FunctionRepository, account: str, name: str, fn: Doc, every: bool, render: Render
-) -> list[tuple[str, Doc]]:
+) -> list[tuple[Key, Doc]]:
     out = [(item_key(name, None), render(fn["latest"]["config"], every))]
     if every:
         for doc in await repo.versions(account, name):

@@ -377,15 +377,16 @@ class FunctionService:
         from lambent.functions import pagination
 
         target = await lookup.find(self.cp.catalog, scope, params["FunctionName"])
-        items = [("0", listed(target.fn["latest"]["config"], qualified=True))]
-        for doc in await self.cp.repo.versions(scope.account, target.name):
-            items.append(
-                (f"{int(doc['config']['Version']):08d}", listed(doc["config"], qualified=True))
-            )
-        chunk, marker = pagination.page(
-            items, lambda it: it[0], params.get("Marker"), params.get("MaxItems")
+        versions = await self.cp.repo.versions(scope.account, target.name)
+        configs = [target.fn["latest"]["config"], *(doc["config"] for doc in versions)]
+        chunk, marker = pagination.page(  # AWS: at most 50 a page, whatever MaxItems says
+            configs,
+            lambda cfg: pagination.qualifier_key(str(cfg["Version"])),
+            params.get("Marker"),
+            params.get("MaxItems"),
+            cap=pagination.DEFAULT_PAGE,
         )
-        out: Doc = {"Versions": [cfg for _, cfg in chunk]}
+        out: Doc = {"Versions": [listed(cfg, qualified=True) for cfg in chunk]}
         if marker:
             out["NextMarker"] = marker
         return out

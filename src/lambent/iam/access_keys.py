@@ -71,7 +71,7 @@ class AccessKeys:
     ) -> dict[str, Any]:
         name, _, _ = await self._principal(account, user_name)
         keys = await user_keys(self._store, account, name)
-        chunk, extra = paging.page(keys, lambda d: str(d["AccessKeyId"]), params)
+        chunk, extra = paging.page(keys, lambda d: (str(d["AccessKeyId"]),), params)
         listed = []
         for doc in chunk:
             item: Doc = {

@@ -90,7 +90,7 @@ class EntityPolicies:
             for row in await self._store.list(self._kind.attachment_kind, account, parent=owner)
             if str(row.doc.get("Path", "/")).startswith(prefix)
         ]
-        chunk, extra = paging.page(rows, lambda d: str(d["PolicyArn"]), params)
+        chunk, extra = paging.page(rows, lambda d: (str(d["PolicyArn"]),), params)
         listed = [{"PolicyName": d["PolicyName"], "PolicyArn": d["PolicyArn"]} for d in chunk]
         return {"AttachedPolicies": listed, **extra}
 
@@ -138,7 +138,7 @@ class EntityPolicies:
             str(row.doc["PolicyName"])
             for row in await self._store.list(self._kind.inline_kind, account, parent=owner)
         ]
-        chunk, extra = paging.page(names, lambda n: n, params)
+        chunk, extra = paging.page(names, lambda n: (n,), params)
         return {"PolicyNames": chunk, **extra}
 
     async def delete_inline(self, account: str, name: str, policy_name: str) -> None:

@@ -141,14 +141,11 @@ class Policies:
             ]
         for shape in found:
             shape["AttachmentCount"] = await self.attachment_count(account, str(shape["Arn"]))
-        selected = sorted(
-            (
-                s
-                for s in found
-                if str(s["Path"]).startswith(prefix)
-                and (not params.get("OnlyAttached") or s["AttachmentCount"] > 0)
-            ),
-            key=lambda s: str(s["Arn"]),
-        )
-        chunk, extra = paging.page(selected, lambda s: str(s["Arn"]), params)
+        selected = [
+            s
+            for s in found
+            if str(s["Path"]).startswith(prefix)
+            and (not params.get("OnlyAttached") or s["AttachmentCount"] > 0)
+        ]
+        chunk, extra = paging.page(selected, lambda s: (str(s["Arn"]),), params)
         return {"Policies": chunk, **extra}

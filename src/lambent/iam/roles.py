@@ -85,7 +85,7 @@ class Roles:
             for row in await self._store.list(kinds.ROLE, account)
             if str(row.doc.get("Path", "/")).startswith(prefix)
         ]
-        chunk, extra = paging.page(roles, lambda r: str(r["RoleName"]), params)
+        chunk, extra = paging.page(roles, lambda r: (str(r["RoleName"]),), params)
         listed = [{k: r[k] for k in _LISTED if k in r} for r in chunk]
         return {"Roles": listed, **extra}
 

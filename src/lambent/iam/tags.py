@@ -29,5 +29,5 @@ def without(existing: list[dict[str, Any]], keys: list[str]) -> list[dict[str, A
 
 
 def listed(existing: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
-    chunk, extra = paging.page(existing, lambda t: str(t["Key"]), params)
+    chunk, extra = paging.page(existing, lambda t: (str(t["Key"]),), params)
     return {"Tags": chunk, **extra}

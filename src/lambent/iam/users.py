@@ -89,7 +89,7 @@ class Users:
             for row in await self._store.list(kinds.USER, account)
             if str(row.doc.get("Path", "/")).startswith(prefix)
         ]
-        chunk, extra = paging.page(users, lambda u: str(u["UserName"]), params)
+        chunk, extra = paging.page(users, lambda u: (str(u["UserName"]),), params)
         return {"Users": [{k: u[k] for k in _LISTED if k in u} for u in chunk], **extra}
 
     async def delete(self, account: str, name: str) -> None:

@@ -134,12 +134,8 @@ class LayerService:
                     doc, params.get("CompatibleRuntime"), params.get("CompatibleArchitecture")
                 )
             ]
-        items.sort(key=lambda d: -int(d["Version"]))
-        chunk, marker = pagination.page(
-            items,
-            lambda d: f"{10**9 - int(d['Version']):010d}",
-            params.get("Marker"),
-            params.get("MaxItems"),
+        chunk, marker = pagination.page(  # newest first, as Lambda lists them
+            items, lambda d: (-int(d["Version"]),), params.get("Marker"), params.get("MaxItems")
         )
         out: Doc = {"LayerVersions": [_list_item(d) for d in chunk]}
         if marker:
@@ -166,7 +162,7 @@ class LayerService:
                     }
                 )
         chunk, marker = pagination.page(
-            found, lambda d: str(d["LayerName"]), params.get("Marker"), params.get("MaxItems")
+            found, lambda d: (str(d["LayerName"]),), params.get("Marker"), params.get("MaxItems")
         )
         out: Doc = {"Layers": chunk}
         if marker:
