@@ -4,6 +4,7 @@ and settings that the pagination property tests share (issue 8 §1.1)."""
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,13 +12,15 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 # Each example makes real resources on a real server: few examples, no per-example deadline.
+# LAMBENT_PROPERTY_SCALE=10 runs ten times as many, to hunt for a bug.
+SCALE = int(os.environ.get("LAMBENT_PROPERTY_SCALE", "1"))
 PROPERTY = settings(
-    max_examples=15,
+    max_examples=15 * SCALE,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 # Where an example costs a few milliseconds (no function, no environment): more of them.
-CHEAP = settings(PROPERTY, max_examples=25)
+CHEAP = settings(PROPERTY, max_examples=25 * SCALE)
 # Fragments that make names which are prefixes of one another and mix separators with
 # digits: the shapes that broke ListFunctions ("cp-1" before "cp-1-p0").
 FRAGMENTS = ["cp", "-", "_", "1", "-1", "_1", "p0", "0", "2", "10", "-p", "A", "a"]

@@ -193,13 +193,25 @@ class Objects:
         )
 
     async def entries(
-        self, account: str, bucket_name: str, prefix: str, marker: str | None
+        self,
+        account: str,
+        bucket_name: str,
+        prefix: str,
+        marker: str | None,
+        *,
+        from_marker: bool = False,
     ) -> AsyncIterator[tuple[str, list[ObjectVersion]]]:
-        """Every key of a bucket from the first that can match, in S3's order, lazily."""
+        """Every key of a bucket from the first that can match, in S3's order, lazily:
+        after `marker`, or from it (`from_marker`: a VersionIdMarker resumes inside the
+        versions of the marker's key, so that key comes first)."""
         await self._buckets.get(account, bucket_name)
         base = f"{bucket_name}/"
         if marker is not None and marker >= prefix:
             after = base + marker
+            if from_marker and marker.startswith(prefix):
+                exact = await self._load(account, bucket_name, marker)
+                if exact:
+                    yield marker, exact
         else:
             after = base + prefix
             if prefix:

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+from lambent import paging
 from lambent.api.context import RequestContext
 from lambent.api.dispatch import ServiceHandlers
 from lambent.api.s3.common import Result, owner
-from lambent.errors import S3MalformedXML, S3NotFound
+from lambent.errors import S3InvalidArgument, S3MalformedXML, S3NotFound
 from lambent.s3.service import S3
 from lambent.s3.versioning import Event, reported
+
+# ListBuckets pages only when asked (MaxBuckets or a ContinuationToken), up to this many.
+MAX_BUCKETS = 10_000
+
+
+def _paged(buckets: list[Result], params: Result) -> tuple[list[Result], str | None]:
+    """A page of buckets in name order, and the token for the next one (None: the last)."""
+    token = params.get("ContinuationToken")
+    try:
+        after = paging.decode_shaped(token, (str,)) if token else None
+    except paging.BadMarker as exc:
+        raise S3InvalidArgument("The continuation token provided is incorrect") from exc
+    limit = int(params.get("MaxBuckets") or MAX_BUCKETS)
+    chunk, last = paging.page(buckets, lambda b: (str(b["Name"]),), after, limit)
+    return chunk, (paging.encode(last) if last is not None else None)
 
 
 class BucketHandlers(ServiceHandlers):
@@ -41,6 +57,8 @@ class BucketHandlers(ServiceHandlers):
             if b.name.startswith(prefix) and (region is None or b.region == region)
         ]
         out: Result = {"Buckets": buckets, "Owner": owner(ctx.account_id)}
+        if params.get("MaxBuckets") is not None or params.get("ContinuationToken"):
+            out["Buckets"], out["ContinuationToken"] = _paged(buckets, params)
         if prefix:
             out["Prefix"] = prefix
         return out

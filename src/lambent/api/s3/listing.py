@@ -123,7 +123,11 @@ class ListingHandlers(ServiceHandlers):
         entries = (
             (key, [(v, i == 0) for i, v in enumerate(versions)])
             async for key, versions in self._objects.entries(
-                ctx.account_id, params["Bucket"], prefix, key_marker
+                ctx.account_id,
+                params["Bucket"],
+                prefix,
+                key_marker,
+                from_marker=version_marker is not None,
             )
         )
         page, next_version = await paginate_versions(
