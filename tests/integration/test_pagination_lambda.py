@@ -281,3 +281,18 @@ def test_list_event_source_mappings(
     seen = [m["UUID"] for m in flat(pages)]
     assert increasing(seen)
     assert [u for u in seen if u in made] == sorted(made)
+
+
+def test_list_functions_and_versions_give_at_most_50_a_page(lam: Any, role: str) -> None:
+    """AWS: "returns a maximum of 50 items in each response, even if you set the number
+    higher" (ListFunctions, ListVersionsByFunction)."""
+    stem = fresh("cap")
+    for n in range(51):
+        make_function(lam, role, f"{stem}{n}")
+    first = lam.list_functions(MaxItems=100)
+    assert len(first["Functions"]) == 50 and first["NextMarker"]
+    make_function(lam, role, stem, 50)  # $LATEST and 50 versions
+    page = lam.list_versions_by_function(FunctionName=stem, MaxItems=100)
+    assert len(page["Versions"]) == 50
+    rest = lam.list_versions_by_function(FunctionName=stem, Marker=page["NextMarker"])
+    assert [v["Version"] for v in rest["Versions"]] == ["50"]
