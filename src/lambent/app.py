@@ -24,6 +24,9 @@ from lambent.blobs.store import BlobStore
 from lambent.blocking import BlockingWork
 from lambent.client_files import publish_endpoint
 from lambent.clock import Clock, SystemClock
+from lambent.code_signing.check import CodeCheck
+from lambent.code_signing.configs import CodeSigningConfigs
+from lambent.code_signing.profiles import SigningProfiles
 from lambent.concurrency.admission import Admission
 from lambent.concurrency.burst import BurstLimiter
 from lambent.environments.manager import EnvironmentManager
@@ -232,7 +235,12 @@ class App:
         provisioner = Provisioner(self.catalog, extract, prepare=self.environments.prepare)
         self.catalog.attach_provisioner(provisioner)
         layers = LayerService(LayerRepository(self.store), uploads, signer, self.clock)
-        return ControlPlane(self.catalog, uploads, provisioner, layers, signer, SUPPORTED_RUNTIMES)
+        code_check = CodeCheck(
+            CodeSigningConfigs(self.catalog, self.clock), SigningProfiles(self.store), self.work
+        )
+        return ControlPlane(
+            self.catalog, uploads, provisioner, layers, signer, SUPPORTED_RUNTIMES, code_check
+        )
 
     def _dispatcher(self) -> Dispatcher:
         from lambent.api.wiring import build_handlers, extra_routes

@@ -156,6 +156,23 @@ class RecursiveInvocation(InvalidInputError):
     code = "RecursiveInvocationException"
 
 
+class CodeSigningConfigNotFound(NotFoundError):
+    code = "CodeSigningConfigNotFoundException"
+
+
+class CodeVerificationFailed(InvalidInputError):
+    """The package is unsigned, or not signed by a publisher the function's code signing
+    config allows, and the config says Enforce."""
+
+    code = "CodeVerificationFailedException"
+
+
+class InvalidCodeSignature(InvalidInputError):
+    """The package is not what was signed: refused whatever the config's policy."""
+
+    code = "InvalidCodeSignatureException"
+
+
 class InvalidRuntime(NotReadyError):
     """The function's runtime cannot start on this host (e.g. no interpreter for it)."""
 

@@ -43,6 +43,9 @@ LAMBDA: list[tuple[e.ServiceError, str, int]] = [
     (e.PreconditionFailed("stale"), "PreconditionFailedException", 412),
     (e.RequestTooLarge("big"), "RequestTooLargeException", 413),
     (e.RecursiveInvocation("loop"), "RecursiveInvocationException", 400),
+    (e.CodeSigningConfigNotFound("csc"), "CodeSigningConfigNotFoundException", 404),
+    (e.CodeVerificationFailed("unsigned"), "CodeVerificationFailedException", 400),
+    (e.InvalidCodeSignature("tampered"), "InvalidCodeSignatureException", 400),
     (
         e.RequestTooLarge("big", code="RequestEntityTooLargeException"),
         "RequestEntityTooLargeException",

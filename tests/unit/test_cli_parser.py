@@ -62,3 +62,15 @@ def test_every_accounts_action_and_option_says_what_it_does() -> None:
             a.dest for a in parser._actions if a.dest != "help" and not (a.help or "").strip()
         ]
         assert silent == [], name
+
+
+def test_every_signing_option_says_what_it_does() -> None:
+    profiles = _subparser(build_parser(), "signing-profiles")
+    actions = next(a for a in profiles._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(actions.choices) == {"add", "list"}
+    parsers = [*actions.choices.values(), _subparser(build_parser(), "sign")]
+    for parser in parsers:
+        silent = [
+            a.dest for a in parser._actions if a.dest != "help" and not (a.help or "").strip()
+        ]
+        assert silent == [], parser.prog

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lambent.cli import accounts, commands, serve
+from lambent.cli import accounts, commands, serve, signing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(sub)
     accounts.add_parser(sub)
     commands.add_parsers(sub)
+    signing.add_parsers(sub)
     return parser
 
 

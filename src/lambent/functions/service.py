@@ -6,6 +6,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from lambent.code_signing.check import CodeCheck
 from lambent.errors import AccessDenied, InvalidParameterValue, ResourceConflict
 from lambent.functions import arns, config, lookup, runtimes, states, versions
 from lambent.functions.catalog import StoreCatalog, not_found, public_config
@@ -37,6 +38,7 @@ class ControlPlane:
     layers: LayerService
     signer: CodeUrlSigner
     runtimes: frozenset[str]
+    code_check: CodeCheck | None = None  # code signing (None: not checked)
 
     @property
     def repo(self) -> FunctionRepository:
@@ -120,7 +122,18 @@ class FunctionService:
         return await self.cp.layers.resolve(scope, arns_) if arns_ else []
 
     # create --------------------------------------------------------------------------
-    async def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def _signing_config(self, scope: Scope, arn: str | None) -> Doc | None:
+        if not arn or self.cp.code_check is None:
+            return None
+        return await self.cp.code_check.config(scope, arn)
+
+    async def _check_code(
+        self, scope: Scope, csc: Doc | None, data: bytes, name: str, request_id: str
+    ) -> None:
+        if csc is not None and self.cp.code_check is not None:
+            await self.cp.code_check.check(scope, csc, data, scope.arn(name), request_id)
+
+    async def create(self, scope: Scope, params: dict[str, Any], request_id: str = "") -> Doc:
         ref = arns.read_function(params["FunctionName"])
         name = ref.name
         config.check_name(name)
@@ -135,11 +148,13 @@ class FunctionService:
         tags = dict(params.get("Tags") or {})
         config.check_tags(tags)
         layers = await self._layers(scope, list(params.get("Layers") or []))
+        csc = await self._signing_config(scope, params.get("CodeSigningConfigArn"))
         data, from_s3 = await self._zip(scope, params.get("Code") or {})
         await self._check_runtime(str(runtime), data)
         config.check_snapstart(params.get("SnapStart"), str(runtime))
         if await self.cp.repo.function(scope.account, name) is not None:
             raise ResourceConflict(f"Function already exist: {name}")
+        await self._check_code(scope, csc, data, name, request_id)
         blob = await self.cp.uploads.store(data, "CreateFunction", from_s3=from_s3)
         now = self.cp.now()
         cfg = config.base_configuration(
@@ -169,6 +184,8 @@ class FunctionService:
             "latest": latest,
             "last_published": None,
         }
+        if csc is not None:
+            fn["code_signing_config"] = csc["CodeSigningConfigArn"]
         published: Doc | None = None
         async with self.cp.repo.transaction():
             if params.get("Publish"):
@@ -257,9 +274,16 @@ class FunctionService:
         await self.cp.repo.put_function(scope.account, name, fn)
         return published
 
-    async def update_code(self, scope: Scope, params: dict[str, Any]) -> Doc:
+    async def update_code(self, scope: Scope, params: dict[str, Any], request_id: str = "") -> Doc:
         target = await lookup.unqualified(self.cp.catalog, scope, params["FunctionName"])
         data, from_s3 = await self._zip(scope, params)
+        arn = target.fn.get("code_signing_config")
+        csc = (
+            await self.cp.code_check.configs.find(scope, arn)
+            if arn and self.cp.code_check
+            else None
+        )
+        await self._check_code(scope, csc, data, target.name, request_id)
         config.check_limits({"Architectures": params.get("Architectures")})
         blob = await self.cp.uploads.store(data, "UpdateFunctionCode", from_s3=from_s3)
         await self.cp.provisioner.wait(scope.account, target.name)

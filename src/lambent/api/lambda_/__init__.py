@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from lambent.api.dispatch import ServiceHandlers
 from lambent.api.lambda_.aliases import AliasHandlers
+from lambent.api.lambda_.code_signing import CodeSigningHandlers
 from lambent.api.lambda_.concurrency import ConcurrencyHandlers, InvokeConfigHandlers
 from lambent.api.lambda_.event_sources import EventSourceMappingHandlers
 from lambent.api.lambda_.functions import FunctionHandlers
@@ -33,4 +34,5 @@ def handlers(app: App) -> list[ServiceHandlers]:
         FunctionUrlHandlers(app.urls),
         EventSourceMappingHandlers(EventSourceMappings(cp.catalog, app.clock)),
         RecursionConfigHandlers(cp.catalog),
+        *([CodeSigningHandlers(cp.code_check.configs)] if cp.code_check else []),
     ]

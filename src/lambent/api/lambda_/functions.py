@@ -30,7 +30,7 @@ class FunctionHandlers(ServiceHandlers):
     async def create_function(self, ctx: RequestContext, params: Result) -> Result:
         zip_file = (params.get("Code") or {}).get("ZipFile")
         self._fns.cp.uploads.check_request(len(ctx.request.body), "CreateFunction", zip_file)
-        return await self._fns.create(scope(ctx), params)
+        return await self._fns.create(scope(ctx), params, ctx.request_id)
 
     async def get_function(self, ctx: RequestContext, params: Result) -> Result:
         return await self._fns.get(scope(ctx), params["FunctionName"], params.get("Qualifier"))
@@ -47,7 +47,7 @@ class FunctionHandlers(ServiceHandlers):
         self._fns.cp.uploads.check_request(
             len(ctx.request.body), "UpdateFunctionCode", params.get("ZipFile")
         )
-        return await self._fns.update_code(scope(ctx), params)
+        return await self._fns.update_code(scope(ctx), params, ctx.request_id)
 
     async def update_function_configuration(self, ctx: RequestContext, params: Result) -> Result:
         return await self._fns.update_configuration(scope(ctx), params)
