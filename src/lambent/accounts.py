@@ -1,14 +1,14 @@
 """Listing and deleting accounts (the operator's `lambent accounts list|delete`).
 
 Deleting an account never deletes code or data a tenant put there: it is refused while
-the account holds functions, layers, S3 buckets or event source mappings, which its owner
-deletes first (with their own keys, through the API, where every rule of those services
-applies). What is
-left then is the account's identity: its IAM users, roles and policies, and every access
-key of the account (root, users', sessions'), which stop working at once in this process
-and within `CredentialStore.CACHE_S` in a server running next to it. The account the
-server made on its first start (whose keys are in DATA/credentials) is never deleted: the
-server would make a new one at its next start.
+the account holds functions, layers, S3 buckets, event source mappings or code signing
+configs, which its owner deletes first (with their own keys, through the API, where every
+rule of those services applies). What is left then is the account's identity: its IAM
+users, roles and policies, the signing profiles registered for it, and every access key of
+the account (root, users', sessions'), which stop working at once in this process and
+within `CredentialStore.CACHE_S` in a server running next to it. The account the server
+made on its first start (whose keys are in DATA/credentials) is never deleted: the server
+would make a new one at its next start.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lambent.auth.credentials import ACCOUNT_KIND, GLOBAL, KEY_KIND, CredentialStore
+from lambent.code_signing.configs import KIND as CSC_KIND
+from lambent.code_signing.profiles import KIND as SIGNER_PROFILE_KIND
 from lambent.errors import ConflictError, NotFoundError
 from lambent.event_sources.service import KIND as ESM_KIND
 from lambent.functions.repository import FUNCTION
@@ -29,6 +31,7 @@ HOLDINGS = (
     (LAYER, "layer"),
     (BUCKET, "S3 bucket"),
     (ESM_KIND, "event source mapping"),
+    (CSC_KIND, "code signing config"),
 )
 IDENTITY_KINDS = (
     kinds.ROLE,
@@ -38,6 +41,7 @@ IDENTITY_KINDS = (
     kinds.USER,
     kinds.USER_ATTACHMENT,
     kinds.USER_POLICY,
+    SIGNER_PROFILE_KIND,  # the public keys the operator registered for the account
 )
 
 
