@@ -296,3 +296,46 @@ def test_list_functions_and_versions_give_at_most_50_a_page(lam: Any, role: str)
     assert len(page["Versions"]) == 50
     rest = lam.list_versions_by_function(FunctionName=stem, Marker=page["NextMarker"])
     assert [v["Version"] for v in rest["Versions"]] == ["50"]
+
+
+@PROPERTY
+@given(count=st.integers(0, 12), size=st.integers(1, 15))
+def test_list_code_signing_configs(lam: Any, role: str, count: int, size: int) -> None:
+    """By config id, every config of the account once."""
+    profile = f"arn:aws:signer:us-east-1:{role.split(':')[4]}:/signing-profiles/p/ABCDEF1234"
+    made = [
+        lam.create_code_signing_config(AllowedPublishers={"SigningProfileVersionArns": [profile]})[
+            "CodeSigningConfig"
+        ]["CodeSigningConfigId"]
+        for _ in range(count)
+    ]
+    paginator = lam.get_paginator("list_code_signing_configs")
+    pages = walk(paginator, lambda r: r["CodeSigningConfigs"], size)
+    full_pages(pages, size)
+    seen = [c["CodeSigningConfigId"] for c in flat(pages)]
+    assert increasing(seen)
+    assert [c for c in seen if c in made] == sorted(made)
+
+
+@PROPERTY
+@given(suffixes=st.sets(NAME_SUFFIX, min_size=1, max_size=8), size=st.integers(1, 10))
+def test_list_functions_by_code_signing_config(
+    lam: Any, role: str, suffixes: set[str], size: int
+) -> None:
+    """The functions using one config, by ARN."""
+    profile = f"arn:aws:signer:us-east-1:{role.split(':')[4]}:/signing-profiles/p/ABCDEF1234"
+    config = lam.create_code_signing_config(
+        AllowedPublishers={"SigningProfileVersionArns": [profile]}
+    )["CodeSigningConfig"]["CodeSigningConfigArn"]
+    stem = fresh("csc")
+    arns = []
+    for suffix in suffixes:
+        make_function(lam, role, stem + suffix)
+        lam.put_function_code_signing_config(
+            FunctionName=stem + suffix, CodeSigningConfigArn=config
+        )
+        arns.append(lam.get_function_configuration(FunctionName=stem + suffix)["FunctionArn"])
+    paginator = lam.get_paginator("list_functions_by_code_signing_config")
+    pages = walk(paginator, lambda r: r["FunctionArns"], size, CodeSigningConfigArn=config)
+    full_pages(pages, size)
+    assert flat(pages) == sorted(arns)
