@@ -44,9 +44,10 @@ _LAMBDA: dict[str, dict[str, Any]] = {
     "DestinationArn": {"pattern": DESTINATION_ARN},
     "TaggableResource": {"pattern": TAGGABLE_RESOURCE},
     "LayerVersionArn": {"pattern": LAYER_VERSION_ARN, "max": 2048},
-    # AWS lists the values in this order in its message (AWS-BEHAVIOURS §5); the model has
-    # them the other way round.
+    # AWS lists these values in this order in its messages (AWS-BEHAVIOURS §5); the model
+    # has them the other way round.
     "RecursiveLoop": {"enum": ["Terminate", "Allow"]},
+    "InvokeMode": {"enum": ["RESPONSE_STREAM", "BUFFERED"]},
 }
 
 # Other shapes that name a function: AWS accepts eusc- regions wherever a function is named,

@@ -29,13 +29,6 @@ Check = Callable[[Any, str, Problems], None]
 _COMPILED: dict[int, tuple[Shape, Check]] = {}
 
 
-# Enums AWS lists in another order than the model's, in its messages.
-_ENUM_ORDER = {
-    "InvokeMode": ("RESPONSE_STREAM", "BUFFERED"),
-    "RecursiveLoop": ("Terminate", "Allow"),
-}
-
-
 def _camel(name: str) -> str:
     return name[:1].lower() + name[1:]
 
@@ -123,7 +116,7 @@ def _compile(shape: Shape) -> Check:
         assert isinstance(shape, MapShape)
         return _map(shape)
     if kind == "string":
-        return _string(shape.metadata, _ENUM_ORDER.get(shape.name), hidden=_sensitive(shape))
+        return _string(shape.metadata, hidden=_sensitive(shape))
     if kind in ("integer", "long", "float", "double"):
         return _number(shape.metadata)
     if kind == "blob":
@@ -288,11 +281,9 @@ def _pattern(text: str | None) -> re.Pattern[str] | None:
         return None
 
 
-def _string(
-    meta: dict[str, Any], order: tuple[str, ...] | None = None, *, hidden: bool = False
-) -> Check:
+def _string(meta: dict[str, Any], *, hidden: bool = False) -> Check:
     length = _length(meta, hidden=hidden)
-    enum = order or tuple(meta.get("enum") or ())
+    enum = tuple(meta.get("enum") or ())
     enum_set = frozenset(enum)
     pattern_text = meta.get("pattern")
     pattern = _pattern(pattern_text)
