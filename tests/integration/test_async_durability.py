@@ -141,7 +141,7 @@ def test_retry_state_survives_a_restart(tmp_path: Path) -> None:
     """A failing event killed between attempts resumes where it was: 3 attempts in all."""
     data = tmp_path / "data"
     seen_file = tmp_path / "seen.txt"
-    srv = serve(data, retry_base_s=1.0)
+    srv = serve(data, retry_base_s=3.0)
     try:
         lam = deploy(srv, "flaky", seen_file, sleep_s=0)
         lam.put_function_event_invoke_config(FunctionName="flaky", MaximumRetryAttempts=2)
@@ -150,10 +150,13 @@ def test_retry_state_survives_a_restart(tmp_path: Path) -> None:
         )
         request_id = resp["ResponseMetadata"]["RequestId"]
         assert wait_until(lambda: len(seen(seen_file)) >= 1, timeout=30)
+        # Killed once the first attempt is settled (its failure recorded): killed between
+        # the attempt and its settle, the event would rightly run again (at least once).
+        assert wait_until(lambda: async_stats(srv)["attempts"] >= 1, timeout=30)
     finally:
-        srv.stop(sig=signal.SIGKILL)  # the retry is scheduled 1 s out, not yet run
+        srv.stop(sig=signal.SIGKILL)  # the retry is scheduled 3 s out, not yet run
 
-    restarted = serve(data, retry_base_s=1.0)
+    restarted = serve(data, retry_base_s=3.0)
     try:
         # The event leaves the queue when it is settled for good: after that no attempt
         # can follow, so the count is final.

@@ -15,7 +15,7 @@ from lambent.auth.sealing import Sealer
 from lambent.blobs.store import BlobStore
 from lambent.blocking import BlockingWork
 from lambent.clock import ManualClock
-from lambent.errors import PreconditionFailed, ResourceNotFound
+from lambent.errors import PreconditionFailed, ResourceConflict, ResourceNotFound
 from lambent.functions.aliases import AliasService
 from lambent.functions.catalog import StoreCatalog
 from lambent.functions.code_url import CodeUrlSigner
@@ -83,7 +83,12 @@ class World:
             Sealer.generate().derive("code-url"), self.clock, "http://127.0.0.1:1"
         )
 
+        # Closed by a test to hold every extraction, so an update stays InProgress.
+        self.extraction_gate = asyncio.Event()
+        self.extraction_gate.set()
+
         async def extract(sha: str) -> object:
+            await self.extraction_gate.wait()
             return await self.work.run(blobs.extracted, sha)
 
         self.provisioner = Provisioner(self.catalog, extract)
@@ -174,14 +179,23 @@ async def test_writes_invalidate_and_notify(world: World) -> None:
     assert (ACCOUNT, "f", "$LATEST") in world.listener.changed
 
 
-async def test_update_while_in_progress_waits_for_settle(world: World) -> None:
+async def test_update_while_in_progress_is_a_conflict_until_it_settles(world: World) -> None:
     await world.create("f")
-    await world.functions.update_code(SCOPE, {"FunctionName": "f", "ZipFile": make_zip("x = 1")})
-    # No settle in between: the second write waits for the first to finish.
+    world.extraction_gate.clear()  # the update stays InProgress until the gate opens
     out = await world.functions.update_code(
-        SCOPE, {"FunctionName": "f", "ZipFile": make_zip("x = 2")}
+        SCOPE, {"FunctionName": "f", "ZipFile": make_zip("x = 1")}
     )
     assert out["LastUpdateStatus"] == "InProgress"
+    with pytest.raises(ResourceConflict, match="An update is in progress for resource"):
+        await world.functions.update_code(
+            SCOPE, {"FunctionName": "f", "ZipFile": make_zip("x = 2")}
+        )
+    world.extraction_gate.set()
+    await world.settle("f")
+    again = await world.functions.update_code(
+        SCOPE, {"FunctionName": "f", "ZipFile": make_zip("x = 2")}
+    )
+    assert again["LastUpdateStatus"] == "InProgress"
 
 
 async def test_alias_with_weights(world: World) -> None:
