@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -40,3 +41,11 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         from tests.fixtures import functions
 
         functions.prebuild_official_clients()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background (`cmd &` in a script) inherits SIGINT ignored, and
+    so would every command a test starts; tests that press Ctrl-C on one expect what a
+    terminal's foreground command has. A handled signal is reset to its default at exec."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
