@@ -49,3 +49,12 @@ def pytest_configure(config: pytest.Config) -> None:
     terminal's foreground command has. A handled signal is reset to its default at exec."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A database URL on a fresh PostgreSQL schema of this test's own (tests/pg.py)."""
+    from tests.pg import fresh_schema
+
+    with fresh_schema() as url:
+        yield url

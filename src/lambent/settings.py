@@ -111,6 +111,9 @@ class Settings:
     public_url: str | None = None
     # The key that seals secrets at rest (auth/sealing.py); None: DATA/master.key.
     master_key_file: Path | None = None
+    # PostgreSQL (libpq URL): everything durable lives there instead of SQLite files in the
+    # data dir (docs/CLUSTER.md). None: the embedded single-process default.
+    database_url: str | None = None
     limits: LimitSettings = field(default_factory=LimitSettings)
     environments: EnvironmentSettings = field(default_factory=EnvironmentSettings)
     async_: AsyncSettings = field(default_factory=AsyncSettings)

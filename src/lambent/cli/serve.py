@@ -72,6 +72,14 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="the key that seals secrets in the database, made on first start (default: "
         "$LAMBENT_MASTER_KEY_FILE or DATA/master.key)",
     )
+    p.add_argument(
+        "--database",
+        default=os.environ.get("LAMBENT_DATABASE_URL") or None,
+        metavar="URL",
+        help="keep everything durable in PostgreSQL (postgresql://user@host:port/db, "
+        "optionally ?options=-csearch_path%%3Dschema) instead of SQLite in the data dir "
+        "(default: $LAMBENT_DATABASE_URL)",
+    )
     p.add_argument("--keep-alive", type=float, default=600.0, help="idle environment seconds")
     p.add_argument(
         "--template-budget",
@@ -164,6 +172,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         region=args.region,
         allow_public_open=bool(args.allow_open_on_public_host),
         master_key_file=args.master_key_file.resolve() if args.master_key_file else None,
+        database_url=args.database,
         environments=EnvironmentSettings(
             sandbox=args.sandbox,
             keep_alive_s=args.keep_alive,
