@@ -182,7 +182,7 @@ class App:
             settings.auth, self.credentials, clock, settings.account_id
         )
         self.models = Models.load()
-        self.catalog = StoreCatalog(self.store, settings, clock)
+        self.catalog = StoreCatalog(self.store, settings, clock, self.sealer)
         # Open mode is the local-development mode moto-style suites run against; they create
         # roles with placeholder trust policies ("some policy") that IAM itself would reject.
         self.roles = Roles(self.store, clock, lenient_trust=settings.auth == "open")
@@ -299,8 +299,15 @@ class App:
         signing keys, then checkpoint so the old pages leave the WAL and the file."""
         sealed = await self.credentials.seal_plaintext()
         dropped = await self.catalog.repo.drop_stored_secrets()
-        if sealed or dropped:
-            log.info("sealed %d stored key(s), dropped %d stored signing key(s)", sealed, dropped)
+        environments = await self.catalog.repo.seal_environments()
+        if sealed or dropped or environments:
+            log.info(
+                "sealed %d stored key(s) and %d function configuration(s), dropped %d stored "
+                "signing key(s)",
+                sealed,
+                environments,
+                dropped,
+            )
             await self.store.checkpoint()
 
     # -- accounts ----------------------------------------------------------------------

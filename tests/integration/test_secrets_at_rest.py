@@ -31,8 +31,10 @@ def handler(event, context):
     mask = os.umask(0)
     os.umask(mask)
     keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-    return {"umask": mask, **{k: os.environ[k] for k in keys}}
+    return {"umask": mask, "db": os.environ["DB_PASSWORD"], **{k: os.environ[k] for k in keys}}
 """
+# A function's environment variables are sealed at rest too, as Lambda encrypts them.
+DB_PASSWORD = "EnvVarSecretValue-7f3a9c1e5b"
 
 
 def data_files(data: Path) -> Iterator[Path]:
@@ -58,14 +60,20 @@ def issue_secrets(server: ServerProcess) -> list[str]:
         Role=role,
         Handler="app.handler",
         Code={"ZipFile": python_zip(APP)},
+        Environment={"Variables": {"DB_PASSWORD": DB_PASSWORD}},
     )
     lam.get_waiter("function_active_v2").wait(FunctionName="at-rest")
-    answer = lam.invoke(FunctionName="at-rest", Payload=b"{}")
+    lam.publish_version(FunctionName="at-rest")  # a version's copy is sealed as well
+    answer = lam.invoke(FunctionName="at-rest", Qualifier="1", Payload=b"{}")
     env = json.loads(answer["Payload"].read())
+    assert env["db"] == DB_PASSWORD
+    listed = lam.list_functions()["Functions"][0]["Environment"]["Variables"]
+    assert listed == {"DB_PASSWORD": DB_PASSWORD}
     assert env["AWS_ACCESS_KEY_ID"].startswith("ASIA")
     assert env["umask"] == 0o022  # the function's own, not the server's 077
     root_secret = server.credentials()[1]
     return [
+        DB_PASSWORD,
         root_secret,
         key["SecretAccessKey"],
         assumed["SecretAccessKey"],

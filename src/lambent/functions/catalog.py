@@ -19,6 +19,7 @@ import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
+from lambent.auth.sealing import Sealer
 from lambent.clock import Clock
 from lambent.errors import ResourceNotFound
 from lambent.functions import arns, states
@@ -63,8 +64,10 @@ def _requested(doc: Doc) -> int:
 
 
 class StoreCatalog:
-    def __init__(self, store: Store, settings: Settings, clock: Clock) -> None:
-        self.repo = FunctionRepository(store)
+    def __init__(
+        self, store: Store, settings: Settings, clock: Clock, sealer: Sealer | None = None
+    ) -> None:
+        self.repo = FunctionRepository(store, sealer)
         self._settings = settings
         self._clock = clock
         self._listeners: list[FunctionListener] = []

@@ -48,7 +48,9 @@ async def publish(
     """
     latest = fn["latest"]
     cfg = latest["config"]
-    mark = config.fingerprint(cfg) + str(latest["code"]["sha256_hex"]) + str(cfg["LastModified"])
+    mark = config.publish_mark(
+        config.fingerprint(cfg) + str(latest["code"]["sha256_hex"]) + str(cfg["LastModified"])
+    )
     last = fn.get("last_published")
     if last and last.get("mark") == mark:
         existing = await repo.version(account, name, str(last["version"]))
