@@ -5,9 +5,11 @@ The queue is asked which functions have events due (`due_functions`) and when th
 one falls due (`next_due`) only when that may have changed in a way the scheduler did not
 see itself: an event was accepted, a retry was scheduled, an event was handed back, the
 time it slept for came, or a claim found fewer events than the count said. Between those,
-its own claims are subtracted from the counts it holds: one server owns the queue, so
-nothing else takes them. A count that reached the cap it was asked with was "at least":
-once used up it is asked again.
+its own claims are subtracted from the counts it holds. On a queue one server owns nothing
+else takes them; on a shared queue (PostgreSQL) another node's claims show up as a claim
+that found fewer events than counted, which makes the view ask again, and another node's
+acceptances and retries invalidate it through the queue's wake-up (`on_remote`). A count
+that reached the cap it was asked with was "at least": once used up it is asked again.
 """
 
 from __future__ import annotations

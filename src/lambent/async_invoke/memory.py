@@ -6,7 +6,7 @@ every method runs to completion without awaiting anything.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lambent.async_invoke.event import EventState, QueuedEvent
@@ -109,6 +109,9 @@ class MemoryQueue:
     async def next_due(self, after: float) -> float | None:
         times = [self._since(e) for e in self._entries.values() if self._since(e) > after]
         return min(times, default=None)
+
+    def on_remote(self, wake: Callable[[], None]) -> None:
+        """One server owns this queue: no other node ever makes events due."""
 
     async def stats(self) -> QueueStats:
         claimed = sum(1 for e in self._entries.values() if e.claimed_until is not None)

@@ -4,9 +4,10 @@ Life of an event: `enqueue` (durable when it returns: the 202 waits for it) -> `
 (leased to one delivery until `now + lease_s`) -> `complete` (gone) or `reschedule`
 (back in the queue with new retry state, available again at a given time). A claim that
 is never settled, because the server died mid-invoke, is handed out again: `recover()`
-at start-up releases every claim at once (one server owns the file), and a claim whose
-lease ran out is claimable again anyway (the way several workers sharing a database
-would find work a dead worker left behind).
+at start-up releases every claim this server holds (on SQLite, every claim: one server
+owns the file), and a claim whose lease ran out is claimable again anyway. On PostgreSQL
+several nodes share the queue: claims have an owner and a node lease the owner renews, so
+a dead node's claims lapse and any node takes them (postgres.py).
 
 Events are claimed per function (the unqualified function ARN the event is for):
 `due_functions` says which functions have events to run now and how many, so the
@@ -18,7 +19,7 @@ Times are wall-clock seconds (`Clock.time()`): they outlive the process.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -75,11 +76,18 @@ class EventQueue(Protocol):
         """Give claims back unchanged (a scheduler stopping before it settled them)."""
 
     async def recover(self) -> int:
-        """At start-up: every claim goes back to the queue. Returns how many."""
+        """At start-up: every claim this server holds goes back to the queue (on a shared
+        queue, only this node's: the other nodes' are theirs while they live). Returns
+        how many."""
 
     async def next_due(self, after: float) -> float | None:
         """The earliest time later than `after` at which an event becomes claimable (a
         due time or a lease running out); None if there is none."""
+
+    def on_remote(self, wake: Callable[[], None]) -> None:
+        """Call `wake` whenever another node may have made events claimable (it accepted
+        one, scheduled a retry, handed claims back, or died with claims that lapsed).
+        Queues one server owns (memory, SQLite) never call it."""
 
     async def stats(self) -> QueueStats: ...
 

@@ -6,7 +6,8 @@
 
 At start-up every claim left by a server that died mid-delivery goes back to the queue
 before the scheduler starts, so an accepted event is delivered at least once, and the
-backlog drains at the function's full concurrency.
+backlog drains at the function's full concurrency. On PostgreSQL (a cluster) a node takes
+back only its own claims; a dead node's lapse after its lease (async_invoke/postgres.py).
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ class AsyncInvocations:
             max_deliveries=cfg.max_deliveries,
             lease_s=cfg.claim_timeout_s,
         )
+        # Another node accepted an event, scheduled a retry, or left lapsed claims (cluster
+        # queues): this node's scheduler looks at once, as for its own acceptances.
+        self.queue.on_remote(self.scheduler.notify)
         self._started = False
 
     # -- acceptance ------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from lambent.async_invoke.event import Destination, EventState, QueuedEvent
@@ -211,6 +211,9 @@ class SqliteQueue:
             return min(times, default=None)
 
         return await self._writer.run(work, durable=False)
+
+    def on_remote(self, wake: Callable[[], None]) -> None:
+        """One server owns this queue: no other node ever makes events due."""
 
     async def stats(self) -> QueueStats:
         def work(conn: sqlite3.Connection) -> tuple[int, int]:
