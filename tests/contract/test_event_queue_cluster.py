@@ -141,9 +141,8 @@ async def test_an_enqueue_on_one_node_wakes_the_others(
     await a.enqueue(event("e"))
     await woken.wait()
     claimed = await b.claim(FN, T0, 10, LEASE)
-    woken.clear()
+    woken_a = Woken(a)  # before the commit: its NOTIFY may arrive before the commit returns
     await b.reschedule("e", claimed[0].state, T0 + 60)  # a retry wakes the others too
-    woken_a = Woken(a)
     await woken_a.wait()
 
 
