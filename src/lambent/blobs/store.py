@@ -3,6 +3,12 @@
 A zip is stored once under its SHA-256, whoever uploads it. Its extraction is shared by
 every function and version with the same code, and is never written after it is made, so
 environments can mount it read-only at /var/task or /opt.
+
+In a cluster the zips live in a shared store (PostgreSQL, `postgres.py`) and the data dir
+is this node's cache: a node that runs code it has not seen fetches the zip by SHA-256
+once, checks it against that digest, and keeps it and its extraction locally (the sandbox
+mounts the extraction). Every method may block on disk or network: call them on the
+blocking pool, never on the event loop.
 """
 
 from __future__ import annotations
@@ -18,6 +24,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambent.blobs.files import FileBlobs
+from lambent.blobs.interface import BlobMissing, Blobs
 from lambent.errors import InvalidParameterValue
 
 
@@ -33,36 +41,47 @@ class BlobInfo:
 
 
 class BlobStore:
-    def __init__(self, root: Path, *, max_unzipped: int) -> None:
-        self._blobs = root / "blobs"
+    def __init__(self, root: Path, *, max_unzipped: int, shared: Blobs | None = None) -> None:
+        """`shared`: the cluster's store of zips (None: this data dir is the only one)."""
         self._code = root / "code"
         self._tmp = root / "tmp"
-        for d in (self._blobs, self._code, self._tmp):
-            d.mkdir(parents=True, exist_ok=True)
+        self._local = FileBlobs(root / "blobs", self._tmp)
+        self._code.mkdir(parents=True, exist_ok=True)
+        self._shared = shared
         self._max_unzipped = max_unzipped
         self._lock = threading.Lock()
 
     def path(self, sha256_hex: str) -> Path:
-        return self._blobs / sha256_hex[:2] / sha256_hex
+        return self._local.path(sha256_hex)
 
     def exists(self, sha256_hex: str) -> bool:
-        return self.path(sha256_hex).exists()
+        if self._local.exists(sha256_hex):
+            return True
+        return self._shared is not None and self._shared.exists(sha256_hex)
 
     def put(self, data: bytes) -> BlobInfo:
+        """Store a zip: in the shared store first (it is what other nodes read), then here."""
         digest = hashlib.sha256(data).hexdigest()
-        target = self.path(digest)
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self._tmp)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
+        if self._shared is not None:
+            self._shared.put(digest, data)
+        self._local.put(digest, data)
         return BlobInfo(digest, len(data))
 
     def read(self, sha256_hex: str) -> bytes:
-        return self.path(sha256_hex).read_bytes()
+        """The zip's bytes (BlobMissing if no store has it)."""
+        self.fetch(sha256_hex)
+        return self._local.get(sha256_hex)
+
+    def fetch(self, sha256_hex: str) -> None:
+        """Make sure the zip is in this node's cache, fetching it from the shared store."""
+        if self._local.exists(sha256_hex):
+            return
+        if self._shared is None:
+            raise BlobMissing(sha256_hex)
+        data = self._shared.get(sha256_hex)
+        if hashlib.sha256(data).hexdigest() != sha256_hex:
+            raise BlobMissing(f"{sha256_hex}: the shared store returned other bytes")
+        self._local.put(sha256_hex, data)
 
     def check_zip(self, data: bytes) -> None:
         """Reject what Lambda rejects before it is stored: not a zip, or too big unzipped."""
@@ -86,6 +105,7 @@ class BlobStore:
         with self._lock:
             if target.exists():
                 return target
+            self.fetch(sha256_hex)
             work = Path(tempfile.mkdtemp(dir=self._tmp))
             try:
                 with zipfile.ZipFile(self.path(sha256_hex)) as zf:
@@ -99,7 +119,8 @@ class BlobStore:
         return target
 
     def remove(self, sha256_hex: str) -> None:
-        self.path(sha256_hex).unlink(missing_ok=True)
+        """Forget the zip and its extraction on this node (the shared store keeps it)."""
+        self._local.remove(sha256_hex)
         code = self._code / sha256_hex
         if code.exists():
             for dirpath, dirnames, _ in os.walk(code):
