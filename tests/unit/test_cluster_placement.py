@@ -25,8 +25,11 @@ def worker(
     alive: bool = True,
     accepts_new: bool = True,
     cpus: float = 2.0,
+    reclaimable: int = 0,
 ) -> WorkerView:
-    return WorkerView(worker_id, alive, memory, used, cpus, busy, idle or {}, accepts_new)
+    return WorkerView(
+        worker_id, alive, memory, used, cpus, busy, idle or {}, accepts_new, reclaimable
+    )
 
 
 # Each row: the workers, the invocation's memory, the expected answer (None: no worker).
@@ -109,6 +112,24 @@ PLACE_TABLE: list[tuple[str, list[WorkerView], int, Placement | None]] = [
         128,
         Placement("b", warm=False),
     ),
+    (
+        "cold: memory held by idle environments is room (the worker reclaims them)",
+        [worker("a", used=1024, reclaimable=128), worker("b", used=1000)],
+        128,
+        Placement("a", warm=False),
+    ),
+    (
+        "cold: memory free without reclaiming is used first",
+        [worker("a", used=1024, reclaimable=1024), worker("b", used=768)],
+        128,
+        Placement("b", warm=False),
+    ),
+    (
+        "cold: busy memory is not reclaimable",
+        [worker("a", used=1024, reclaimable=64)],
+        128,
+        None,
+    ),
     ("nobody has room: None", [worker("a", used=1000), worker("b", used=1024)], 128, None),
     ("every worker dead: None", [worker("a", alive=False, idle={V: 1})], 128, None),
     ("no workers: None", [], 128, None),
@@ -158,6 +179,12 @@ SPREAD_TABLE: list[tuple[str, int, list[WorkerView], dict[str, int]]] = [
         {"a": 4, "b": 8},
     ),
     (
+        "idle on-demand environments' memory counts as room",
+        4,
+        [worker("a", used=1024, reclaimable=256), worker("b", used=1024)],
+        {"a": 2},
+    ),
+    (
         "dead and closed workers get nothing",
         4,
         [worker("a", alive=False), worker("b", accepts_new=False), worker("c")],
@@ -182,6 +209,12 @@ def test_spread_provisioned_follows_the_rules(
 # Properties over random clusters.
 
 KEYS = st.sampled_from(["k1", "k2", "k3"])
+
+
+def busy_room(view: WorkerView) -> int:
+    return view.memory_mb - (view.memory_used_mb - view.memory_idle_mb)
+
+
 MEMORIES = st.sampled_from([128, 256, 512, 1024, 1769])
 
 
@@ -191,16 +224,18 @@ def clusters(draw: st.DrawFn) -> list[WorkerView]:
     views = []
     for n in range(count):
         memory = draw(st.sampled_from([0, 512, 2048, 4096, 8192]))
+        used = draw(st.integers(0, memory))
         views.append(
             WorkerView(
                 worker_id=f"w{draw(st.integers(0, 99)):02d}-{n}",
                 alive=draw(st.booleans()),
                 memory_mb=memory,
-                memory_used_mb=draw(st.integers(0, memory)),
+                memory_used_mb=used,
                 cpus=draw(st.sampled_from([1.0, 2.0, 16.0])),
                 busy=draw(st.integers(0, 20)),
                 idle_by_version=draw(st.dictionaries(KEYS, st.integers(0, 3), max_size=3)),
                 accepts_new=draw(st.booleans()),
+                memory_idle_mb=draw(st.integers(0, used)),
             )
         )
     return views
@@ -214,9 +249,8 @@ def test_place_never_picks_a_dead_or_full_worker_and_prefers_warm(
     chosen = place(key, memory, views)
     by_id = {view.worker_id: view for view in views}
     warm_ones = [v for v in views if v.alive and v.idle_by_version.get(key, 0) > 0]
-    roomy = [
-        v for v in views if v.alive and v.accepts_new and v.memory_mb - v.memory_used_mb >= memory
-    ]
+    # Room: memory not held by busy environments (idle ones are reclaimed).
+    roomy = [v for v in views if v.alive and v.accepts_new and busy_room(v) >= memory]
     if warm_ones:
         assert chosen is not None and chosen.warm
         assert by_id[chosen.worker_id] in warm_ones
@@ -251,11 +285,7 @@ def test_spread_fills_what_fits_and_keeps_equal_workers_level(
 ) -> None:
     unique = list({v.worker_id: v for v in views}.values())
     spread = spread_provisioned(total, memory, unique)
-    slots = {
-        v.worker_id: (v.memory_mb - v.memory_used_mb) // memory
-        for v in unique
-        if v.alive and v.accepts_new
-    }
+    slots = {v.worker_id: busy_room(v) // memory for v in unique if v.alive and v.accepts_new}
     assert set(spread) <= set(slots)  # never a dead or closed worker
     assert all(0 < count <= slots[wid] for wid, count in spread.items())  # never over
     assert sum(spread.values()) == min(total, sum(slots.values()))

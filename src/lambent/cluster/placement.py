@@ -8,9 +8,12 @@ A frontend that admitted a synchronous invoke asks `place` which worker runs it:
    keeping; the others' lone idle environments are left to be reaped by keep-alive), then
    the least loaded, then the lowest id, so every frontend with the same view agrees.
 2. **Otherwise the least-loaded worker that may create one**: live, accepting new
-   environments, with the version's memory free. Load is the fraction of memory in use
-   (Lambda gives CPU in proportion to memory, so memory is the one dimension that fills);
-   ties go to fewer busy environments per CPU, then the lowest id.
+   environments, with the version's memory free or held by idle environments it may
+   reclaim (the worker evicts its least recently used idle ones to make room: keeping
+   environments warm never refuses a cold start). Load is the fraction of memory in use
+   (Lambda gives CPU in proportion to memory, so memory is the one dimension that fills),
+   so memory free without evicting anything is used first; ties go to fewer busy
+   environments per CPU, then the lowest id.
 3. **None** when no worker can take it: the caller answers with AWS's error.
 
 `spread_provisioned` spreads a version's provisioned concurrency over the live workers as
@@ -26,7 +29,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 __all__ = ["Placement", "WorkerView", "place", "spread_provisioned"]
 
@@ -36,9 +38,12 @@ class WorkerView:
     """What a frontend knows of one worker when it places an invocation.
 
     `memory_used_mb` counts every environment the worker holds, busy or idle;
-    `idle_by_version` counts idle (or frozen) environments per version key; `accepts_new`
-    is False for a worker that may not create environments (draining, or at its own cap):
-    its idle environments still serve warm invokes.
+    `memory_idle_mb` is the part of it held by idle on-demand environments, which the
+    worker reclaims (least recently used first) to make room for a new one (provisioned
+    environments are never reclaimed, so they are not in it); `idle_by_version` counts idle
+    (or frozen) environments per version key; `accepts_new` is False for a worker that may
+    not create environments (draining, or at its own cap): its idle environments still
+    serve warm invokes.
     """
 
     worker_id: str
@@ -49,16 +54,13 @@ class WorkerView:
     busy: int
     idle_by_version: Mapping[str, int]
     accepts_new: bool = True
+    memory_idle_mb: int = 0
 
     @property
     def memory_free_mb(self) -> int:
-        return max(0, self.memory_mb - self.memory_used_mb)
-
-    def load(self) -> Fraction:
-        """The fraction of memory in use, exact (floats would make ties depend on rounding)."""
-        if self.memory_mb <= 0:
-            return Fraction(1)
-        return Fraction(min(self.memory_used_mb, self.memory_mb), self.memory_mb)
+        """Memory a new environment may take: free, or reclaimable from idle ones."""
+        idle = min(max(0, self.memory_idle_mb), self.memory_used_mb)
+        return max(0, self.memory_mb - self.memory_used_mb + idle)
 
     def busy_per_cpu(self) -> float:
         return self.busy / self.cpus if self.cpus > 0 else float(self.busy)
@@ -87,29 +89,46 @@ def place(version_key: str, memory_mb: int, workers: Sequence[WorkerView]) -> Pl
 
 def _warmest(version_key: str, workers: Sequence[WorkerView]) -> WorkerView | None:
     best: WorkerView | None = None
-    best_key: tuple[int, Fraction, float, str] | None = None
+    best_idle = 0
     for worker in workers:
         if not worker.alive:
             continue
         idle = worker.idle_by_version.get(version_key, 0)
-        if idle <= 0:
+        if idle <= 0 or idle < best_idle:
             continue
-        key = (-idle, worker.load(), worker.busy_per_cpu(), worker.worker_id)
-        if best_key is None or key < best_key:
-            best, best_key = worker, key
+        if best is None or idle > best_idle or _lighter(worker, best):
+            best, best_idle = worker, idle
     return best
 
 
 def _least_loaded(memory_mb: int, workers: Sequence[WorkerView]) -> WorkerView | None:
     best: WorkerView | None = None
-    best_key: tuple[Fraction, float, str] | None = None
     for worker in workers:
-        if not worker.can_create(memory_mb):
-            continue
-        key = (worker.load(), worker.busy_per_cpu(), worker.worker_id)
-        if best_key is None or key < best_key:
-            best, best_key = worker, key
+        if worker.can_create(memory_mb) and (best is None or _lighter(worker, best)):
+            best = worker
     return best
+
+
+def _lighter(a: WorkerView, b: WorkerView) -> bool:
+    """Whether `a` is less loaded than `b`: a smaller fraction of memory in use (compared
+    exactly, in integers: floats would make ties depend on rounding), then fewer busy
+    environments per CPU, then the lower id. A total order, so the answer does not depend
+    on the order of the views."""
+    a_used, a_total = _used_fraction(a)
+    b_used, b_total = _used_fraction(b)
+    left, right = a_used * b_total, b_used * a_total
+    if left != right:
+        return left < right
+    a_busy, b_busy = a.busy_per_cpu(), b.busy_per_cpu()
+    if a_busy != b_busy:
+        return a_busy < b_busy
+    return a.worker_id < b.worker_id
+
+
+def _used_fraction(worker: WorkerView) -> tuple[int, int]:
+    if worker.memory_mb <= 0:
+        return 1, 1
+    return min(max(0, worker.memory_used_mb), worker.memory_mb), worker.memory_mb
 
 
 def spread_provisioned(total: int, memory_mb: int, workers: Sequence[WorkerView]) -> dict[str, int]:
