@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lambent.api.dispatch import Dispatcher, ServiceHandlers
 from lambent.api.model import Models
+from lambent.async_invoke.queue import EventQueue
 from lambent.async_invoke.service import AsyncInvocations
 from lambent.auth import sealing
 from lambent.auth.authenticator import Authenticator
@@ -49,6 +50,7 @@ from lambent.invoke.service import InvokeService
 from lambent.layers.repository import LayerRepository
 from lambent.layers.service import LayerService
 from lambent.logs.store import LogStore
+from lambent.node_id import load_or_create as load_node_id
 from lambent.oplog.access import AccessLog
 from lambent.private_files import secure_data_dir
 from lambent.s3.service import S3
@@ -102,6 +104,7 @@ class App:
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.node_id = ""  # this server among the nodes on one database (node_id.py)
         self.clock: Clock = clock or SystemClock()
         self._stack: contextlib.AsyncExitStack | None = None
 
@@ -141,7 +144,9 @@ class App:
         stack.push_async_callback(self.store.close)
         self.logs = LogStore(data / "logs.db", settings.logs, self.clock)
         stack.callback(self.logs.close)
-        self._build()
+        self.node_id = load_node_id(data)
+        queue = await self._async_queue()
+        self._build(queue)
         stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
         await self._seal_secrets_at_rest()
         info = await self.bootstrap_accounts()
@@ -171,7 +176,22 @@ class App:
         publish_endpoint(data, settings.endpoint)  # where `lambent` and the aws CLI look
         return info
 
-    def _build(self) -> None:
+    async def _async_queue(self) -> EventQueue | None:
+        """The async queue shared by every node on PostgreSQL (`--database`); None: the
+        SQLite file in the data dir, which AsyncInvocations opens itself."""
+        url = self.settings.database_url
+        if url is None:
+            return None
+        from lambent.async_invoke.postgres import PostgresQueue  # psycopg: cluster mode only
+
+        return await PostgresQueue.open(
+            url,
+            node_id=self.node_id,
+            clock=self.clock,
+            node_lease_s=self.settings.async_.node_lease_s,
+        )
+
+    def _build(self, queue: EventQueue | None = None) -> None:
         """Every component, each made once (constructors only: nothing here opens or starts
         anything that would need closing, except the async queue, closed by its stop)."""
         settings, clock, data = self.settings, self.clock, self.settings.data_dir
@@ -215,7 +235,7 @@ class App:
             settings, clock, self.catalog, self.environments, self.admission
         )
         self.async_invoke = AsyncInvocations(
-            settings, clock, self.invoker, self.catalog, self.admission
+            settings, clock, self.invoker, self.catalog, self.admission, queue
         )
         self.access_log = AccessLog.from_settings(settings.operator_log)
         self.control_plane = self._control_plane()

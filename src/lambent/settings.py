@@ -75,6 +75,9 @@ class AsyncSettings:
     max_deliveries: int = 1000
     # A claimed event not settled in this long is handed out again (> the 900 s timeout).
     claim_timeout_s: float = 960.0
+    # On PostgreSQL (a cluster): a node renews its claims every third of this; a node that
+    # stops (dies) has its claims taken by the others this long after its last renewal.
+    node_lease_s: float = 15.0
     # On shutdown, running deliveries get this long before they are cut off (and re-queued).
     stop_grace_s: float = 2.0
 

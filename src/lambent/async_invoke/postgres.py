@@ -274,6 +274,9 @@ class PostgresQueue:
         }
         rows = await self._fetch(CLAIM, params)
         rows.sort(key=lambda r: (r[5], r[6], r[7]))
+        lapsed = sum(1 for r in rows if r[5] == 0)
+        if lapsed:
+            log.info("async: %d events whose claim lapsed are claimed again", lapsed)
         return [_event(row) for row in rows]
 
     async def due_functions(self, now: float, cap: int) -> list[DueFunction]:

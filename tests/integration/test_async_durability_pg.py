@@ -1,0 +1,104 @@
+"""Nothing accepted is lost on PostgreSQL either: `lambent serve --database URL` accepts an
+async load, is SIGKILLed halfway through delivery, and a new node on the same schema
+delivers every accepted event (test_async_durability.py is the SQLite original).
+
+The new node is a new node id (the killed server's `DATA/node-id` is gone), so it does not
+take the dead node's claims back at start as a restarted node would: the events that were
+being delivered at the kill come back when the dead node's lease lapses (15 s after its
+last renewal), and everything else at once.
+
+The control plane stays in the data dir's SQLite store until the store moves to
+PostgreSQL too; the queue is PostgreSQL's alone (the data dir's queue.db is never made).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from tests.integration.test_async_durability import (
+    DRAIN_BOUND_S,
+    EVENTS,
+    HANDLER_S,
+    RESERVED,
+    async_stats,
+    deploy,
+    seen,
+    wait_until,
+)
+from tests.support import ServerProcess, start_server
+
+pytestmark = pytest.mark.services
+
+
+def serve(data: Path, url: str, key: Path) -> ServerProcess:
+    return start_server(
+        data,
+        extra_args=[
+            "--sandbox",
+            "process",
+            "--database",
+            url,
+            "--master-key-file",
+            str(key),
+        ],
+    )
+
+
+def queued(url: str) -> int:
+    with psycopg.connect(url, autocommit=True) as db:
+        row = db.execute("SELECT count(*) FROM queue_events").fetchone()
+        return int(row[0]) if row else -1
+
+
+def test_sigkill_mid_delivery_then_a_new_node_delivers_everything(
+    tmp_path: Path, pg_url: str
+) -> None:
+    data = tmp_path / "data"
+    key = tmp_path / "master.key"
+    seen_file = tmp_path / "seen.txt"
+    srv = serve(data, pg_url, key)
+    try:
+        lam = deploy(srv, "durable", seen_file, sleep_s=HANDLER_S)
+        lam.put_function_concurrency(FunctionName="durable", ReservedConcurrentExecutions=RESERVED)
+
+        def accept(i: int) -> str:
+            resp = lam.invoke(
+                FunctionName="durable", InvocationType="Event", Payload=json.dumps({"i": i})
+            )
+            assert resp["StatusCode"] == 202
+            return str(resp["ResponseMetadata"]["RequestId"])
+
+        with ThreadPoolExecutor(16) as pool:
+            accepted = set(pool.map(accept, range(EVENTS)))
+        assert len(accepted) == EVENTS
+
+        assert wait_until(lambda: len(set(seen(seen_file))) >= EVENTS // 2, timeout=60)
+        srv.stop(sig=signal.SIGKILL)
+        at_kill = set(seen(seen_file))
+        assert len(at_kill) < EVENTS, "delivery finished before the kill; nothing was tested"
+    finally:
+        srv.stop(sig=signal.SIGKILL)
+    assert not (data / "queue.db").exists()  # the queue was PostgreSQL's
+
+    (data / "node-id").unlink()  # what starts next is another node
+    restarted = serve(data, pg_url, key)
+    try:
+        assert wait_until(lambda: accepted <= set(seen(seen_file)), timeout=DRAIN_BOUND_S), (
+            f"{len(accepted - set(seen(seen_file)))} accepted events never delivered"
+        )
+        assert set(seen(seen_file)) == accepted  # and nothing that was not accepted
+        assert wait_until(lambda: queued(pg_url) == 0, timeout=60)
+        # Deliveries running at the kill were the dead node's claims: they lapsed and the
+        # new node claimed them again.
+        assert any("claimed again" in line for line in restarted.output), restarted.output
+        counters = async_stats(restarted)
+        assert counters["throttled"] == 0, counters
+        assert counters["throttled_by_own_deliveries"] == 0, counters
+    finally:
+        assert restarted.stop() == 0
