@@ -23,6 +23,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("python_bootstrap", []),
     ("node_init", []),
     ("async_drain", []),
+    ("pg_enqueue", []),  # needs the PostgreSQL of --database
     ("access_log", ["--requests", "2000", "--rounds", "3"]),
     ("boto3_import", []),
 ]
