@@ -36,7 +36,7 @@ from tests.support import ServerProcess, start_server
 pytestmark = pytest.mark.services
 
 
-def serve(data: Path, url: str, key: Path) -> ServerProcess:
+def serve(data: Path, url: str, key: Path, retry_base_s: float = 60.0) -> ServerProcess:
     return start_server(
         data,
         extra_args=[
@@ -46,6 +46,8 @@ def serve(data: Path, url: str, key: Path) -> ServerProcess:
             url,
             "--master-key-file",
             str(key),
+            "--async-retry-base",
+            str(retry_base_s),
         ],
     )
 
@@ -100,5 +102,35 @@ def test_sigkill_mid_delivery_then_a_new_node_delivers_everything(
         counters = async_stats(restarted)
         assert counters["throttled"] == 0, counters
         assert counters["throttled_by_own_deliveries"] == 0, counters
+    finally:
+        assert restarted.stop() == 0
+
+
+def test_retry_state_survives_on_another_node(tmp_path: Path, pg_url: str) -> None:
+    """A failing event killed between attempts resumes where it was on the next node: 3
+    attempts in all (its retry state lives in PostgreSQL, not with the node)."""
+    data = tmp_path / "data"
+    key = tmp_path / "master.key"
+    seen_file = tmp_path / "seen.txt"
+    srv = serve(data, pg_url, key, retry_base_s=3.0)
+    try:
+        lam = deploy(srv, "flaky", seen_file, sleep_s=0)
+        lam.put_function_event_invoke_config(FunctionName="flaky", MaximumRetryAttempts=2)
+        resp = lam.invoke(
+            FunctionName="flaky", InvocationType="Event", Payload=json.dumps({"fail": True})
+        )
+        request_id = resp["ResponseMetadata"]["RequestId"]
+        assert wait_until(lambda: len(seen(seen_file)) >= 1, timeout=30)
+        # Killed once the first attempt is settled (its retry scheduled 3 s out).
+        assert wait_until(lambda: async_stats(srv)["attempts"] >= 1, timeout=30)
+    finally:
+        srv.stop(sig=signal.SIGKILL)
+
+    (data / "node-id").unlink()
+    restarted = serve(data, pg_url, key, retry_base_s=3.0)
+    try:
+        # Settled for good, the event leaves the queue: no attempt can follow it.
+        assert wait_until(lambda: queued(pg_url) == 0, timeout=60)
+        assert seen(seen_file) == [request_id] * 3
     finally:
         assert restarted.stop() == 0

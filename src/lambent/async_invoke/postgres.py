@@ -42,7 +42,7 @@ from lambent.async_invoke.pg_wakeups import Wakeups
 from lambent.async_invoke.pg_writer import PgGroupWriter, Pool
 from lambent.async_invoke.queue import DueFunction, QueueStats
 from lambent.clock import Clock
-from lambent.pg.connect import open_pool
+from lambent.pg.connect import CONNECT_TIMEOUT_S, open_pool
 from lambent.pg.migrations import Migration, migrate
 
 log = logging.getLogger(__name__)
@@ -200,7 +200,11 @@ class PostgresQueue:
         renew: bool = True,
         pool_size: int = 6,
     ) -> PostgresQueue:
-        pool = await open_pool(url, name="async-queue", min_size=2, max_size=pool_size)
+        # A connection not had within the connect timeout is an outage: the Event invoke
+        # waiting on it gets its 5xx then, not after the pool's default wait.
+        pool = await open_pool(
+            url, name="async-queue", min_size=2, max_size=pool_size, timeout_s=CONNECT_TIMEOUT_S
+        )
         try:
             await migrate(pool, COMPONENT, MIGRATIONS)
             async with pool.connection() as conn:
