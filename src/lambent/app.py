@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from lambent.code_signing.configs import CodeSigningConfigs
 from lambent.code_signing.profiles import SigningProfiles
 from lambent.concurrency.admission import Admission
 from lambent.concurrency.burst import BurstLimiter
+from lambent.concurrency.tokens import ClusterTokens
 from lambent.environments.manager import EnvironmentManager
 from lambent.environments.provisioned import ProvisionedReconciler
 from lambent.environments.snapstart import SnapStartCoordinator
@@ -107,6 +109,7 @@ class App:
         self.node_id = ""  # this server among the nodes on one database (node_id.py)
         self.clock: Clock = clock or SystemClock()
         self._stack: contextlib.AsyncExitStack | None = None
+        self._tokens: ClusterTokens | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, listeners: list[socket.socket] | None = None) -> StartupInfo:
@@ -145,6 +148,8 @@ class App:
         self.logs = LogStore(data / "logs.db", settings.logs, self.clock)
         stack.callback(self.logs.close)
         self.node_id = load_node_id(data)
+        if settings.database_url is not None:
+            await self._open_admission_ledger(stack, settings.database_url)
         queue = await self._async_queue()
         self._build(queue)
         stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
@@ -191,6 +196,19 @@ class App:
             node_lease_s=self.settings.async_.node_lease_s,
         )
 
+    async def _open_admission_ledger(self, stack: contextlib.AsyncExitStack, url: str) -> None:
+        """Cluster mode: limits hold across every node, on tokens leased from PostgreSQL
+        (concurrency/tokens.py). Closed after the HTTP server, so nothing admits after."""
+        from lambent.concurrency.pg_ledger import PgLedger  # psycopg: cluster mode only
+
+        ledger = await PgLedger.open(url)
+        stack.push_async_callback(ledger.close)
+        # Its own id per process: a restarted node's old holds lapse, never become its own.
+        tokens = ClusterTokens(ledger, f"{self.node_id}.{uuid.uuid4().hex[:8]}", self.clock)
+        await tokens.start()
+        stack.push_async_callback(tokens.close)
+        self._tokens = tokens
+
     def _build(self, queue: EventQueue | None = None) -> None:
         """Every component, each made once (constructors only: nothing here opens or starts
         anything that would need closing, except the async queue, closed by its stop)."""
@@ -213,6 +231,7 @@ class App:
             self.catalog.reserved_concurrency,
             self.catalog.reserved_total,
             self.catalog.provisioned_by_qualifier,
+            tokens=self._tokens,
         )
         self.burst = BurstLimiter(clock, limits.burst_per_function, limits.burst_window_s)
         self.sandbox = choose_sandbox(settings)

@@ -212,7 +212,7 @@ class InvokeService:
             return NotReady(version.state)
         with contextlib.ExitStack() as held:
             if lease is None and self._admission is not None:
-                taken = self._admission.try_take(version.account_id, version.function_name)
+                taken = await self._admission.acquire(version.account_id, version.function_name)
                 if isinstance(taken, Throttle):
                     return Throttled(taken)
                 held.callback(self._admission.give, taken)
