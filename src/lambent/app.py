@@ -9,6 +9,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lambent.api.dispatch import Dispatcher, ServiceHandlers
 from lambent.api.model import Models
@@ -61,6 +62,9 @@ from lambent.sandbox.select import choose as choose_sandbox
 from lambent.settings import Settings
 from lambent.store.sqlite import SqliteStore
 
+if TYPE_CHECKING:
+    from lambent.blobs.postgres import PgBlobs
+
 log = logging.getLogger(__name__)
 
 
@@ -84,6 +88,7 @@ class App:
     store: SqliteStore
     logs: LogStore
     blobs: BlobStore
+    _shared_blobs: tuple[PgBlobs, PgBlobs] | None  # code, S3 bytes (with --database)
     s3: S3
     credentials: CredentialStore
     authenticator: Authenticator
@@ -151,6 +156,7 @@ class App:
         if settings.database_url is not None:
             await self._open_admission_ledger(stack, settings.database_url)
         queue = await self._async_queue()
+        self._shared_blobs = await self._open_shared_blobs(stack)
         self._build(queue)
         stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
         await self._seal_secrets_at_rest()
@@ -213,8 +219,9 @@ class App:
         """Every component, each made once (constructors only: nothing here opens or starts
         anything that would need closing, except the async queue, closed by its stop)."""
         settings, clock, data = self.settings, self.clock, self.settings.data_dir
-        self.blobs = BlobStore(data, max_unzipped=settings.limits.code_size_unzipped)
-        self.s3 = S3(self.store, data / "s3", clock, self.work)
+        code, objects = self._shared_blobs or (None, None)  # in PostgreSQL in a cluster
+        self.blobs = BlobStore(data, max_unzipped=settings.limits.code_size_unzipped, shared=code)
+        self.s3 = S3(self.store, data / "s3", clock, self.work, objects)
         self.credentials = CredentialStore(self.store, clock, self.sealer)
         self.authenticator = Authenticator(
             settings.auth, self.credentials, clock, settings.account_id
@@ -260,6 +267,21 @@ class App:
         self.control_plane = self._control_plane()
         self.urls = FunctionUrlService(self.catalog, clock, settings.endpoint)
         self.catalog.subscribe(UrlPurger(self.urls))
+
+    async def _open_shared_blobs(
+        self, stack: contextlib.AsyncExitStack
+    ) -> tuple[PgBlobs, PgBlobs] | None:
+        """With a database, code and S3 bytes in its blob tables (migrated now), reached
+        through a blocking pool only the blocking work's threads use (blobs/postgres.py)."""
+        url = self.settings.database_url
+        if url is None:
+            return None
+        from lambent.blobs import postgres  # psycopg: cluster mode only
+
+        await postgres.migrate_schema(url)
+        pool = await self.work.run(postgres.open_blocking_pool, url)
+        stack.callback(pool.close)
+        return postgres.PgBlobs(pool, postgres.CODE), postgres.PgBlobs(pool, postgres.S3)
 
     def _control_plane(self) -> ControlPlane:
         uploads = ZipUploads(

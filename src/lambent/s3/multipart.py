@@ -13,6 +13,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambent.blobs.interface import BlobMissing
 from lambent.clock import Clock
 from lambent.errors import (
     S3InvalidArgument,
@@ -195,7 +196,7 @@ class Uploads:
         content_type, metadata, headers = doc["attrs"]
         try:
             data, sums, content = await self._content.work.run(self._join, chosen, whole_object)
-        except FileNotFoundError as exc:  # aborted meanwhile
+        except BlobMissing as exc:  # aborted meanwhile
             raise S3NoSuchUpload(upload_id) from exc
         attrs = Attributes(content_type, metadata, headers, sums)
         async with self._store.transaction():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lambent.blocking import BlockingWork
 from lambent.clock import Clock
@@ -13,12 +14,23 @@ from lambent.s3.multipart import Uploads
 from lambent.s3.objects import Objects
 from lambent.store.interface import Store
 
+if TYPE_CHECKING:
+    from lambent.blobs.postgres import PgBlobs  # psycopg: cluster mode only
+
 
 class S3:
-    def __init__(self, store: Store, root: Path, clock: Clock, work: BlockingWork) -> None:
+    def __init__(
+        self,
+        store: Store,
+        root: Path,
+        clock: Clock,
+        work: BlockingWork,
+        shared: PgBlobs | None = None,
+    ) -> None:
+        """`shared`: the cluster's blob store for object bytes (None: files under `root`)."""
         self._store = store
         self.buckets = Buckets(store, clock)
-        self.content = ContentStore(root, store, work)
+        self.content = ContentStore(root, store, work, shared)
         self.objects = Objects(store, self.buckets, self.content, clock)
         self.uploads = Uploads(store, self.buckets, self.objects, self.content, clock)
 
