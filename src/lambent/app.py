@@ -52,7 +52,8 @@ from lambent.iam.sessions import SessionIssuer
 from lambent.invoke.service import InvokeService
 from lambent.layers.repository import LayerRepository
 from lambent.layers.service import LayerService
-from lambent.logs.store import LogStore
+from lambent.logs.interface import LogStore
+from lambent.logs.store import SqliteLogStore
 from lambent.node_id import load_or_create as load_node_id
 from lambent.oplog.access import AccessLog
 from lambent.private_files import secure_data_dir
@@ -150,8 +151,8 @@ class App:
         stack.callback(self.work.close)
         self.store = SqliteStore(data / "state.db")
         stack.push_async_callback(self.store.close)
-        self.logs = LogStore(data / "logs.db", settings.logs, self.clock)
-        stack.callback(self.logs.close)
+        self.logs = SqliteLogStore(data / "logs.db", settings.logs, self.clock)
+        stack.push_async_callback(self.logs.close)
         self.node_id = load_node_id(data)
         if settings.database_url is not None:
             await self._open_admission_ledger(stack, settings.database_url)

@@ -1,4 +1,6 @@
-"""Log groups and streams through the API: create, delete, describe, retention."""
+"""Log groups and streams through the API: create, delete, describe, retention.
+
+The same on every backend: the store (interface.LogStore) only runs the queries."""
 
 from __future__ import annotations
 
@@ -8,13 +10,11 @@ from lambent.logs import naming, retention, tokens
 from lambent.logs.errors import (
     GROUP_EXISTS,
     GROUP_MISSING,
-    STREAM_EXISTS,
-    STREAM_MISSING,
     already_exists,
     invalid_parameter,
     not_found,
 )
-from lambent.logs.store import LogStore
+from lambent.logs.interface import LogStore
 
 DESCRIBE_LIMIT = 50
 
@@ -46,42 +46,29 @@ class LogCatalog:
     def _now_ms(self) -> int:
         return int(self._store.clock.time() * 1000)
 
-    def create_group(self, account: str, name: str) -> None:
-        with self._store.writing() as w:
-            if not w.create_group(account, name, self._now_ms()):
-                raise already_exists(GROUP_EXISTS)
+    async def create_group(self, account: str, name: str) -> None:
+        if not await self._store.create_group(account, name, self._now_ms()):
+            raise already_exists(GROUP_EXISTS)
 
-    def delete_group(self, account: str, name: str) -> None:
-        with self._store.writing() as w:
-            if not w.delete_group(account, name):
-                raise not_found(GROUP_MISSING)
+    async def delete_group(self, account: str, name: str) -> None:
+        if not await self._store.delete_group(account, name):
+            raise not_found(GROUP_MISSING)
 
-    def set_retention(self, account: str, name: str, days: int | None) -> None:
+    async def set_retention(self, account: str, name: str, days: int | None) -> None:
         if days is not None:
             retention.check_days(days)
-        with self._store.writing() as w:
-            gid = w.group_id(account, name)
-            if gid is None:
-                raise not_found(GROUP_MISSING)
-            w.set_retention(gid, days)
+        if not await self._store.set_retention(account, name, days):
+            raise not_found(GROUP_MISSING)
 
-    def create_stream(self, account: str, group: str, stream: str) -> None:
-        with self._store.writing() as w:
-            gid = w.group_id(account, group)
-            if gid is None:
-                raise not_found(GROUP_MISSING)
-            if not w.create_stream(gid, stream, self._now_ms()):
-                raise already_exists(STREAM_EXISTS)
+    async def create_stream(self, account: str, group: str, stream: str) -> None:
+        await self._store.create_stream(account, group, stream, self._now_ms())
 
-    def delete_stream(self, account: str, group: str, stream: str) -> None:
-        with self._store.writing() as w:
-            gid = w.group_id(account, group)
-            if gid is None:
-                raise not_found(GROUP_MISSING)
-            if not w.delete_stream(gid, stream):
-                raise not_found(STREAM_MISSING)
+    async def delete_stream(self, account: str, group: str, stream: str) -> None:
+        await self._store.delete_stream(account, group, stream)
 
-    def describe_groups(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def describe_groups(
+        self, account: str, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         limit = int(params.get("limit") or DESCRIBE_LIMIT)
         token = params.get("nextToken")
         after = str(tokens.parse_opaque(token)) if token else None
@@ -91,8 +78,8 @@ class LogCatalog:
                 "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."
             )
         default = self._store.settings.default_retention_days
-        with self._store.reading() as r:
-            rows = r.groups(account, prefix, params.get("logGroupNamePattern"), after, limit + 1)
+        contains = params.get("logGroupNamePattern")
+        rows = await self._store.groups(account, prefix, contains, after, limit + 1)
         out: list[dict[str, Any]] = []
         for row in rows[:limit]:
             arn = naming.group_arn(region, account, row.name)
@@ -113,7 +100,9 @@ class LogCatalog:
             result["nextToken"] = tokens.opaque(rows[limit - 1].name)
         return result
 
-    def describe_streams(self, account: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def describe_streams(
+        self, account: str, region: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
         group = group_name(account, params)
         by_last = params.get("orderBy") == "LastEventTime"
         prefix = str(params.get("logStreamNamePrefix") or "")
@@ -125,9 +114,9 @@ class LogCatalog:
         after = tokens.parse_opaque(token) if token else None
         if after is not None and not isinstance(after, list):
             raise invalid_parameter("The specified nextToken is invalid.")
-        with self._store.reading() as r:
-            gid = r.group(account, group).gid
-            rows = r.streams(gid, prefix, by_last, descending, after, limit + 1)
+        rows = await self._store.streams(
+            account, group, prefix, by_last, descending, after, limit + 1
+        )
         page = rows[:limit]
         for item in page:
             item["arn"] = naming.stream_arn(region, account, group, item["logStreamName"])

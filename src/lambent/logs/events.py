@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from lambent.logs import patterns, retention, tokens
+from lambent.logs.buffer import MAX_MESSAGE_BYTES, EventRow, clip
 from lambent.logs.catalog import group_name
-from lambent.logs.errors import GROUP_MISSING, STREAM_MISSING, invalid_parameter, not_found
-from lambent.logs.reader import DEFAULT_EVENT_LIMIT, EventQuery
-from lambent.logs.store import MAX_MESSAGE_BYTES, LogStore
-from lambent.logs.writer import EventRow
+from lambent.logs.errors import invalid_parameter
+from lambent.logs.interface import LogStore
+from lambent.logs.scan import DEFAULT_EVENT_LIMIT, EventQuery
 
 MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD = 26
@@ -34,7 +34,7 @@ def _rejections(
         elif ts < now_ms - TOO_OLD_MS:
             info["tooOldLogEventEndIndex"] = i
         else:
-            accepted.append((ts, str(event["message"])))
+            accepted.append((ts, clip(str(event["message"]))))
     return info, accepted
 
 
@@ -64,28 +64,28 @@ class LogEvents:
     def __init__(self, store: LogStore) -> None:
         self._store = store
 
-    def put(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def put(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
         events = list(params["logEvents"])
         _check_batch(events)
         now_ms = int(self._store.clock.time() * 1000)
         default = self._store.settings.default_retention_days
-        with self._store.writing() as w:
-            gid = w.group_id(account, params["logGroupName"])
-            if gid is None:
-                raise not_found(GROUP_MISSING)
-            sid = w.stream_id(gid, params["logStreamName"])
-            if sid is None:
-                raise not_found(STREAM_MISSING)
-            days = retention.effective_days(w.retention_days(gid), default)
-            info, accepted = _rejections(events, now_ms, days)
-            w.insert(gid, sid, accepted, now_ms)
-            w.trim(gid)
+        info: dict[str, int] = {}
+
+        def accept(explicit_days: int | None) -> list[EventRow]:
+            days = retention.effective_days(explicit_days, default)
+            rejected, accepted = _rejections(events, now_ms, days)
+            info.update(rejected)
+            return accepted
+
+        await self._store.put_events(
+            account, params["logGroupName"], params["logStreamName"], now_ms, accept
+        )
         out: dict[str, Any] = {"nextSequenceToken": tokens.event_id((now_ms, 0))}
         if info:
             out["rejectedLogEventsInfo"] = info
         return out
 
-    def get(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def get(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
         group = group_name(account, params)
         limit = int(params.get("limit") or DEFAULT_EVENT_LIMIT)
         token = params.get("nextToken")
@@ -94,11 +94,10 @@ class LogEvents:
             forward = direction == "f"
         else:
             forward, bound = bool(params.get("startFromHead")), None
-        with self._store.reading() as r:
-            sid = r.stream_id(r.group(account, group).gid, params["logStreamName"])
-            rows = r.stream_events(
-                sid, params.get("startTime"), params.get("endTime"), limit, forward, bound
-            )
+        window = (params.get("startTime"), params.get("endTime"))
+        rows = await self._store.stream_events(
+            account, group, params["logStreamName"], window, limit, forward, bound
+        )
         events = [{"timestamp": k[0], "message": m, "ingestionTime": i} for k, i, m in rows]
         if rows:
             first, last = rows[0][0], rows[-1][0]
@@ -111,7 +110,7 @@ class LogEvents:
             "nextBackwardToken": tokens.stream_token("b", first),
         }
 
-    def filter(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def filter(self, account: str, params: dict[str, Any]) -> dict[str, Any]:
         group = group_name(account, params)
         names = params.get("logStreamNames")
         prefix = params.get("logStreamNamePrefix")
@@ -122,18 +121,16 @@ class LogEvents:
         matcher = patterns.compile_pattern(params.get("filterPattern"))
         token = params.get("nextToken")
         after = tokens.parse_opaque_key(str(token)) if token else tokens.START
-        with self._store.reading() as r:
-            gid = r.group(account, group).gid
-            ids = r.stream_ids(gid, names, prefix) if (names or prefix) else None
-            query = EventQuery(
-                stream_ids=ids,
-                start_ms=params.get("startTime"),
-                end_ms=params.get("endTime"),
-                matcher=matcher,
-                limit=int(params.get("limit") or DEFAULT_EVENT_LIMIT),
-                after=after,
-            )
-            found, resume = r.filter_events(gid, query)
+        query = EventQuery(
+            stream_names=list(names) if names else None,
+            stream_prefix=None if names else (str(prefix) if prefix else None),
+            start_ms=params.get("startTime"),
+            end_ms=params.get("endTime"),
+            matcher=matcher,
+            limit=int(params.get("limit") or DEFAULT_EVENT_LIMIT),
+            after=after,
+        )
+        found, resume = await self._store.filter_events(account, group, query)
         out: dict[str, Any] = {"events": found, "searchedLogStreams": []}
         if resume is not None:
             out["nextToken"] = tokens.opaque(list(resume))

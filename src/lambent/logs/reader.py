@@ -7,42 +7,21 @@ last committed batch and never wait behind a write (WAL).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from lambent.logs import tokens
 from lambent.logs.errors import GROUP_MISSING, STREAM_MISSING, invalid_parameter, not_found
+from lambent.logs.scan import (
+    CHUNK,
+    EventQuery,
+    FilterScan,
+    GroupRow,
+    ScanRow,
+    StreamEvent,
+    stream_item,
+    stream_page,
+    stream_token_fits,
+)
 from lambent.logs.tokens import EventKey
-
-MAX_RESPONSE_BYTES = 1_048_576
-DEFAULT_EVENT_LIMIT = 10_000
-# FilterLogEvents examines at most this many events per call, then hands back a token
-# (AWS also returns partial, even empty, pages with a nextToken).
-SCAN_BUDGET = 100_000
-_CHUNK = 2_000
-_EVENT_OVERHEAD = 26
-
-
-@dataclass(frozen=True)
-class GroupRow:
-    gid: int
-    name: str
-    created_ms: int
-    retention_days: int | None
-    stored_bytes: int
-
-
-@dataclass(frozen=True)
-class EventQuery:
-    """A FilterLogEvents request after parsing: bounds are inclusive milliseconds."""
-
-    stream_ids: list[int] | None
-    start_ms: int | None
-    end_ms: int | None
-    matcher: Callable[[str], bool]
-    limit: int
-    after: EventKey
 
 
 class LogReader:
@@ -94,7 +73,7 @@ class LogReader:
         )
         args: list[Any] = [gid, len(prefix), prefix]
         if after is not None:
-            if len(after) != len(keys):
+            if not stream_token_fits(after, by_last_event):
                 raise invalid_parameter("The specified nextToken is invalid.")
             marks = ", ".join("?" * len(keys))
             sql += f" AND ({', '.join(keys)}) {'<' if descending else '>'} ({marks})"
@@ -103,18 +82,7 @@ class LogReader:
         order = ", ".join(f"{k} {direction}" for k in keys)
         sql += f" ORDER BY {order} LIMIT ?"
         args.append(limit)
-        out = []
-        for name, created, first, last, ingested, size in self._conn.execute(sql, args):
-            item: dict[str, Any] = {"logStreamName": name, "creationTime": created}
-            if first is not None:
-                item["firstEventTimestamp"] = first
-            if last is not None:
-                item["lastEventTimestamp"] = last
-            if ingested is not None:
-                item["lastIngestionTime"] = ingested
-            item["storedBytes"] = size
-            out.append(item)
-        return out
+        return [stream_item(*row) for row in self._conn.execute(sql, args)]
 
     def stream_id(self, gid: int, name: str) -> int:
         row = self._conn.execute(
@@ -148,7 +116,7 @@ class LogReader:
         limit: int,
         forward: bool,
         bound: EventKey | None,
-    ) -> list[tuple[EventKey, int, str]]:
+    ) -> list[StreamEvent]:
         """Events of one stream in [start, end), after (forward) or before `bound`,
         in ascending order; at most `limit` events and about 1 MB, nearest `bound` first."""
         sql = "SELECT ts, seq, ingested, message, size FROM log_events WHERE stream_id=?"
@@ -165,61 +133,30 @@ class LogReader:
         direction = "ASC" if forward else "DESC"
         sql += f" ORDER BY ts {direction}, seq {direction} LIMIT ?"
         args.append(limit)
-        out: list[tuple[EventKey, int, str]] = []
-        budget = MAX_RESPONSE_BYTES
-        for ts, seq, ingested, message, size in self._conn.execute(sql, args):
-            budget -= int(size) + _EVENT_OVERHEAD
-            if budget < 0 and out:
-                break
-            out.append(((int(ts), int(seq)), int(ingested), str(message)))
-        if not forward:
-            out.reverse()
-        return out
+        return stream_page(self._conn.execute(sql, args).fetchall(), forward)
 
     # FilterLogEvents -----------------------------------------------------------------------
     def filter_events(
         self, gid: int, query: EventQuery
     ) -> tuple[list[dict[str, Any]], EventKey | None]:
         """Matching events in (timestamp, seq) order, and the key to resume after (if any)."""
+        if query.stream_names is not None or query.stream_prefix is not None:
+            ids: list[int] | None = self.stream_ids(gid, query.stream_names, query.stream_prefix)
+            if not ids:
+                return [], None
+        else:
+            ids = None
         names = dict(
             self._conn.execute("SELECT id, name FROM log_streams WHERE group_id=?", (gid,))
         )
-        if query.stream_ids == []:
-            return [], None
-        found: list[dict[str, Any]] = []
-        budget = MAX_RESPONSE_BYTES
-        scanned = 0
-        position = query.after
-        while True:
-            rows = self._chunk(gid, query, position)
-            for ts, seq, sid, ingested, message, size in rows:
-                position = (int(ts), int(seq))
-                scanned += 1
-                if not query.matcher(message):
-                    continue
-                budget -= int(size) + _EVENT_OVERHEAD
-                if budget < 0 and found:
-                    return found, (position[0], position[1] - 1)
-                found.append(
-                    {
-                        "logStreamName": names.get(sid, ""),
-                        "timestamp": position[0],
-                        "message": message,
-                        "ingestionTime": int(ingested),
-                        "eventId": tokens.event_id(position),
-                    }
-                )
-                if len(found) >= query.limit:
-                    more = self._chunk(gid, query, position, 1)
-                    return found, (position if more else None)
-            if len(rows) < _CHUNK:
-                return found, None
-            if scanned >= SCAN_BUDGET:
-                return found, position
+        scan = FilterScan(query, names)
+        while (size := scan.wants()) is not None:
+            scan.feed(self._chunk(gid, query, ids, scan.position, size))
+        return scan.found, scan.resume
 
     def _chunk(
-        self, gid: int, query: EventQuery, after: EventKey, size: int = _CHUNK
-    ) -> list[tuple[int, int, int, int, str, int]]:
+        self, gid: int, query: EventQuery, ids: list[int] | None, after: EventKey, size: int = CHUNK
+    ) -> list[ScanRow]:
         sql = (
             "SELECT ts, seq, stream_id, ingested, message, size FROM log_events "
             "WHERE group_id=? AND (ts, seq) > (?, ?)"
@@ -231,9 +168,9 @@ class LogReader:
         if query.end_ms is not None:
             sql += " AND ts <= ?"
             args.append(query.end_ms)
-        if query.stream_ids is not None:
-            sql += f" AND stream_id IN ({','.join('?' * len(query.stream_ids))})"
-            args.extend(query.stream_ids)
+        if ids is not None:
+            sql += f" AND stream_id IN ({','.join('?' * len(ids))})"
+            args.extend(ids)
         sql += " ORDER BY ts, seq LIMIT ?"
         args.append(size)
         return list(self._conn.execute(sql, args).fetchall())

@@ -17,9 +17,5 @@ class LogEvent:
 
 class LogSink(Protocol):
     def emit(self, account_id: str, group: str, stream: str, events: list[LogEvent]) -> None:
-        """Queue events for (group, stream), creating both on first use."""
-
-    def flush(self) -> None:
-        """Write everything queued so far (tests and shutdown)."""
-
-    def close(self) -> None: ...
+        """Queue events for (group, stream), creating both on first use. Never waits on
+        storage: it runs on the event loop for every invocation."""

@@ -1,49 +1,41 @@
-"""Function logs on disk (SQLite, its own file), written in batches, read by the Logs API.
+"""Function logs in SQLite (their own file in the data dir): the default log store.
 
-`emit` only appends to an in-memory queue under a short lock, so the event loop never
-waits on disk. A background thread drains the queue every `flush_interval_s` and writes
-each drain in one transaction; it also runs the retention sweep. The queue is bounded:
-if the disk cannot keep up, the oldest queued events are dropped and counted rather
-than letting memory grow without limit.
+`emit` only appends to the in-memory buffer (buffer.py), so the event loop never waits on
+disk. A background thread drains it every `flush_interval_s` and writes each drain in one
+transaction; it also runs the retention sweep. The Logs API's operations run on worker
+threads (`asyncio.to_thread`): a long FilterLogEvents scan must not stall the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 from lambent.clock import Clock
 from lambent.logs import retention, schema
+from lambent.logs.buffer import MAX_QUEUED_EVENTS, Batch, LogBuffer, rows_of
+from lambent.logs.errors import GROUP_MISSING, STREAM_EXISTS, already_exists, not_found
+from lambent.logs.interface import Accept
 from lambent.logs.reader import LogReader
+from lambent.logs.scan import EventQuery, GroupRow, StreamEvent
 from lambent.logs.sink import LogEvent
-from lambent.logs.writer import EventRow, LogWriter
+from lambent.logs.tokens import EventKey
+from lambent.logs.writer import LogWriter
 from lambent.settings import LogSettings
 
 log = logging.getLogger(__name__)
 
-# CloudWatch Logs' event size limit is 256 KiB including 26 bytes of overhead.
-MAX_MESSAGE_BYTES = 262_144 - 26
 SWEEP_INTERVAL_S = 300.0
-MAX_QUEUED_EVENTS = 500_000
-# Flush early once this many events wait, without waiting for the interval.
-EARLY_FLUSH_EVENTS = 20_000
-
-StreamKey = tuple[str, str, str]
+T = TypeVar("T")
 
 
-def clip(message: str) -> str:
-    """A message cut to the event size limit on a UTF-8 character boundary."""
-    data = message.encode()
-    if len(data) <= MAX_MESSAGE_BYTES:
-        return message
-    return data[:MAX_MESSAGE_BYTES].decode("utf-8", "ignore")
-
-
-class LogStore:
+class SqliteLogStore:
     def __init__(
         self,
         path: Path,
@@ -57,7 +49,6 @@ class LogStore:
         self._settings = settings
         self._clock = clock
         self._sweep_interval = sweep_interval_s
-        self._max_queued = max_queued_events
         self._path = path
         write_conn = schema.connect(path)
         schema.create(write_conn)
@@ -67,67 +58,52 @@ class LogStore:
         self._idle_readers: list[LogReader] = []
         self._write_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._queue_lock = threading.Lock()
-        self._queue: dict[StreamKey, list[LogEvent]] = {}
-        self._queued = 0
-        self.dropped = 0
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._buffer = LogBuffer(max_queued_events, on_early=self._wake.set)
         self._closed = False
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(target=self._run, name="lambent-logs", daemon=True)
             self._thread.start()
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    @property
+    def settings(self) -> LogSettings:
+        return self._settings
+
+    @property
+    def dropped(self) -> int:
+        return self._buffer.dropped
+
     # LogSink ---------------------------------------------------------------------------
     def emit(self, account_id: str, group: str, stream: str, events: list[LogEvent]) -> None:
-        if not events or self._closed:
-            return
-        with self._queue_lock:
-            self._queue.setdefault((account_id, group, stream), []).extend(events)
-            self._queued += len(events)
-            if self._queued > self._max_queued:
-                self._drop_oldest_locked(self._queued - self._max_queued)
-            early = self._queued >= EARLY_FLUSH_EVENTS
-        if early:
-            self._wake.set()
+        if events and not self._closed:
+            self._buffer.add((account_id, group, stream), events)
 
-    def _drop_oldest_locked(self, count: int) -> None:
-        for key in list(self._queue):
-            if count <= 0:
-                break
-            pending = self._queue[key]
-            cut = min(count, len(pending))
-            del pending[:cut]
-            if not pending:
-                del self._queue[key]
-            count -= cut
-            self._queued -= cut
-            self.dropped += cut
-        log.warning("log queue full: dropped events (%d dropped so far)", self.dropped)
-
-    def flush(self) -> None:
+    # writing batches (on the background thread) ------------------------------------------
+    def flush_now(self) -> None:
         with self._write_lock:
-            with self._queue_lock:
-                batch, self._queue, self._queued = self._queue, {}, 0
+            batch = self._buffer.drain()
             if batch:
                 self._write(batch)
 
-    def _write(self, batch: dict[StreamKey, list[LogEvent]]) -> None:
+    def _write(self, batch: Batch) -> None:
         now_ms = int(self._clock.time() * 1000)
         writer = self._writer
         with writer.transaction():
             touched: set[int] = set()
             for (account, group, stream), events in batch.items():
                 gid, sid = writer.ensure_stream(account, group, stream, now_ms)
-                rows: list[EventRow] = [(e.timestamp_ms, clip(e.message)) for e in events]
-                writer.insert(gid, sid, rows, now_ms)
+                writer.insert(gid, sid, rows_of(events), now_ms)
                 touched.add(gid)
             for gid in touched:
                 writer.trim(gid)
 
-    def sweep(self) -> int:
-        """Apply retention to every group now; returns how many events went."""
+    def sweep_now(self) -> int:
         now_ms = int(self._clock.time() * 1000)
         default = self._settings.default_retention_days
         removed = 0
@@ -139,7 +115,7 @@ class LogStore:
                     removed += self._writer.trim(gid)
         return removed
 
-    def close(self) -> None:
+    def close_now(self) -> None:
         if self._closed:
             return
         self._closed = True
@@ -148,7 +124,7 @@ class LogStore:
         if self._thread is not None:
             self._thread.join(timeout=30)
         try:
-            self.flush()
+            self.flush_now()
         finally:
             with self._write_lock, self._read_lock:
                 for conn in self._conns:
@@ -162,14 +138,23 @@ class LogStore:
             if self._stop.is_set():
                 break
             try:
-                self.flush()
+                self.flush_now()
                 if time.monotonic() - last_sweep >= self._sweep_interval:
                     last_sweep = time.monotonic()
-                    self.sweep()
+                    self.sweep_now()
             except Exception:
                 log.exception("writing logs failed")
 
-    # access for the Logs API -------------------------------------------------------------
+    async def flush(self) -> None:
+        await asyncio.to_thread(self.flush_now)
+
+    async def sweep(self) -> int:
+        return await asyncio.to_thread(self.sweep_now)
+
+    async def close(self) -> None:
+        await asyncio.to_thread(self.close_now)
+
+    # connections -------------------------------------------------------------------------
     @contextlib.contextmanager
     def writing(self) -> Iterator[LogWriter]:
         """The writer inside one transaction, under the write lock."""
@@ -194,10 +179,102 @@ class LogStore:
             with self._read_lock:
                 self._idle_readers.append(reader)
 
-    @property
-    def clock(self) -> Clock:
-        return self._clock
+    async def _in_writer(self, op: Callable[[LogWriter], T]) -> T:
+        def run() -> T:
+            with self.writing() as w:
+                return op(w)
 
-    @property
-    def settings(self) -> LogSettings:
-        return self._settings
+        return await asyncio.to_thread(run)
+
+    async def _in_reader(self, op: Callable[[LogReader], T]) -> T:
+        def run() -> T:
+            with self.reading() as r:
+                return op(r)
+
+        return await asyncio.to_thread(run)
+
+    # the Logs API (interface.LogStore) ---------------------------------------------------
+    async def create_group(self, account: str, name: str, now_ms: int) -> bool:
+        return await self._in_writer(lambda w: w.create_group(account, name, now_ms))
+
+    async def delete_group(self, account: str, name: str) -> bool:
+        return await self._in_writer(lambda w: w.delete_group(account, name))
+
+    async def set_retention(self, account: str, name: str, days: int | None) -> bool:
+        def op(w: LogWriter) -> bool:
+            gid = w.group_id(account, name)
+            if gid is not None:
+                w.set_retention(gid, days)
+            return gid is not None
+
+        return await self._in_writer(op)
+
+    async def create_stream(self, account: str, group: str, stream: str, now_ms: int) -> None:
+        def op(w: LogWriter) -> None:
+            if not w.create_stream(_gid(w, account, group), stream, now_ms):
+                raise already_exists(STREAM_EXISTS)
+
+        await self._in_writer(op)
+
+    async def delete_stream(self, account: str, group: str, stream: str) -> None:
+        await self._in_writer(lambda w: w.delete_stream(_gid(w, account, group), stream))
+
+    async def put_events(
+        self, account: str, group: str, stream: str, now_ms: int, accept: Accept
+    ) -> None:
+        def op(w: LogWriter) -> None:
+            gid = _gid(w, account, group)
+            sid = w.existing_stream(gid, stream)
+            w.insert(gid, sid, accept(w.retention_days(gid)), now_ms)
+            w.trim(gid)
+
+        await self._in_writer(op)
+
+    async def groups(
+        self, account: str, prefix: str, contains: str | None, after: str | None, limit: int
+    ) -> list[GroupRow]:
+        return await self._in_reader(lambda r: r.groups(account, prefix, contains, after, limit))
+
+    async def streams(
+        self,
+        account: str,
+        group: str,
+        prefix: str,
+        by_last_event: bool,
+        descending: bool,
+        after: list[Any] | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        def op(r: LogReader) -> list[dict[str, Any]]:
+            gid = r.group(account, group).gid
+            return r.streams(gid, prefix, by_last_event, descending, after, limit)
+
+        return await self._in_reader(op)
+
+    async def stream_events(
+        self,
+        account: str,
+        group: str,
+        stream: str,
+        window: tuple[int | None, int | None],
+        limit: int,
+        forward: bool,
+        bound: EventKey | None,
+    ) -> list[StreamEvent]:
+        def op(r: LogReader) -> list[StreamEvent]:
+            sid = r.stream_id(r.group(account, group).gid, stream)
+            return r.stream_events(sid, window[0], window[1], limit, forward, bound)
+
+        return await self._in_reader(op)
+
+    async def filter_events(
+        self, account: str, group: str, query: EventQuery
+    ) -> tuple[list[dict[str, Any]], EventKey | None]:
+        return await self._in_reader(lambda r: r.filter_events(r.group(account, group).gid, query))
+
+
+def _gid(w: LogWriter, account: str, group: str) -> int:
+    gid = w.group_id(account, group)
+    if gid is None:
+        raise not_found(GROUP_MISSING)
+    return gid

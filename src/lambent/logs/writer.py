@@ -12,8 +12,8 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 
 from lambent.logs import retention
-
-EventRow = tuple[int, str]  # (timestamp_ms, message)
+from lambent.logs.buffer import EventRow
+from lambent.logs.errors import STREAM_MISSING, not_found
 
 
 class LogWriter:
@@ -59,6 +59,12 @@ class LogWriter:
                 return None
             sid = int(row[0])
             self._streams[(gid, name)] = sid
+        return sid
+
+    def existing_stream(self, gid: int, name: str) -> int:
+        sid = self.stream_id(gid, name)
+        if sid is None:
+            raise not_found(STREAM_MISSING)
         return sid
 
     def create_group(self, account: str, name: str, now_ms: int) -> bool:
@@ -191,11 +197,8 @@ class LogWriter:
             del self._streams[key]
         return True
 
-    def delete_stream(self, gid: int, name: str) -> bool:
-        sid = self.stream_id(gid, name)
-        if sid is None:
-            return False
+    def delete_stream(self, gid: int, name: str) -> None:
+        sid = self.existing_stream(gid, name)
         self._delete_events(gid, "stream_id = ?", (sid,))
         self._conn.execute("DELETE FROM log_streams WHERE id=?", (sid,))
         self._streams.pop((gid, name), None)
-        return True
