@@ -306,3 +306,24 @@ def test_spread_over_many_equal_workers_differs_by_one_at_most() -> None:
     spread = spread_provisioned(1234, 256, views)
     assert sum(spread.values()) == 1234
     assert Counter(spread.values()) == Counter({13: 34, 12: 66})
+
+
+@settings(max_examples=200, deadline=None)
+@given(views=clusters(), key=KEYS, memory=MEMORIES)
+def test_a_warm_answer_needs_only_the_workers_holding_the_version(
+    views: list[WorkerView], key: str, memory: int
+) -> None:
+    """What lets a caller keep an index of idle environments by version (the simulation
+    does): the warm rule looks at no other worker."""
+    chosen = place(key, memory, views)
+    holding = [v for v in views if v.idle_by_version.get(key, 0) > 0]
+    if chosen is not None and chosen.warm:
+        assert place(key, memory, holding) == chosen
+
+
+@pytest.mark.parametrize(
+    ("used", "idle", "busy"), [(100, 200, 0), (100, -1, 0), (100, 0, -1)], ids=str
+)
+def test_an_inconsistent_view_is_refused(used: int, idle: int, busy: int) -> None:
+    with pytest.raises(ValueError):
+        worker("a", used=used, reclaimable=idle, busy=busy)
