@@ -153,7 +153,7 @@ class App:
         stack.push_async_callback(self.store.close)
         self.logs = SqliteLogStore(data / "logs.db", settings.logs, self.clock)
         stack.push_async_callback(self.logs.close)
-        self.node_id = load_node_id(data)
+        self.node_id = settings.cluster.node_id or load_node_id(data)
         if settings.database_url is not None:
             await self._open_admission_ledger(stack, settings.database_url)
         queue = await self._async_queue()

@@ -14,6 +14,8 @@ from typing import Literal
 AuthMode = Literal["sigv4", "open"]
 SandboxKind = Literal["auto", "namespaces", "process"]
 LogFormat = Literal["text", "json"]
+# What a node does in a cluster (docs/CLUSTER.md): `all` is everything, the default.
+NodeRole = Literal["all", "frontend", "worker"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,23 @@ class OperatorLogSettings:
 
 
 @dataclass(frozen=True)
+class ClusterSettings:
+    """Membership and the change feed, used only with a database (cluster/)."""
+
+    # This node's name in the cluster; None: a uuid made once and kept in DATA/node-id
+    # (node_id.py).
+    node_id: str | None = None
+    role: NodeRole = "all"
+    # host:port where other nodes reach this one; None: the API's host and port.
+    address: str | None = None
+    # A node renews its lease every heartbeat; one whose lease lapses is dead to the cluster
+    # (and knows it). A write waits at most one lease for every live frontend to apply it,
+    # then fences the laggards and waits out their leases (cluster/changes.py).
+    heartbeat_s: float = 1.0
+    lease_s: float = 4.0
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     host: str = "127.0.0.1"
@@ -122,6 +141,7 @@ class Settings:
     async_: AsyncSettings = field(default_factory=AsyncSettings)
     logs: LogSettings = field(default_factory=LogSettings)
     operator_log: OperatorLogSettings = field(default_factory=OperatorLogSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
 
     @property
     def endpoint(self) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from lambent.oplog import event
 from lambent.settings import (
     AsyncSettings,
+    ClusterSettings,
     EnvironmentSettings,
     LimitSettings,
     OperatorLogSettings,
@@ -79,6 +80,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="keep everything durable in PostgreSQL (postgresql://user@host:port/db, "
         "optionally ?options=-csearch_path%%3Dschema) instead of SQLite in the data dir "
         "(default: $LAMBENT_DATABASE_URL)",
+    )
+    p.add_argument(
+        "--node-id",
+        default=os.environ.get("LAMBENT_NODE_ID") or None,
+        metavar="ID",
+        help="this node's name in a cluster (with --database; default: $LAMBENT_NODE_ID, "
+        "else a uuid made once and kept in DATA/node-id)",
     )
     p.add_argument("--keep-alive", type=float, default=600.0, help="idle environment seconds")
     p.add_argument(
@@ -186,6 +194,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         operator_log=OperatorLogSettings(
             level=args.log_level, format=args.log_format, access_log=bool(args.access_log)
         ),
+        cluster=ClusterSettings(node_id=args.node_id),
     )
 
 
