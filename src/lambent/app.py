@@ -151,7 +151,7 @@ class App:
         stack.callback(self.work.close)
         self.store = SqliteStore(data / "state.db")
         stack.push_async_callback(self.store.close)
-        self.logs = SqliteLogStore(data / "logs.db", settings.logs, self.clock)
+        self.logs = await self._open_log_store()
         stack.push_async_callback(self.logs.close)
         self.node_id = settings.cluster.node_id or load_node_id(data)
         if settings.database_url is not None:
@@ -187,6 +187,16 @@ class App:
             await http.serve_socket(sock)
         publish_endpoint(data, settings.endpoint)  # where `lambent` and the aws CLI look
         return info
+
+    async def _open_log_store(self) -> LogStore:
+        """Function logs: in PostgreSQL with `--database`, so any frontend serves the Logs
+        API for what any node wrote; else in their own SQLite file in the data dir."""
+        settings = self.settings
+        if settings.database_url is None:
+            return SqliteLogStore(settings.data_dir / "logs.db", settings.logs, self.clock)
+        from lambent.logs.pg.store import PgLogStore  # psycopg: cluster mode only
+
+        return await PgLogStore.open(settings.database_url, settings.logs, self.clock)
 
     async def _async_queue(self) -> EventQueue | None:
         """The async queue shared by every node on PostgreSQL (`--database`); None: the
