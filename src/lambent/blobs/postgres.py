@@ -99,6 +99,7 @@ def open_blocking_pool(url: str, *, max_size: int = 4, timeout_s: float = 10.0) 
         min_size=1,
         max_size=max_size,
         timeout=timeout_s,
+        check=ConnectionPool.check_connection,  # after a database restart: a new one
         open=False,
         kwargs={
             "autocommit": True,

@@ -102,10 +102,10 @@ class BlobStore:
         target = self._code / sha256_hex
         if target.exists():
             return target
+        self.fetch(sha256_hex)  # outside the lock: a slow fetch holds up no other extraction
         with self._lock:
             if target.exists():
                 return target
-            self.fetch(sha256_hex)
             work = Path(tempfile.mkdtemp(dir=self._tmp))
             try:
                 with zipfile.ZipFile(self.path(sha256_hex)) as zf:
