@@ -1,5 +1,6 @@
-"""The `backend` fixture: each contract test runs once per Store implementation; `ledger_url`:
-once per admission ledger (None: memory; a fresh PostgreSQL schema)."""
+"""The `backend` fixture: each contract test runs once per Store implementation (bound to
+a fresh PostgreSQL schema for PostgreSQL; `indirect=True` narrows it to a subset);
+`ledger_url`: once per admission ledger (None: memory; a fresh PostgreSQL schema)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from tests.contract.stores import BACKENDS, Backend
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> Backend:
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
     found: Backend = request.param
-    return found
+    with found.bound() as ready:
+        yield ready
 
 
 @pytest.fixture(params=["memory", pytest.param("pg", marks=pytest.mark.services)])

@@ -42,6 +42,43 @@ def test_a_document_round_trips_as_json(backend: Backend, tmp_path: Path) -> Non
     run_with(backend, tmp_path, body)
 
 
+def test_a_document_comes_back_exactly_as_written(backend: Backend, tmp_path: Path) -> None:
+    """Key order (what a response shows in order) and characters JSON allows, NUL too."""
+    doc = {"zeta": 1, "a": {"y": 2, "b": 3}, "mid": "nul\x00 and \u2028 and 😀", "": "empty"}
+
+    async def body(store: Store) -> None:
+        await store.put("fn", A1, "k", doc)
+        got = await store.get("fn", A1, "k")
+        assert got is not None
+        assert list(got) == ["zeta", "a", "mid", ""]
+        assert list(got["a"]) == ["y", "b"]
+        assert got == doc
+        assert [r.doc for r in await store.list("fn", A1)] == [doc]
+
+    run_with(backend, tmp_path, body)
+
+
+def test_keys_list_in_binary_order_beyond_ascii(backend: Backend, tmp_path: Path) -> None:
+    """Code point order (UTF-8's byte order), whatever the server's locale: uppercase
+    before lowercase, accents after z, astral characters last."""
+    keys = ["b", "Z", "a", "é", "z", "ä", "ÿ", "Ā", "日本", "😀", "_", "-", "A-1", "a-1", "~"]
+
+    async def body(store: Store) -> None:
+        for key in keys:
+            await store.put("fn", A1, key, {}, parent="ü")
+            await store.put("fn", key, "k", {})
+        expected = sorted(keys)
+        assert expected[:3] == ["-", "A-1", "Z"]
+        assert [r.key for r in await store.list("fn", A1)] == expected
+        assert [r.key for r in await store.list("fn", A1, parent="ü")] == expected
+        after = [r.key for r in await store.list("fn", A1, after="z", limit=3)]
+        assert after == ["~", "ä", "é"]
+        scanned = [account for account, _ in await store.scan("fn")]
+        assert scanned == sorted([A1] * len(keys) + keys)
+
+    run_with(backend, tmp_path, body)
+
+
 def test_a_read_is_a_copy_the_caller_may_change(backend: Backend, tmp_path: Path) -> None:
     async def body(store: Store) -> None:
         doc = {"tags": {"a": "1"}}
@@ -179,7 +216,7 @@ def test_scan_crosses_accounts_in_order(backend: Backend, tmp_path: Path) -> Non
     run_with(backend, tmp_path, body)
 
 
-@pytest.mark.parametrize("backend", DURABLE)
+@pytest.mark.parametrize("backend", DURABLE, indirect=True)
 def test_committed_documents_survive_a_reopen(backend: Backend, tmp_path: Path) -> None:
     async def write(store: Store) -> None:
         await store.put("fn", A1, "plain", {"v": 1})

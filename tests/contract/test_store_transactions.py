@@ -225,3 +225,26 @@ def test_a_cancelled_transaction_rolls_back(backend: Backend, tmp_path: Path) ->
         assert await store.get("fn", A, "after") == {}
 
     run_with(backend, tmp_path, body)
+
+
+def test_a_task_started_in_a_transaction_writes_outside_it(
+    backend: Backend, tmp_path: Path
+) -> None:
+    """Its write waits for the transaction to end and survives the transaction's rollback:
+    it never ran on the transaction's connection."""
+
+    async def body(store: Store) -> None:
+        child: asyncio.Task[None] | None = None
+        with pytest.raises(Boom):
+            async with store.transaction():
+                await store.put("fn", A, "parent", {})
+                child = asyncio.create_task(store.put("fn", A, "child", {"v": 1}))
+                for _ in range(20):  # the child gets every chance to write now
+                    await asyncio.sleep(0)
+                raise Boom
+        assert child is not None
+        await child
+        assert await store.get("fn", A, "parent") is None
+        assert await store.get("fn", A, "child") == {"v": 1}
+
+    run_with(backend, tmp_path, body)

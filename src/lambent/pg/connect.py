@@ -6,12 +6,39 @@ deployment, a test or a second cluster on one server picks its schema in the URL
 
 from __future__ import annotations
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, OperationalError
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
+from lambent.pg import DatabaseUnreachable
+
+__all__ = ["CONNECT_TIMEOUT_S", "DatabaseUnreachable", "describe", "open_pool", "probe"]
+
 # A connection that cannot be made in this long is an outage: callers get a 5xx, not a hang.
 CONNECT_TIMEOUT_S = 5.0
+
+
+def describe(url: str) -> str:
+    """Where a URL points, without its password: user@host:port/dbname."""
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:
+        return "the configured database"
+    user = f"{info['user']}@" if info.get("user") else ""
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"{user}{info.get('host') or 'localhost'}{port}/{info.get('dbname') or ''}"
+
+
+async def probe(url: str) -> None:
+    """Connect once, so an unreachable server is reported at once with libpq's reason."""
+    try:
+        conn = await AsyncConnection.connect(url, connect_timeout=int(CONNECT_TIMEOUT_S))
+    except OperationalError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        where = describe(url)
+        raise DatabaseUnreachable(f"cannot connect to PostgreSQL at {where}: {reason}") from None
+    await conn.close()
 
 
 async def open_pool(
@@ -20,7 +47,9 @@ async def open_pool(
     """An open pool of autocommit connections; `timeout_s` bounds the wait for one.
 
     Autocommit: a statement outside `async with conn.transaction()` commits on its own, so
-    no connection is handed back to the pool with a transaction left open."""
+    no connection is handed back to the pool with a transaction left open. A server that
+    cannot be reached raises DatabaseUnreachable."""
+    await probe(url)
     pool: AsyncConnectionPool[AsyncConnection[tuple[object, ...]]] = AsyncConnectionPool(
         url,
         name=f"lambent-{name}",

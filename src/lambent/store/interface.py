@@ -82,5 +82,10 @@ class Store(Protocol):
         """Every document of a kind across accounts, as (account, row) ordered by account
         then key (start-up recovery, admin)."""
 
+    async def checkpoint(self) -> None:
+        """Make content that was just rewritten (secrets sealed in place) leave the
+        backend's logs and free space as far as it can (SQLite: WAL checkpoint; PostgreSQL:
+        VACUUM; memory: nothing to do)."""
+
     async def close(self) -> None:
         """Release connections and threads; waits for work already handed over."""

@@ -127,6 +127,9 @@ class MemoryStore:
         found = sorted((k[1], k[2], text) for k, (_, text) in data.items() if k[0] == kind)
         return [(account, Row(key, _decode(text))) for account, key, text in found]
 
+    async def checkpoint(self) -> None:
+        return None
+
     async def close(self) -> None:
         return None
 
