@@ -29,9 +29,8 @@ def schema_url(schema: str, base: str = BASE_URL) -> str:
     return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
-@contextmanager
-def fresh_schema() -> Iterator[str]:
-    """A URL on a new, empty schema, dropped (with everything in it) afterwards."""
+def create_schema() -> str:
+    """A new, empty schema's name (the caller drops it with `drop_schema`)."""
     schema = "t_" + secrets.token_hex(6)
     try:
         admin = psycopg.connect(BASE_URL, autocommit=True, connect_timeout=5)
@@ -41,8 +40,19 @@ def fresh_schema() -> Iterator[str]:
         pytest.skip(f"no PostgreSQL at {BASE_URL}: {exc}")
     with admin:
         admin.execute(f'CREATE SCHEMA "{schema}"')
+    return schema
+
+
+def drop_schema(schema: str) -> None:
+    with psycopg.connect(BASE_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@contextmanager
+def fresh_schema() -> Iterator[str]:
+    """A URL on a new, empty schema, dropped (with everything in it) afterwards."""
+    schema = create_schema()
     try:
         yield schema_url(schema)
     finally:
-        with psycopg.connect(BASE_URL, autocommit=True, connect_timeout=5) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        drop_schema(schema)

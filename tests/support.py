@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import configparser
 import contextlib
 import json
@@ -24,9 +25,13 @@ from lambent.auth import sealing
 from lambent.auth.credentials import Credential, CredentialStore
 from lambent.cli.roles import TRUST_POLICY
 from lambent.clock import SystemClock
-from lambent.store.sqlite import SqliteStore
+from lambent.store.select import open_store
 
 REPO = Path(__file__).resolve().parent.parent
+# LAMBENT_TEST_DATABASE=postgres: every server a test starts keeps its store in PostgreSQL,
+# on a schema of its data dir's own (the same again when a test restarts it on that dir).
+PG_MODE = os.environ.get("LAMBENT_TEST_DATABASE") == "postgres"
+_schemas: dict[Path, tuple[str, str]] = {}  # data dir -> (schema, URL)
 # The trust policy of a Lambda execution role (the same one `lambent deploy` uses).
 LAMBDA_TRUST = json.dumps(TRUST_POLICY)
 
@@ -49,6 +54,12 @@ class ServerProcess:
     output: list[str] = field(default_factory=list)
     # What it printed on stderr, when started with separate_stderr (else it is in output).
     errors: list[str] = field(default_factory=list)
+    database_url: str | None = None  # its store is in PostgreSQL (--database)
+
+    def store_args(self) -> list[str]:
+        """What an operator's command (lambent accounts, signing-profiles) adds to reach
+        this server's store."""
+        return [] if self.database_url is None else ["--database", self.database_url]
 
     @property
     def endpoint(self) -> str:
@@ -105,8 +116,10 @@ def start_server(
     port: int | None = None,
     ready_timeout: float = 60.0,
     separate_stderr: bool = False,
+    database_url: str | None = None,
 ) -> ServerProcess:
     port = port or free_port()
+    database_url = database_url or database_for(data_dir)
     args = [
         sys.executable,
         "-m",
@@ -122,6 +135,7 @@ def start_server(
         auth,
         "--account-id",
         account_id,
+        *(["--database", database_url] if database_url else []),
         *(extra_args or []),
     ]
     proc = subprocess.Popen(
@@ -132,7 +146,7 @@ def start_server(
         env={**os.environ, **(env or {})},
         cwd=str(REPO),
     )
-    server = ServerProcess(proc, port, data_dir, auth, account_id)
+    server = ServerProcess(proc, port, data_dir, auth, account_id, database_url=database_url)
     deadline = time.monotonic() + ready_timeout
     assert proc.stdout is not None
     while time.monotonic() < deadline:
@@ -189,12 +203,33 @@ def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
         return int(err.code), err.read()
 
 
-def create_account(data_dir: Path) -> tuple[str, Credential]:
-    """Another account, made the way an operator makes one: in the data dir's store, which
+def database_for(data_dir: Path) -> str | None:
+    """In PG mode, the URL of the data dir's own schema (made on first use, dropped when
+    the test process exits); else None."""
+    if not PG_MODE:
+        return None
+    where = data_dir.resolve()
+    if where not in _schemas:
+        from tests.pg import create_schema, drop_schema, schema_url
+
+        schema = create_schema()
+        if not _schemas:
+
+            def drop_all() -> None:
+                for schema_name, _ in _schemas.values():
+                    drop_schema(schema_name)
+
+            atexit.register(drop_all)
+        _schemas[where] = (schema, schema_url(schema))
+    return _schemas[where][1]
+
+
+def create_account(data_dir: Path, database_url: str | None = None) -> tuple[str, Credential]:
+    """Another account, made the way an operator makes one: in the server's store, which
     the running server reads (SQLite WAL takes a second writer)."""
 
     async def create() -> tuple[str, Credential]:
-        store = SqliteStore(data_dir / "state.db")
+        store = await open_store(data_dir, database_url or database_for(data_dir))
         sealer = sealing.load_existing(data_dir / sealing.MASTER_KEY_FILE)
         try:
             return await CredentialStore(store, SystemClock(), sealer).create_account()

@@ -15,7 +15,7 @@ from lambent.api.dispatch import Dispatcher, ServiceHandlers
 from lambent.api.model import Models
 from lambent.async_invoke.queue import EventQueue
 from lambent.async_invoke.service import AsyncInvocations
-from lambent.auth import sealing
+from lambent.auth import key_check, sealing
 from lambent.auth.authenticator import Authenticator
 from lambent.auth.credentials import (
     Credential,
@@ -61,7 +61,8 @@ from lambent.s3.service import S3
 from lambent.sandbox.interface import Sandbox
 from lambent.sandbox.select import choose as choose_sandbox
 from lambent.settings import Settings
-from lambent.store.sqlite import SqliteStore
+from lambent.store.interface import Store
+from lambent.store.select import open_store
 
 if TYPE_CHECKING:
     from lambent.blobs.postgres import PgBlobs
@@ -86,7 +87,7 @@ class App:
     # Built by start(); an App is not used before it.
     work: BlockingWork
     sealer: sealing.Sealer
-    store: SqliteStore
+    store: Store
     logs: LogStore
     blobs: BlobStore
     _shared_blobs: tuple[PgBlobs, PgBlobs] | None  # code, S3 bytes (with --database)
@@ -143,14 +144,15 @@ class App:
         settings = self.settings
         data = settings.data_dir
         secure_data_dir(data)
-        self.sealer = sealing.load_or_create(
-            sealing.master_key_path(data, settings.master_key_file)
-        )
+        key_path = sealing.master_key_path(data, settings.master_key_file)
+        self.sealer = sealing.load_or_create(key_path)
         # Hashing, zip checks, extraction and object bytes: never on the event loop.
         self.work = BlockingWork()
         stack.callback(self.work.close)
-        self.store = SqliteStore(data / "state.db")
+        # SQLite in the data dir, or PostgreSQL shared by every node (--database).
+        self.store = await open_store(data, settings.database_url)
         stack.push_async_callback(self.store.close)
+        await key_check.verify(self.store, self.sealer, key_path)
         self.logs = await self._open_log_store()
         stack.push_async_callback(self.logs.close)
         self.node_id = settings.cluster.node_id or load_node_id(data)
@@ -389,9 +391,13 @@ class App:
             await self.credentials.ensure_account(self.settings.account_id, default=True)
             return info
         creds_file = self.settings.data_dir / "credentials"
-        if not await self.credentials.accounts():
-            account, cred = await self.credentials.create_account(default=True)
-            info.created_account = account
+        created = None
+        # One transaction: of nodes starting together on an empty database, one makes it.
+        async with self.store.transaction():
+            if not await self.credentials.accounts():
+                created = await self.credentials.create_account(default=True)
+        if created is not None:
+            info.created_account, cred = created
             self._write_client_files(cred)
         elif not creds_file.exists():
             info.notes.append(f"{creds_file} is missing; the root keys are in the store")

@@ -22,7 +22,10 @@ APP = "def handler(event, context):\n    return {'stream': context.log_stream_na
 def new_account(server: ServerProcess) -> tuple[str, tuple[str, str]]:
     """`lambent accounts create`, as an operator runs it next to a running server."""
     done = subprocess.run(
-        [sys.executable, "-m", "lambent", "accounts", "create", "--data-dir", str(server.data_dir)],
+        [
+            *(sys.executable, "-m", "lambent", "accounts", "create"),
+            *("--data-dir", str(server.data_dir), *server.store_args()),
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -80,7 +83,10 @@ def test_two_accounts_same_function_name(server: ServerProcess) -> None:
 
 def accounts_cli(server: ServerProcess, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "lambent", "accounts", *args, "--data-dir", str(server.data_dir)],
+        [
+            *(sys.executable, "-m", "lambent", "accounts", *args),
+            *("--data-dir", str(server.data_dir), *server.store_args()),
+        ],
         capture_output=True,
         text=True,
         check=False,

@@ -93,6 +93,7 @@ def register(srv: ServerProcess, tmp: Path, name: str, key: Any) -> tuple[str, P
         str(public),
         "--data-dir",
         str(srv.data_dir),
+        *srv.store_args(),
     )
     return arn, private
 

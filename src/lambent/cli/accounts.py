@@ -1,10 +1,11 @@
 """`lambent accounts create|list|delete`: tenants' accounts, managed by an operator.
 
-These write to the data dir's store directly (SQLite WAL takes a second writer while the
-server runs; the server finds new keys on their first use, and stops accepting deleted
-ones within a few seconds). `create` puts the new root key pair in
-DATA/credentials-<account> (aws CLI format, mode 600), sealed in the store under the
-server's master key (DATA/master.key, or --master-key-file / $LAMBENT_MASTER_KEY_FILE).
+These write to the server's store directly: the data dir's SQLite (WAL takes a second
+writer while the server runs) or, with --database, the cluster's PostgreSQL. The server
+finds new keys on their first use, and stops accepting deleted ones within a few seconds.
+`create` puts the new root key pair in DATA/credentials-<account> (aws CLI format, mode
+600), sealed in the store under the server's master key (DATA/master.key, or
+--master-key-file / $LAMBENT_MASTER_KEY_FILE).
 What `delete` removes and refuses: lambent/accounts.py.
 """
 
@@ -21,9 +22,10 @@ from typing import TYPE_CHECKING
 
 from lambent.auth import sealing
 from lambent.auth.credentials import Credential, CredentialStore, write_credentials_file
+from lambent.cli.stores import add_database_argument, open_for
 from lambent.clock import SystemClock
 from lambent.errors import ServiceError
-from lambent.store.sqlite import SqliteStore
+from lambent.store.interface import Store
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -57,6 +59,7 @@ def _action(actions: SubParsers, name: str, text: str) -> argparse.ArgumentParse
         default=os.environ.get(sealing.ENV_VAR) or None,
         help=f"the server's master key (default: ${sealing.ENV_VAR} or DATA/master.key)",
     )
+    add_database_argument(p)
     return p
 
 
@@ -65,16 +68,16 @@ def _fail(action: str, message: str) -> SystemExit:
 
 
 @asynccontextmanager
-async def _opened(args: argparse.Namespace) -> AsyncIterator[tuple[SqliteStore, CredentialStore]]:
+async def _opened(args: argparse.Namespace) -> AsyncIterator[tuple[Store, CredentialStore]]:
     data: Path = args.data_dir
-    if not (data / "state.db").exists():
+    command = f"lambent accounts {args.action}"
+    if args.database is None and not (data / "state.db").exists():
         raise _fail(args.action, f"{data} is not a lambent data dir")
     try:
         sealer = sealing.load_existing(sealing.master_key_path(data, args.master_key_file))
     except sealing.SealError as exc:
         raise _fail(args.action, str(exc)) from None
-    os.umask(0o077)  # a WAL this process creates is private, as the server's are
-    store = SqliteStore(data / "state.db")
+    store = await open_for(command, data, args.database)
     try:
         yield store, CredentialStore(store, SystemClock(), sealer)
     finally:

@@ -227,6 +227,7 @@ async def _serve(settings: Settings) -> int:
         print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
         return 1
     from lambent.auth.sealing import SealError
+    from lambent.pg import DatabaseUnreachable
 
     app = App(settings)
     stop = asyncio.Event()
@@ -239,7 +240,7 @@ async def _serve(settings: Settings) -> int:
         for sock in listeners:
             sock.close()
         await app.stop()  # whatever started (the sandbox's host objects) is undone
-        if isinstance(exc, SealError):
+        if isinstance(exc, (SealError, DatabaseUnreachable)):
             print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
             return 1
         raise

@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import configparser
-import os
 from pathlib import Path
 
 from lambent.auth.credentials import ACCOUNT_KIND, GLOBAL
+from lambent.cli.stores import add_database_argument, open_for
 from lambent.code_signing.profiles import SigningProfiles
-from lambent.store.sqlite import SqliteStore
+from lambent.store.interface import Store
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,6 +36,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         )
         parser.add_argument("--account-id", help="default: the data dir's only account")
         parser.add_argument("--region", help="default: the data dir's region")
+        add_database_argument(parser)
     add.set_defaults(func=run_add)
     listing.set_defaults(func=run_list)
 
@@ -59,7 +60,7 @@ def _region(data: Path, given: str | None) -> str:
     return cp.get("default", "region", fallback="us-east-1")
 
 
-async def _account(store: SqliteStore, given: str | None) -> str:
+async def _account(store: Store, given: str | None) -> str:
     """The account named, else the data dir's default one (whose root keys are in
     DATA/credentials)."""
     if given:
@@ -70,18 +71,15 @@ async def _account(store: SqliteStore, given: str | None) -> str:
     raise SystemExit("lambent signing-profiles: no default account; pass --account-id")
 
 
-def _open(data: Path) -> SqliteStore:
-    if not (data / "state.db").exists():
-        raise SystemExit(f"lambent signing-profiles: {data} is not a lambent data dir")
-    os.umask(0o077)  # a WAL this process creates is private, as the server's are
-    return SqliteStore(data / "state.db")
+async def _open(args: argparse.Namespace) -> Store:
+    return await open_for("lambent signing-profiles", args.data_dir, args.database)
 
 
 def run_add(args: argparse.Namespace) -> int:
     pem = args.public_key.read_text()
 
     async def add() -> str:
-        store = _open(args.data_dir)
+        store = await _open(args)
         try:
             account = await _account(store, args.account_id)
             region = _region(args.data_dir, args.region)
@@ -95,7 +93,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     async def listed() -> list[tuple[str, str]]:
-        store = _open(args.data_dir)
+        store = await _open(args)
         try:
             return await SigningProfiles(store).list(await _account(store, args.account_id))
         finally:
