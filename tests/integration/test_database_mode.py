@@ -6,7 +6,6 @@ with another master key, or no reachable database, refuses to start in one line.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -60,9 +59,6 @@ def test_a_killed_server_restarts_on_the_database_with_a_fresh_data_dir(
     finally:
         assert first.stop(signal.SIGKILL) == -signal.SIGKILL
 
-    # Until code blobs live in PostgreSQL too, the code travels with the data dir's blobs/
-    # (zips by sha256): the only thing copied to the new node.
-    shutil.copytree(tmp_path / "node-1" / "blobs", tmp_path / "node-2" / "blobs")
     second = start(tmp_path / "node-2", database, key)
     try:
         assert not (second.data_dir / "credentials").exists()  # no new account was made
