@@ -1,7 +1,7 @@
 """Async drain rate against a function's reserved concurrency, and the restart case.
 
     python -m bench.async_drain [--cases 2:0.05,10:0.1,20:0.5] [--seconds 8]
-        [--sandbox auto|process|namespaces] [--restart-events 300]
+        [--sandbox auto|process|namespaces] [--restart-events 300] [--database URL]
 
 Issue 8's targets: with reserved concurrency R and a handler that runs d seconds, the
 queue drains at >= 0.8 * R / d events/s; and after a SIGKILL mid-way through 300 events
@@ -20,6 +20,9 @@ For each (R, d):
 The restart case runs on the process sandbox: a SIGKILLed server leaves a namespaces
 sandbox's environments behind (issue 8 §1.8 reaps them; until then this bench would too).
 
+With `--database URL` the servers keep everything durable in PostgreSQL (a schema of the
+run's own), so the drain and the restart run on the PostgreSQL queue (issue 9's pollers).
+
 Prints a JSON document; `bench.run_all` collects it into bench/results/.
 """
 
@@ -34,7 +37,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -55,11 +58,26 @@ def handler(event, context):
 ACCEPTORS = 32
 
 
+# With --database: the PostgreSQL URL (on a schema of this run's own) the servers use.
+DATABASE: str | None = None
+
+
 def left(data_dir: Path) -> int:
-    """Events in the server's queue file not yet settled for good (read-only reader)."""
+    """Events in the server's queue not yet settled for good (read-only reader): its
+    queue file, or PostgreSQL's queue_events with --database."""
+    if DATABASE is not None:
+        import psycopg
+
+        with psycopg.connect(DATABASE, autocommit=True) as pg:
+            row = pg.execute("SELECT count(*) FROM queue_events").fetchone()
+            return int(row[0]) if row else 0
     path = data_dir / "queue.db"
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+
+def server_args(*args: str) -> list[str]:
+    return [*args, *(["--database", DATABASE] if DATABASE is not None else [])]
 
 
 def event_headers(target: Target, body: bytes) -> dict[str, str]:
@@ -181,7 +199,7 @@ def drain_case(
 def restart_case(events: int, reserved: int = 2, duration_s: float = 0.05) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
-        args = ["--sandbox", "process", "--log-level", "WARNING"]
+        args = server_args("--sandbox", "process", "--log-level", "WARNING")
         server = start_server(data, extra_args=args)
         try:
             make_function(server, "restart", reserved)
@@ -221,7 +239,40 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=8.0, help="ideal drain time per case")
     p.add_argument("--sandbox", default="auto")
     p.add_argument("--restart-events", type=int, default=300)
+    p.add_argument(
+        "--database",
+        help="run the servers on PostgreSQL (a libpq URL; a schema of the run's own is made "
+        "in that database and dropped after)",
+    )
     args = p.parse_args()
+    if args.database:
+        with on_schema(args.database):
+            return run(args)
+    run(args)
+
+
+@contextlib.contextmanager
+def on_schema(base: str) -> Iterator[None]:
+    global DATABASE
+    import secrets
+    from urllib.parse import quote
+
+    import psycopg
+
+    schema = "bench_" + secrets.token_hex(4)
+    with psycopg.connect(base, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in base else "?"
+    DATABASE = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    try:
+        yield
+    finally:
+        DATABASE = None
+        with psycopg.connect(base, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def run(args: argparse.Namespace) -> None:
     cases = [(int(r), float(d)) for r, d in (c.split(":") for c in args.cases.split(","))]
     try:
         import uvloop
@@ -231,7 +282,7 @@ def main() -> None:
         pass
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(
-            Path(tmp), extra_args=["--sandbox", args.sandbox, "--log-level", "WARNING"]
+            Path(tmp), extra_args=server_args("--sandbox", args.sandbox, "--log-level", "WARNING")
         )
         try:
             drains = [drain_case(server, r, d, args.seconds) for r, d in cases]
@@ -240,6 +291,7 @@ def main() -> None:
     doc = {
         "benchmark": "async_drain",
         "sandbox": args.sandbox,
+        "queue": "postgres" if DATABASE is not None else "sqlite",
         "drain": drains,
         "restart": restart_case(args.restart_events),
     }

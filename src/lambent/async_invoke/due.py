@@ -31,11 +31,14 @@ class DueView:
         self._known: dict[str, _Known] | None = None
         self._next_at: float | None = None
         self._next_stale = True
+        # Bumped by every invalidation: counts asked for before one are not kept after it.
+        self._generation = 0
 
     def invalidate(self) -> None:
         """Something may be due that the counts do not show (accepted, handed back, ...)."""
         self._known = None
         self._next_stale = True
+        self._generation += 1
 
     def retry_scheduled(self) -> None:
         """A retry went back to the queue: the next due time may be earlier."""
@@ -45,8 +48,15 @@ class DueView:
         if self._next_at is not None and self._next_at <= now:
             self.invalidate()  # the time slept for has come
         if self._known is None:
+            generation = self._generation
             found = await self._queue.due_functions(now, cap)
-            self._known = {d.function_arn: _Known(d, d.count < cap) for d in found}
+            known = {d.function_arn: _Known(d, d.count < cap) for d in found}
+            # Invalidated while the queue answered (an acceptance committed meanwhile, on
+            # another connection, another node): the answer may predate it. This pass uses
+            # it; the next asks again.
+            if generation == self._generation:
+                self._known = known
+            return [k.due for k in known.values()]
         return [k.due for k in self._known.values()]
 
     def claimed(self, function_arn: str, asked: int, got: int) -> None:
