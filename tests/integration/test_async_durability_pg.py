@@ -5,7 +5,8 @@ delivers every accepted event (test_async_durability.py is the SQLite original).
 The new node is a new node id (the killed server's `DATA/node-id` is gone), so it does not
 take the dead node's claims back at start as a restarted node would: the events that were
 being delivered at the kill come back when the dead node's lease lapses (15 s after its
-last renewal), and everything else at once.
+last renewal), and everything else as soon as the function's concurrency is free (the
+dead node's admission tokens lapse after their own lease).
 
 The control plane stays in the data dir's SQLite store until the store moves to
 PostgreSQL too; the queue is PostgreSQL's alone (the data dir's queue.db is never made).
@@ -99,8 +100,11 @@ def test_sigkill_mid_delivery_then_a_new_node_delivers_everything(
         # Deliveries running at the kill were the dead node's claims: they lapsed and the
         # new node claimed them again.
         assert any("claimed again" in line for line in restarted.output), restarted.output
+        # The dead node's admission tokens (cluster admission, concurrency/tokens.py) hold
+        # the function's reserved concurrency until they lapse too: meanwhile its events
+        # come back throttled, as for any other traffic holding it, and back off. The
+        # scheduler never throttles itself.
         counters = async_stats(restarted)
-        assert counters["throttled"] == 0, counters
         assert counters["throttled_by_own_deliveries"] == 0, counters
     finally:
         assert restarted.stop() == 0
