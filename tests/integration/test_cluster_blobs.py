@@ -1,10 +1,7 @@
-"""Code and S3 bytes in PostgreSQL (`lambent serve --database`): a node whose data dir has
-never seen a function's zip fetches it by SHA-256 and runs it, reads an object's bytes,
-and serves the zip at GetFunction's Code.Location; the bytes never land in a data dir
-except as a node's cache of the code.
-
-Until the control plane itself lives in PostgreSQL, the second node gets a copy of the
-first one's control-plane files only (state.db, master.key): no zip, extraction or object.
+"""Code and S3 bytes in PostgreSQL (`lambent serve --database`): a second server on the
+same schema, with a data dir of its own that has never seen the function's zip, fetches it
+by SHA-256 and runs it, reads an object's bytes, and serves the zip at GetFunction's
+Code.Location; the bytes never land in a data dir except as a node's cache of the code.
 """
 
 from __future__ import annotations
@@ -12,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +19,6 @@ from tests.fixtures.functions import files_zip
 from tests.support import http_get, lambda_role, running_server
 
 pytestmark = pytest.mark.services
-
-CONTROL_PLANE_FILES = ("state.db", "state.db-wal", "state.db-shm", "master.key")
 
 
 def sha(data: bytes) -> str:
@@ -47,14 +41,14 @@ def invoke(lam: Any, name: str) -> Any:
     return json.loads(resp["Payload"].read())
 
 
-def test_a_node_with_a_fresh_data_dir_runs_code_and_reads_objects_from_postgres(
+def test_a_second_node_runs_the_code_and_reads_the_objects_from_postgres(
     pg_url: str, tmp_path: Path
 ) -> None:
     code = files_zip({"app.py": "def handler(event, context):\n    return {'ran': 'here'}\n"})
     obj = os.urandom(3 * 1024 * 1024 + 17)  # more than one chunk
     first, second = tmp_path / "a", tmp_path / "b"
-    database = ["--database", pg_url]
-    with running_server(first, auth="open", extra_args=database) as a:
+    key = ["--master-key-file", str(tmp_path / "master.key")]  # every node's, the same
+    with running_server(first, auth="open", database_url=pg_url, extra_args=key) as a:
         lam = a.client("lambda")
         lam.create_function(
             FunctionName="shared",
@@ -68,26 +62,23 @@ def test_a_node_with_a_fresh_data_dir_runs_code_and_reads_objects_from_postgres(
         s3 = a.client("s3")
         s3.create_bucket(Bucket="shared-bucket")
         s3.put_object(Bucket="shared-bucket", Key="obj", Body=obj)
-    rows = blob_rows(pg_url)
-    assert ("code", sha(code), len(code), 0) in rows
-    assert ("s3", sha(obj), len(obj), 1) in rows
-    assert files_under(first / "s3" / "content") == []  # object bytes live in PostgreSQL
+        rows = blob_rows(pg_url)
+        assert ("code", sha(code), len(code), 0) in rows
+        assert ("s3", sha(obj), len(obj), 1) in rows
+        assert files_under(first / "s3") == []  # object bytes live in PostgreSQL
 
-    second.mkdir(mode=0o700)
-    for name in CONTROL_PLANE_FILES:
-        if (first / name).exists():
-            shutil.copy2(first / name, second / name)
-    with running_server(second, auth="open", extra_args=database) as b:
-        lam = b.client("lambda")
-        assert invoke(lam, "shared") == {"ran": "here"}  # fetched by SHA-256, extracted
-        cached = second / "blobs" / sha(code)[:2] / sha(code)
-        assert cached.read_bytes() == code
-        location = lam.get_function(FunctionName="shared")["Code"]["Location"]
-        assert http_get(location) == (200, code)
-        s3 = b.client("s3")
-        got = s3.get_object(Bucket="shared-bucket", Key="obj")["Body"].read()
-        assert got == obj
-        ranged = s3.get_object(Bucket="shared-bucket", Key="obj", Range="bytes=1048570-1048589")
-        assert ranged["Body"].read() == obj[1048570:1048590]
-        s3.delete_object(Bucket="shared-bucket", Key="obj")
-    assert {r[0] for r in blob_rows(pg_url)} == {"code"}  # the last reference took the bytes
+        with running_server(second, auth="open", database_url=pg_url, extra_args=key) as b:
+            lam = b.client("lambda")
+            assert not (second / "blobs" / sha(code)[:2] / sha(code)).exists()
+            assert invoke(lam, "shared") == {"ran": "here"}  # fetched by SHA-256, extracted
+            assert (second / "blobs" / sha(code)[:2] / sha(code)).read_bytes() == code
+            location = lam.get_function(FunctionName="shared")["Code"]["Location"]
+            assert http_get(location) == (200, code)
+            s3 = b.client("s3")
+            assert s3.get_object(Bucket="shared-bucket", Key="obj")["Body"].read() == obj
+            ranged = s3.get_object(Bucket="shared-bucket", Key="obj", Range="bytes=1048570-1048589")
+            assert ranged["Body"].read() == obj[1048570:1048590]
+            s3.delete_object(Bucket="shared-bucket", Key="obj")
+        assert {r[0] for r in blob_rows(pg_url)} == {"code"}  # the last reference took them
+        with pytest.raises(a.client("s3").exceptions.NoSuchKey):
+            a.client("s3").get_object(Bucket="shared-bucket", Key="obj")
