@@ -403,3 +403,28 @@ async def test_sweeps_on_two_nodes_keep_the_counters_right(logs: Opener) -> None
     await asyncio.wait_for(asyncio.gather(node_a.sweep(), node_b.sweep()), HANG_S)
     assert await _messages(node_b) == ["new1", "b0", "b1"]
     assert (await _group(node_a))["storedBytes"] == len("new1b0b1")
+
+
+async def test_a_batch_that_fails_is_written_once_the_database_takes_it(logs: Opener) -> None:
+    if logs.kind == "sqlite":
+        pytest.skip("the local file does not go away and come back")
+    import psycopg
+
+    store = await logs()
+    now = _now(logs)
+    store.emit(ACCOUNT, GROUP, "s", [LogEvent(now, "first")])
+    await store.flush()
+    assert isinstance(logs.where, str)
+    with psycopg.connect(logs.where, autocommit=True) as admin:
+        admin.execute("ALTER TABLE logs_events RENAME TO logs_events_away")
+        try:
+            store.emit(ACCOUNT, GROUP, "s", [LogEvent(now + 1, "during")])
+            with pytest.raises(psycopg.Error):
+                await store.flush()
+            store.emit(ACCOUNT, GROUP, "s", [LogEvent(now + 2, "after")])
+        finally:
+            admin.execute("ALTER TABLE logs_events_away RENAME TO logs_events")
+    await store.flush()
+    assert await _messages(store) == ["first", "during", "after"]
+    assert (await _group(store))["storedBytes"] == len("firstduringafter")
+    assert store.dropped == 0

@@ -61,11 +61,13 @@ class LogBuffer:
 
     def add(self, key: StreamKey, events: list[LogEvent]) -> None:
         with self._lock:
+            before = self._queued
             self._queue.setdefault(key, []).extend(events)
             self._queued += len(events)
             if self._queued > self._max:
                 self._drop_oldest_locked(self._queued - self._max)
-            early = self._queued >= EARLY_FLUSH_EVENTS
+            # Once, on crossing: a wake-up per emit past the mark would cost every invoke.
+            early = before < EARLY_FLUSH_EVENTS <= self._queued
         if early and self._on_early is not None:
             self._on_early()
 

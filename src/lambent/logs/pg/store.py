@@ -21,7 +21,6 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from lambent.clock import Clock
-from lambent.logs import retention
 from lambent.logs.buffer import MAX_QUEUED_EVENTS, LogBuffer
 from lambent.logs.errors import (
     GROUP_MISSING,
@@ -47,6 +46,8 @@ SWEEP_INTERVAL_S = 300.0
 # After a failed batch, wait this long before the next try (the database is likely down).
 RETRY_AFTER_S = 1.0
 POOL_SIZE = 4
+# The retention sweep's advisory lock, with the schema's hash: one sweeper per cluster.
+SWEEP_LOCK = 0x4C4F4753  # "LOGS"
 
 
 class PgLogStore:
@@ -129,23 +130,34 @@ class PgLogStore:
                 raise
 
     async def sweep(self) -> int:
+        """Retention on the groups that have something to drop. One node sweeps at a time
+        (an advisory lock; the others skip this round): every node runs the sweep, and
+        each would find the same work."""
         now_ms = int(self._clock.time() * 1000)
         default = self._settings.default_retention_days
+        max_events = self._settings.max_events_per_group
         removed = 0
         async with self._pool.connection() as conn:
-            cur = await conn.execute("SELECT id, retention_days FROM logs_groups ORDER BY id")
-            for gid, days in await cur.fetchall():
-                cutoff = retention.cutoff_ms(now_ms, retention.effective_days(days, default))
-                async with conn.transaction():
-                    locked = await conn.execute(
-                        "SELECT id FROM logs_groups WHERE id = %s FOR UPDATE", (gid,)
-                    )
-                    if await locked.fetchone() is None:
-                        continue  # deleted meanwhile
-                    removed += await writer.expire(conn, self._cache, int(gid), cutoff)
-                    removed += await writer.trim(
-                        conn, int(gid), self._settings.max_events_per_group
-                    )
+            cur = await conn.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))", (SWEEP_LOCK,)
+            )
+            row = await cur.fetchone()
+            if row is None or not row[0]:
+                return 0
+            try:
+                for gid, cutoff in await writer.sweep_candidates(conn, now_ms, default, max_events):
+                    async with conn.transaction():
+                        locked = await conn.execute(
+                            "SELECT id FROM logs_groups WHERE id = %s FOR UPDATE", (gid,)
+                        )
+                        if await locked.fetchone() is None:
+                            continue  # deleted meanwhile
+                        removed += await writer.expire(conn, self._cache, gid, cutoff)
+                        removed += await writer.trim(conn, gid, max_events)
+            finally:
+                await conn.execute(
+                    "SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", (SWEEP_LOCK,)
+                )
         return removed
 
     async def close(self) -> None:
@@ -226,7 +238,8 @@ class PgLogStore:
             cur = await conn.execute("SELECT retention_days FROM logs_groups WHERE id = %s", (gid,))
             row = await cur.fetchone()
             days = None if row is None or row[0] is None else int(row[0])
-            await writer.insert(conn, [(gid, sid, accept(days))], now_ms)
+            accepted = [LogEvent(ts, message) for ts, message in accept(days)]
+            await writer.insert(conn, [(gid, sid, accepted)], now_ms)
             await writer.trim(conn, gid, self._settings.max_events_per_group)
 
     @staticmethod

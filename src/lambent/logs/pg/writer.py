@@ -18,7 +18,8 @@ from typing import Any, LiteralString
 from psycopg import AsyncConnection
 
 from lambent.logs import retention
-from lambent.logs.buffer import Batch, EventRow, rows_of
+from lambent.logs.buffer import Batch, rows_of
+from lambent.logs.sink import LogEvent
 
 Conn = AsyncConnection[tuple[Any, ...]]
 GroupKey = tuple[str, str]  # (account, name)
@@ -137,12 +138,13 @@ class _Payload:
     groups: dict[int, list[int]] = field(default_factory=dict)
 
 
-def _payload(rows: list[tuple[int, int, list[EventRow]]], now_ms: int) -> _Payload:
+def _payload(rows: list[tuple[int, int, list[LogEvent]]], now_ms: int) -> _Payload:
     """COPY's text for the rows, and the counters they add. Built on a worker thread: a
     batch can hold many thousand lines and the event loop serves invokes meanwhile."""
     out = _Payload()
     lines: list[str] = []
-    for gid, sid, events in rows:
+    for gid, sid, given in rows:
+        events = rows_of(given)
         total = 0
         for ts, msg in events:
             size = len(msg.encode())
@@ -157,8 +159,9 @@ def _payload(rows: list[tuple[int, int, list[EventRow]]], now_ms: int) -> _Paylo
     return out
 
 
-async def insert(conn: Conn, rows: list[tuple[int, int, list[EventRow]]], now_ms: int) -> None:
-    """Append events (group id, stream id, rows) with one COPY, then the counters."""
+async def insert(conn: Conn, rows: list[tuple[int, int, list[LogEvent]]], now_ms: int) -> None:
+    """Append events (group id, stream id, lines) with one COPY, then the counters;
+    messages are clipped (buffer.clip) with the rest of the COPY's text."""
     rows = [r for r in rows if r[2]]
     if not rows:
         return
@@ -192,13 +195,32 @@ async def write_batch(
     gids = await _lock_groups(conn, cache, [(a, g) for a, g, _ in batch], now_ms)
     keys = {key: (gids[(key[0], key[1])], key[2]) for key in batch}
     sids = await _streams(conn, cache, list(keys.values()), now_ms)
-    rows = [(gid, sids[(gid, s)], rows_of(batch[key])) for key, (gid, s) in keys.items()]
+    rows = [(gid, sids[(gid, s)], batch[key]) for key, (gid, s) in keys.items()]
     await insert(conn, rows, now_ms)
     for gid in sorted(set(gids.values())):
         await trim(conn, gid, max_events)
 
 
 # retention, deletion -----------------------------------------------------------------------
+async def sweep_candidates(
+    conn: Conn, now_ms: int, default_days: int, max_events: int
+) -> list[tuple[int, int]]:
+    """(group id, retention cutoff) of the groups a sweep would change: events past
+    retention, emptied streams idle past it, or more events than the bound. One query,
+    index probes per group, rather than a transaction per group of the cluster."""
+    cur = await conn.execute(
+        "SELECT g.id, g.cutoff FROM (SELECT id, event_count, %(now)s - "
+        "coalesce(retention_days, %(days)s)::bigint * %(day)s AS cutoff FROM logs_groups) g "
+        "WHERE g.event_count > %(max)s "
+        "OR EXISTS (SELECT 1 FROM logs_events e WHERE e.group_id = g.id AND e.ts < g.cutoff) "
+        "OR EXISTS (SELECT 1 FROM logs_streams s WHERE s.group_id = g.id "
+        "AND s.first_event_ms IS NULL AND coalesce(s.last_ingestion_ms, s.created_ms) < g.cutoff) "
+        "ORDER BY g.id",
+        {"now": now_ms, "days": default_days, "day": retention.DAY_MS, "max": max_events},
+    )
+    return [(int(gid), int(cutoff)) for gid, cutoff in await cur.fetchall()]
+
+
 async def trim(conn: Conn, gid: int, max_events: int) -> int:
     """Drop the group's oldest events beyond the per-group bound."""
     cur = await conn.execute("SELECT event_count FROM logs_groups WHERE id = %s", (gid,))
