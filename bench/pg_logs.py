@@ -12,7 +12,9 @@ streams over 10 groups (functions), yielding to the loop between bursts of 100 l
 then awaits the last flush. Reported per backend (medians over the rounds): lines/s from
 the first emit to the last line committed (with the time the emitting took, which bounds
 it from above), the cost of one emit call on the loop, and the
-worst lateness of a 1 ms ticker on the loop meanwhile (what an invoke would wait). No
+worst lateness of a 1 ms ticker on the loop meanwhile (what an invoke would wait; the
+emitting loop itself is part of it), beside the same ticker on an idle loop for as long
+(the machine's own noise). No
 line may be dropped: the buffer's bound (500,000) is above the lines emitted.
 
 Prints a JSON document; `bench.run_all` collects it into bench/results/.
@@ -82,6 +84,16 @@ async def ticker(stop: asyncio.Event, worst: list[float]) -> None:
         worst[0] = max(worst[0], time.perf_counter() - t0 - 0.001)
 
 
+async def idle_lateness(seconds: float) -> float:
+    """The ticker's worst lateness with nothing else running: the machine's own noise."""
+    stop, worst = asyncio.Event(), [0.0]
+    tick = asyncio.create_task(ticker(stop, worst))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await tick
+    return round(worst[0] * 1000, 1)
+
+
 async def measure(store: LogStore, lines: int, message: str) -> dict[str, Any]:
     keys = [
         (f"/aws/lambda/bench-{g}", f"2026/12/03/[$LATEST]{g:02d}{s:030d}")
@@ -115,6 +127,7 @@ async def measure(store: LogStore, lines: int, message: str) -> dict[str, Any]:
         "emitted_s": round(emitted, 2),
         "total_s": round(elapsed, 2),
         "loop_lateness_ms": round(worst[0] * 1000, 1),
+        "idle_lateness_ms": await idle_lateness(elapsed),
     }
 
 
