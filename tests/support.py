@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.config import Config
 
 from lambent.auth import sealing
@@ -32,6 +33,10 @@ REPO = Path(__file__).resolve().parent.parent
 # on a schema of its data dir's own (the same again when a test restarts it on that dir).
 PG_MODE = os.environ.get("LAMBENT_TEST_DATABASE") == "postgres"
 _schemas: dict[Path, tuple[str, str]] = {}  # data dir -> (schema, URL)
+# A test of what the data dir's SQLite files hold: with --database that is in PostgreSQL.
+sqlite_files = pytest.mark.skipif(
+    PG_MODE, reason="reads the data dir's SQLite files (LAMBENT_TEST_DATABASE=postgres)"
+)
 # The trust policy of a Lambda execution role (the same one `lambent deploy` uses).
 LAMBDA_TRUST = json.dumps(TRUST_POLICY)
 

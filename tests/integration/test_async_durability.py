@@ -24,7 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, http_get, lambda_role, start_server
+from tests.support import ServerProcess, http_get, lambda_role, sqlite_files, start_server
+
+pytestmark = sqlite_files
 
 EVENTS = 300
 RESERVED = 2

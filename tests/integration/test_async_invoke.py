@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, lambda_role, start_server
+from tests.support import ServerProcess, lambda_role, sqlite_files, start_server
 
 RETRY_BASE_S = 0.5
 SINK = """
@@ -286,5 +286,6 @@ def test_deprecated_invoke_async_queues_the_event(
     assert [msg.split()[1] for _, msg in lines] == [resp["ResponseMetadata"]["RequestId"]]
 
 
+@sqlite_files
 def test_queue_file_lives_in_the_data_dir(srv: ServerProcess) -> None:
     assert (Path(srv.data_dir) / "queue.db").is_file()

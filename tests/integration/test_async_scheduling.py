@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, http_get, lambda_role, start_server
+from tests.support import ServerProcess, http_get, lambda_role, sqlite_files, start_server
+
+pytestmark = sqlite_files
 
 SLEEPER = """
 import time

@@ -22,7 +22,7 @@ from lambent.auth.credentials import GLOBAL, KEY_KIND, CredentialStore
 from lambent.clock import SystemClock
 from lambent.store.sqlite import SqliteStore
 from tests.fixtures.functions import python_zip
-from tests.support import REPO, ServerProcess, lambda_role, start_server
+from tests.support import REPO, ServerProcess, lambda_role, sqlite_files, start_server
 
 APP = """
 import os
@@ -112,6 +112,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerPro
         server.stop()
 
 
+@sqlite_files
 def test_the_data_dir_is_700_and_every_file_in_it_600(
     served: tuple[ServerProcess, list[str]],
 ) -> None:
@@ -133,6 +134,7 @@ def test_the_data_dir_is_700_and_every_file_in_it_600(
     assert stat.S_IMODE((data / "code").stat().st_mode) == 0o700
 
 
+@sqlite_files
 def test_no_file_of_the_data_dir_holds_a_secret_in_the_clear(
     served: tuple[ServerProcess, list[str]],
 ) -> None:
@@ -144,6 +146,7 @@ def test_no_file_of_the_data_dir_holds_a_secret_in_the_clear(
     assert clear_copies(files, secrets) == []
 
 
+@sqlite_files
 def test_a_copied_database_without_the_master_key_yields_no_secret(
     served: tuple[ServerProcess, list[str]], tmp_path: Path
 ) -> None:
@@ -199,6 +202,7 @@ def test_keys_still_sign_after_a_restart(tmp_path: Path) -> None:
         server.stop()
 
 
+@sqlite_files
 def test_a_data_dir_from_before_sealing_is_sealed_and_narrowed_at_start(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server = start_server(data)
