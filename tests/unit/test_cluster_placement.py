@@ -59,8 +59,11 @@ PLACE_TABLE: list[tuple[str, list[WorkerView], int, Placement | None]] = [
         Placement("b", warm=True),
     ),
     (
-        "equally warm: the least loaded by memory",
-        [worker("a", used=600, idle={V: 1}), worker("b", used=300, idle={V: 1})],
+        "equally warm: the least loaded by memory busy",
+        [
+            worker("a", used=600, idle={V: 1}, reclaimable=128),
+            worker("b", used=600, idle={V: 1}, reclaimable=400),
+        ],
         128,
         Placement("b", warm=True),
     ),
@@ -77,8 +80,20 @@ PLACE_TABLE: list[tuple[str, list[WorkerView], int, Placement | None]] = [
         Placement("b", warm=True),
     ),
     (
-        "cold: the worker with the smallest fraction of memory in use",
+        "cold: the worker with the smallest fraction of memory busy",
         [worker("a", used=512, memory=1024), worker("b", used=1024, memory=4096)],
+        128,
+        Placement("b", warm=False),
+    ),
+    (
+        "cold: idle environments are no load",
+        [worker("a", used=800, reclaimable=700), worker("b", used=200)],
+        128,
+        Placement("a", warm=False),
+    ),
+    (
+        "cold: among workers that must reclaim, the least busy",
+        [worker("a", used=1024, reclaimable=128), worker("b", used=1024, reclaimable=512)],
         128,
         Placement("b", warm=False),
     ),
@@ -260,10 +275,14 @@ def test_place_never_picks_a_dead_or_full_worker_and_prefers_warm(
         assert chosen is not None and not chosen.warm
         picked = by_id[chosen.worker_id]
         assert picked in roomy
-        # No roomy worker has a smaller fraction of its memory in use.
+        # If it fits somewhere without reclaiming, it does where it goes.
+        unreclaimed = [v for v in roomy if v.memory_mb - v.memory_used_mb >= memory]
+        assert not unreclaimed or picked in unreclaimed
+        # No such worker has a smaller fraction of its memory busy.
+        busy = {v.worker_id: v.memory_used_mb - v.memory_idle_mb for v in views}
         assert all(
-            picked.memory_used_mb * v.memory_mb <= v.memory_used_mb * picked.memory_mb
-            for v in roomy
+            busy[picked.worker_id] * v.memory_mb <= busy[v.worker_id] * picked.memory_mb
+            for v in (unreclaimed or roomy)
         )
     else:
         assert chosen is None

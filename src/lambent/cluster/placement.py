@@ -10,10 +10,15 @@ A frontend that admitted a synchronous invoke asks `place` which worker runs it:
 2. **Otherwise the least-loaded worker that may create one**: live, accepting new
    environments, with the version's memory free or held by idle environments it may
    reclaim (the worker evicts its least recently used idle ones to make room: keeping
-   environments warm never refuses a cold start). Load is the fraction of memory in use
-   (Lambda gives CPU in proportion to memory, so memory is the one dimension that fills),
-   so memory free without evicting anything is used first; ties go to fewer busy
-   environments per CPU, then the lowest id.
+   environments warm never refuses a cold start). A worker where it fits without
+   reclaiming comes first (evicting a warm environment costs someone a cold start); then
+   the least loaded.
+
+Load is the fraction of a worker's memory held by busy environments (Lambda gives CPU in
+proportion to memory, so busy memory is the work a worker does; idle environments are a
+cache, and counting them as load let one worker fill with busy environments while the
+others held idle ones: `bench/cluster_sim.py` showed it), then busy environments per CPU,
+then the lowest id.
 3. **None** when no worker can take it: the caller answers with AWS's error.
 
 `spread_provisioned` spreads a version's provisioned concurrency over the live workers as
@@ -115,29 +120,32 @@ def _least_loaded(memory_mb: int, workers: Sequence[WorkerView]) -> WorkerView |
     """Inlined for speed: every candidate has memory_mb > 0 (its room is at least 1 MB and
     idle memory is part of used memory), so loads compare by cross-multiplying."""
     best: WorkerView | None = None
-    best_used, best_total = 0, 1
+    best_reclaims, best_busy, best_total = True, 0, 1
     for worker in workers:
-        used, total = worker.memory_used_mb, worker.memory_mb
-        if not (worker.alive and worker.accepts_new) or (
-            total - used + worker.memory_idle_mb < memory_mb
-        ):
+        used, total, idle = worker.memory_used_mb, worker.memory_mb, worker.memory_idle_mb
+        if not (worker.alive and worker.accepts_new) or total - used + idle < memory_mb:
             continue
+        reclaims, busy = total - used < memory_mb, used - idle
         if best is not None:
-            left, right = used * best_total, best_used * total
-            if left > right or (left == right and not _lighter_on_ties(worker, best)):
-                continue
-        best, best_used, best_total = worker, used, total
+            if reclaims != best_reclaims:
+                if reclaims:
+                    continue
+            else:
+                left, right = busy * best_total, best_busy * total
+                if left > right or (left == right and not _lighter_on_ties(worker, best)):
+                    continue
+        best, best_reclaims, best_busy, best_total = worker, reclaims, busy, total
     return best
 
 
 def _lighter(a: WorkerView, b: WorkerView) -> bool:
-    """Whether `a` is less loaded than `b`: a smaller fraction of memory in use (compared
+    """Whether `a` is less loaded than `b`: a smaller fraction of memory busy (compared
     exactly, in integers: floats would make ties depend on rounding), then fewer busy
     environments per CPU, then the lower id. A total order, so the answer does not depend
     on the order of the views."""
-    a_used, a_total = _used_fraction(a)
-    b_used, b_total = _used_fraction(b)
-    left, right = a_used * b_total, b_used * a_total
+    a_busy, a_total = _busy_fraction(a)
+    b_busy, b_total = _busy_fraction(b)
+    left, right = a_busy * b_total, b_busy * a_total
     if left != right:
         return left < right
     return _lighter_on_ties(a, b)
@@ -150,12 +158,12 @@ def _lighter_on_ties(a: WorkerView, b: WorkerView) -> bool:
     return a.worker_id < b.worker_id
 
 
-def _used_fraction(worker: WorkerView) -> tuple[int, int]:
-    """Memory in use over memory (above 1 when overcommitted); a worker without memory
-    counts as full."""
+def _busy_fraction(worker: WorkerView) -> tuple[int, int]:
+    """Memory held by busy environments over memory (above 1 when overcommitted); a worker
+    without memory counts as full."""
     if worker.memory_mb <= 0:
         return 1, 1
-    return worker.memory_used_mb, worker.memory_mb
+    return worker.memory_used_mb - worker.memory_idle_mb, worker.memory_mb
 
 
 def spread_provisioned(total: int, memory_mb: int, workers: Sequence[WorkerView]) -> dict[str, int]:
