@@ -9,7 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lambent.cluster.placement import Placement, WorkerView, place, spread_provisioned
+from lambent.cluster.placement import (
+    Placement,
+    WorkerView,
+    place,
+    place_new,
+    spread_provisioned,
+)
 
 V = "version-key-a"
 OTHER = "version-key-b"
@@ -338,6 +344,8 @@ def test_a_warm_answer_needs_only_the_workers_holding_the_version(
     holding = [v for v in views if v.idle_by_version.get(key, 0) > 0]
     if chosen is not None and chosen.warm:
         assert place(key, memory, holding) == chosen
+    if not any(v.alive for v in holding):
+        assert place_new(memory, views) == chosen
 
 
 @pytest.mark.parametrize(

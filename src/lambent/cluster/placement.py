@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Placement", "WorkerView", "place", "spread_provisioned"]
+__all__ = ["Placement", "WorkerView", "place", "place_new", "spread_provisioned"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,10 +96,15 @@ def place(version_key: str, memory_mb: int, workers: Sequence[WorkerView]) -> Pl
     warm = _warmest(version_key, workers)
     if warm is not None:
         return Placement(warm.worker_id, warm=True)
+    return place_new(memory_mb, workers)
+
+
+def place_new(memory_mb: int, workers: Sequence[WorkerView]) -> Placement | None:
+    """Where a new environment of `memory_mb` goes (rule 2 alone): what `place` answers
+    when no worker holds an idle environment of the version, so a caller that knows this
+    from its index skips the warm pass."""
     cold = _least_loaded(max(1, memory_mb), workers)
-    if cold is not None:
-        return Placement(cold.worker_id, warm=False)
-    return None
+    return None if cold is None else Placement(cold.worker_id, warm=False)
 
 
 def _warmest(version_key: str, workers: Sequence[WorkerView]) -> WorkerView | None:
