@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
 import configparser
 import contextlib
 import json
@@ -242,3 +243,94 @@ def create_account(data_dir: Path, database_url: str | None = None) -> tuple[str
             await store.close()
 
     return asyncio.run(create())
+
+
+# -- cluster mode (docs/CLUSTER.md) ------------------------------------------------------
+def cluster_secret(directory: Path) -> Path:
+    """A cluster secret file as an operator makes one: random, mode 600."""
+    path = directory / "cluster.secret"
+    if not path.exists():
+        path.write_bytes(base64.b64encode(os.urandom(48)) + b"\n")
+        path.chmod(0o600)
+    return path
+
+
+def signed_get(url: str, secret_file: Path, timeout: float = 10) -> tuple[int, bytes]:
+    """A GET carrying the cluster signature (a worker's stats, a frontend's code)."""
+    from urllib.parse import urlsplit
+
+    from lambent.cluster import secret
+
+    key = secret.load(secret_file)
+    path = urlsplit(url).path
+    request = urllib.request.Request(
+        url, headers=dict(secret.sign(key, "GET", path, b"", time.time()))
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp:
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as err:
+        return int(err.code), err.read()
+
+
+def cluster_args(role: str, database: str, secret_file: Path, master_key: Path) -> list[str]:
+    """What every node of one cluster shares: the database, the secret, the master key."""
+    return [
+        "--role",
+        role,
+        "--database",
+        database,
+        "--cluster-secret-file",
+        str(secret_file),
+        "--master-key-file",
+        str(master_key),
+    ]
+
+
+def start_frontend(
+    data_dir: Path, database: str, secret_file: Path, *, processes: int = 1, **kwargs: Any
+) -> ServerProcess:
+    extra = [
+        *cluster_args("frontend", database, secret_file, data_dir.parent / "master.key"),
+        "--processes",
+        str(processes),
+        *kwargs.pop("extra_args", []),
+    ]
+    return start_server(data_dir, extra_args=extra, **kwargs)
+
+
+@dataclass
+class WorkerProcess:
+    """A running `lambent serve --role worker`: no public API, its internal listener."""
+
+    server: ServerProcess
+    internal_port: int
+    secret_file: Path
+
+    @property
+    def internal(self) -> str:
+        return f"127.0.0.1:{self.internal_port}"
+
+    def stats(self) -> dict[str, Any]:
+        status, body = signed_get(f"http://{self.internal}/_lambent/stats", self.secret_file)
+        assert status == 200, body
+        return dict(json.loads(body))
+
+    def stop(self, sig: int = 15, timeout: float = 30) -> int:
+        return self.server.stop(sig, timeout)
+
+
+def start_worker(
+    data_dir: Path, database: str, secret_file: Path, frontend_port: int, **kwargs: Any
+) -> WorkerProcess:
+    """A worker whose functions call the frontend at `frontend_port` (nothing is bound
+    there by the worker itself)."""
+    internal = free_port()
+    extra = [
+        *cluster_args("worker", database, secret_file, data_dir.parent / "master.key"),
+        "--internal-listen",
+        f"127.0.0.1:{internal}",
+        *kwargs.pop("extra_args", []),
+    ]
+    server = start_server(data_dir, extra_args=extra, port=frontend_port, **kwargs)
+    return WorkerProcess(server, internal, secret_file)

@@ -27,6 +27,10 @@ from lambent.blobs.store import BlobStore
 from lambent.blocking import BlockingWork
 from lambent.client_files import publish_endpoint
 from lambent.clock import Clock, SystemClock
+from lambent.cluster import roles
+from lambent.cluster.client import InternalClient
+from lambent.cluster.remote import Workers
+from lambent.cluster.worker_api import WorkerEndpoint
 from lambent.code_signing.check import CodeCheck
 from lambent.code_signing.configs import CodeSigningConfigs
 from lambent.code_signing.profiles import SigningProfiles
@@ -59,6 +63,7 @@ from lambent.oplog.access import AccessLog
 from lambent.private_files import secure_data_dir
 from lambent.s3.service import S3
 from lambent.sandbox.interface import Sandbox
+from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.select import choose as choose_sandbox
 from lambent.settings import Settings
 from lambent.store.interface import Store
@@ -110,6 +115,11 @@ class App:
     access_log: AccessLog | None
     urls: FunctionUrlService
     handlers: list[ServiceHandlers]
+    # Cluster mode (docs/CLUSTER.md): the shared key and the client of internal traffic.
+    cluster_key: bytes | None = None
+    internal: InternalClient | None = None
+    workers: Workers | None = None
+    worker_endpoint: WorkerEndpoint | None = None
 
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -146,6 +156,7 @@ class App:
         secure_data_dir(data)
         key_path = sealing.master_key_path(data, settings.master_key_file)
         self.sealer = sealing.load_or_create(key_path)
+        self.cluster_key = roles.cluster_key(settings)
         # Hashing, zip checks, extraction and object bytes: never on the event loop.
         self.work = BlockingWork()
         stack.callback(self.work.close)
@@ -156,39 +167,71 @@ class App:
         self.logs = await self._open_log_store()
         stack.push_async_callback(self.logs.close)
         self.node_id = settings.cluster.node_id or load_node_id(data)
-        if settings.database_url is not None:
+        if settings.cluster.process_index is not None:  # one of `--processes N`
+            self.node_id += f"/{settings.cluster.process_index}"
+        role = settings.role
+        if settings.database_url is not None and role != "worker":  # frontends admit
             await self._open_admission_ledger(stack, settings.database_url)
-        queue = await self._async_queue()
+        # A worker runs no async scheduler: frontends deliver through placement.
+        queue = await self._async_queue() if role != "worker" else None
         self._shared_blobs = await self._open_shared_blobs(stack)
         self._build(queue)
         stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
-        await self._seal_secrets_at_rest()
-        info = await self.bootstrap_accounts()
-        await self.sessions.purge_expired(force=True)  # keys that expired while down
+        if role == "worker":  # accounts and stored secrets are the frontends' business
+            info = StartupInfo(endpoint=settings.endpoint)
+        else:
+            await self._seal_secrets_at_rest()
+            info = await self.bootstrap_accounts()
+            await self.sessions.purge_expired(force=True)  # keys that expired while down
         await self.catalog.start()
-        await self.environments.start()
+        await self._start_services(stack, info)
+        await self._serve_http(stack, listeners, info)
+        return info
+
+    async def _start_services(self, stack: contextlib.AsyncExitStack, info: StartupInfo) -> None:
+        """The data plane and the background services this role runs."""
+        role = self.settings.role
+        if role != "frontend":  # a frontend runs no environments: no sandbox on its host
+            await self.environments.start()
         stack.push_async_callback(self.environments.close)
         stack.push_async_callback(self.snapstart.close)
         # Recovery prepares templates, so it runs on a started sandbox and stops before it.
         stack.push_async_callback(self.control_plane.provisioner.close)
-        await self.control_plane.provisioner.recover(shas_of)
-        await self.provisioned.start()
-        stack.push_async_callback(self.provisioned.close)
-        info.notes.append(
-            f"sandbox: {self.sandbox.name}"
-            + ("" if self.sandbox.isolated else " (no isolation between functions)")
-        )
-        await self.async_invoke.start()
+        if role != "worker":  # the control plane is the frontends'
+            await self.control_plane.provisioner.recover(shas_of)
+        if role == "all":
+            await self.provisioned.start()
+            stack.push_async_callback(self.provisioned.close)
+        if role != "frontend":
+            info.notes.append(
+                f"sandbox: {self.sandbox.name}"
+                + ("" if self.sandbox.isolated else " (no isolation between functions)")
+            )
+        if role != "worker":  # async events run where invokes are placed from
+            await self.async_invoke.start()
+
+    async def _serve_http(
+        self,
+        stack: contextlib.AsyncExitStack,
+        listeners: list[socket.socket] | None,
+        info: StartupInfo,
+    ) -> None:
+        """The public API, or on a worker its internal endpoint only."""
+        settings, role = self.settings, self.settings.role
         if self.access_log is not None:
             stack.callback(self.access_log.close)  # after the server: its last lines too
-        http = HttpServer(self._dispatcher())
+        if role == "worker":
+            http = HttpServer(roles.worker_handler(self))
+            info.notes.append(f"internal endpoint: {settings.cluster.internal_address}")
+        else:
+            http = HttpServer(self._dispatcher())
         stack.push_async_callback(http.close)
         if listeners is None:
-            await http.listen(settings.host, settings.port)
+            await http.listen(*roles.listen_address(settings))
         for sock in listeners or ():
             await http.serve_socket(sock)
-        publish_endpoint(data, settings.endpoint)  # where `lambent` and the aws CLI look
-        return info
+        if role != "worker":  # where `lambent` and the aws CLI look
+            publish_endpoint(settings.data_dir, settings.endpoint)
 
     async def _open_log_store(self) -> LogStore:
         """Function logs: in PostgreSQL with `--database`, so any frontend serves the Logs
@@ -254,7 +297,10 @@ class App:
             tokens=self._tokens,
         )
         self.burst = BurstLimiter(clock, limits.burst_per_function, limits.burst_window_s)
-        self.sandbox = choose_sandbox(settings)
+        role = settings.role
+        self.sandbox = (
+            ProcessSandbox(data / "sandbox") if role == "frontend" else choose_sandbox(settings)
+        )
         self.environments = EnvironmentManager(
             settings,
             clock,
@@ -267,11 +313,20 @@ class App:
             latest_version=self._latest_version,
         )
         self.catalog.subscribe(self.environments)
-        self.snapstart = SnapStartCoordinator(self.environments, self.catalog)
+        self.snapstart = SnapStartCoordinator(
+            self.environments, self.catalog, snapshot=role != "frontend"
+        )
         self.catalog.subscribe(self.snapstart)
         self.provisioned = ProvisionedReconciler(self.environments, self.catalog, clock)
+        if self.cluster_key is not None:
+            self.internal = InternalClient()
         self.invoker = InvokeService(
-            settings, clock, self.catalog, self.environments, self.admission
+            settings,
+            clock,
+            self.catalog,
+            self.environments,
+            self.admission,
+            remote=roles.remote_runner(self) if role == "frontend" else None,
         )
         self.async_invoke = AsyncInvocations(
             settings, clock, self.invoker, self.catalog, self.admission, queue
@@ -305,8 +360,12 @@ class App:
         async def extract(sha: str) -> object:
             return await self.work.run(self.blobs.extracted, sha)
 
-        # A function turns Active once its template is up (the data plane prepares it).
-        provisioner = Provisioner(self.catalog, extract, prepare=self.environments.prepare)
+        # A function turns Active once its template is up (the data plane prepares it); on
+        # a frontend, once its code is extracted (workers make templates at first use).
+        prepare = roles.no_prepare if self.settings.role == "frontend" else None
+        provisioner = Provisioner(
+            self.catalog, extract, prepare=prepare or self.environments.prepare
+        )
         self.catalog.attach_provisioner(provisioner)
         layers = LayerService(LayerRepository(self.store), uploads, signer, self.clock)
         code_check = CodeCheck(
@@ -325,6 +384,7 @@ class App:
             "/health": self._health,
             "/_lambent/stats": stats.handler(self),
             **extra_routes(self),
+            **roles.frontend_routes(self),
         }
         return Dispatcher(
             self.models,

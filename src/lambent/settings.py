@@ -105,19 +105,41 @@ class OperatorLogSettings:
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    """Membership and the change feed, used only with a database (cluster/)."""
+    """Which part of the cluster this process is, and how it takes part (docs/CLUSTER.md).
+
+    `all` is the single-process default: everything in one process, no internal traffic.
+    A `frontend` serves the public API and runs no environments; a `worker` runs
+    environments and serves only the signed internal invoke endpoint. Membership and the
+    change feed are used only with a database (cluster/)."""
 
     # This node's name in the cluster; None: a uuid made once and kept in DATA/node-id
     # (node_id.py).
     node_id: str | None = None
     role: NodeRole = "all"
-    # host:port where other nodes reach this one; None: the API's host and port.
+    # host:port where other nodes reach this one; None: the API's host and port (a
+    # worker's: internal_host:internal_port).
     address: str | None = None
     # A node renews its lease every heartbeat; one whose lease lapses is dead to the cluster
     # (and knows it). A write waits at most one lease for every live frontend to apply it,
     # then fences the laggards and waits out their leases (cluster/changes.py).
     heartbeat_s: float = 1.0
     lease_s: float = 4.0
+    # Frontend processes sharing the public port (SO_REUSEPORT), supervised by a parent.
+    processes: int = 1
+    # Which of a supervisor's --processes this one is (None: not supervised): its node id
+    # is the data dir's with this index, so siblings never take back each other's claims.
+    process_index: int | None = None
+    # A worker's internal listener (host, port): frontends reach it there.
+    internal_host: str = "127.0.0.1"
+    internal_port: int = 0
+    # The shared key internal requests are signed with (mode 600; cluster/secret.py).
+    secret_file: Path | None = None
+    # How long an internal request's signature stays valid (clock skew between hosts).
+    signature_max_age_s: float = 30.0
+
+    @property
+    def internal_address(self) -> str:
+        return self.address or f"{self.internal_host}:{self.internal_port}"
 
 
 @dataclass(frozen=True)
@@ -142,6 +164,10 @@ class Settings:
     logs: LogSettings = field(default_factory=LogSettings)
     operator_log: OperatorLogSettings = field(default_factory=OperatorLogSettings)
     cluster: ClusterSettings = field(default_factory=ClusterSettings)
+
+    @property
+    def role(self) -> NodeRole:
+        return self.cluster.role
 
     @property
     def endpoint(self) -> str:

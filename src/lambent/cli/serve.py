@@ -88,6 +88,47 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="this node's name in a cluster (with --database; default: $LAMBENT_NODE_ID, "
         "else a uuid made once and kept in DATA/node-id)",
     )
+    p.add_argument(
+        "--role",
+        choices=["all", "frontend", "worker"],
+        default="all",
+        help="all: everything in this process (default); frontend: the public API, invokes "
+        "placed on workers; worker: environments, reached only by frontends "
+        "(frontend and worker need --database and --cluster-secret-file; docs/CLUSTER.md)",
+    )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="frontend only: N processes serve the port together (SO_REUSEPORT), supervised "
+        "by this one",
+    )
+    # Set by the --processes supervisor on its children (cli/supervise.py), not by users.
+    p.add_argument("--reuse-port", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--process-index", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--internal-listen",
+        default=None,
+        metavar="HOST:PORT",
+        help="worker only: where frontends reach this worker's internal invoke endpoint "
+        "(the public API is not served; --host/--port name the frontend its functions call)",
+    )
+    p.add_argument(
+        "--internal-advertise",
+        default=None,
+        metavar="HOST:PORT",
+        help="worker only: the address frontends are told to use (default: --internal-listen)",
+    )
+    p.add_argument(
+        "--cluster-secret-file",
+        type=Path,
+        default=os.environ.get("LAMBENT_CLUSTER_SECRET_FILE") or None,
+        metavar="PATH",
+        help="the key (>= 32 bytes, mode 600) every node of a cluster signs internal requests "
+        "with (default: $LAMBENT_CLUSTER_SECRET_FILE)",
+    )
     p.add_argument("--keep-alive", type=float, default=600.0, help="idle environment seconds")
     p.add_argument(
         "--template-budget",
@@ -172,6 +213,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
             "Add --allow-open-on-public-host if that is really what you want."
         )
     return Settings(
+        cluster=cluster_from(args),
         data_dir=args.data_dir.resolve(),
         host=args.host,
         port=args.port,
@@ -194,7 +236,52 @@ def settings_from(args: argparse.Namespace) -> Settings:
         operator_log=OperatorLogSettings(
             level=args.log_level, format=args.log_format, access_log=bool(args.access_log)
         ),
-        cluster=ClusterSettings(node_id=args.node_id),
+    )
+
+
+def _host_port(value: str, flag: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise SystemExit(f"lambent serve: {flag} must be HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def cluster_from(args: argparse.Namespace) -> ClusterSettings:
+    """The role and its requirements, checked before anything starts."""
+    role = args.role
+    processes = _at_least(1, args.processes, "--processes")
+    if role != "all" and not args.database:
+        raise SystemExit(
+            f"lambent serve: --role {role} needs --database (a PostgreSQL URL every node "
+            "shares; or set LAMBENT_DATABASE_URL)"
+        )
+    if role != "all" and args.cluster_secret_file is None:
+        raise SystemExit(
+            f"lambent serve: --role {role} needs --cluster-secret-file (the key, mode 600, "
+            "that every node signs internal requests with)"
+        )
+    if processes > 1 and role != "frontend":
+        raise SystemExit(
+            "lambent serve: --processes is for --role frontend (environments, the async "
+            "queue and SQLite belong to one process per data dir)"
+        )
+    if role == "worker" and not args.internal_listen:
+        raise SystemExit("lambent serve: --role worker needs --internal-listen HOST:PORT")
+    if role != "worker" and (args.internal_listen or args.internal_advertise):
+        raise SystemExit("lambent serve: --internal-listen is for --role worker")
+    host, port = _host_port(args.internal_listen or "127.0.0.1:0", "--internal-listen")
+    if args.internal_advertise:
+        _host_port(args.internal_advertise, "--internal-advertise")
+    secret = args.cluster_secret_file
+    return ClusterSettings(
+        node_id=args.node_id,
+        role=role,
+        processes=processes,
+        process_index=args.process_index,
+        internal_host=host,
+        internal_port=port,
+        address=args.internal_advertise,
+        secret_file=secret.resolve() if secret is not None else None,
     )
 
 
@@ -212,22 +299,45 @@ def run(args: argparse.Namespace) -> int:
         uvloop.install()
     except ImportError:  # pragma: no cover - uvloop is a dependency
         pass
-    return asyncio.run(_serve(settings))
+    if settings.cluster.processes > 1:
+        return _supervise(settings)
+    return asyncio.run(_serve(settings, reuse_port=args.reuse_port, ready_fd=args.ready_fd))
 
 
-async def _serve(settings: Settings) -> int:
+def _supervise(settings: Settings) -> int:
+    """N processes on one port: the parent holds the port and supervises them."""
+    from lambent.cli.supervise import Supervisor
+    from lambent.http.listen import ListenFailed, bind_listeners
+
+    try:
+        held = bind_listeners(settings.host, settings.port, reuse_port=True, listen=False)
+    except ListenFailed as exc:
+        print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
+        return 1
+    try:
+        return asyncio.run(Supervisor(settings, sys.argv[1:]).run())
+    finally:
+        for sock in held:
+            sock.close()
+
+
+async def _serve(
+    settings: Settings, *, reuse_port: bool = False, ready_fd: int | None = None
+) -> int:
     from lambent.app import App
+    from lambent.cluster.roles import listen_address
     from lambent.gcpolicy import freeze_startup_heap
     from lambent.http.listen import ListenFailed, bind_listeners
 
     # The port first: if it is taken, say so before anything exists that must be undone.
     try:
-        listeners = bind_listeners(settings.host, settings.port)
+        listeners = bind_listeners(*listen_address(settings), reuse_port=reuse_port)
     except ListenFailed as exc:
         print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
         return 1
     from lambent.auth.sealing import SealError
     from lambent.pg import DatabaseUnreachable
+    from lambent.cluster.secret import SecretFileError
 
     app = App(settings)
     stop = asyncio.Event()
@@ -240,7 +350,7 @@ async def _serve(settings: Settings) -> int:
         for sock in listeners:
             sock.close()
         await app.stop()  # whatever started (the sandbox's host objects) is undone
-        if isinstance(exc, (SealError, DatabaseUnreachable)):
+        if isinstance(exc, SealError | DatabaseUnreachable | SecretFileError):
             print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
             return 1
         raise
@@ -257,11 +367,23 @@ async def _serve(settings: Settings) -> int:
         )
     for note in info.notes:
         print(f"note: {note}", flush=True)
-    print(
-        f"lambent ready at {settings.endpoint} (auth {settings.auth}, region {settings.region}, "
-        f"data {settings.data_dir})",
-        flush=True,
-    )
+    if ready_fd is not None:  # one of --processes N: its supervisor says "ready"
+        print(f"lambent: process {os.getpid()} serving {settings.endpoint}", flush=True)
+        os.write(ready_fd, b"1")
+        os.close(ready_fd)
+    elif settings.role == "worker":
+        print(
+            f"lambent worker ready at {settings.cluster.internal_address} (internal; functions "
+            f"call {settings.endpoint}, data {settings.data_dir})",
+            flush=True,
+        )
+    else:
+        role = "" if settings.role == "all" else f"role {settings.role}, "
+        print(
+            f"lambent ready at {settings.endpoint} ({role}auth {settings.auth}, "
+            f"region {settings.region}, data {settings.data_dir})",
+            flush=True,
+        )
     event(
         log,
         logging.INFO,
@@ -272,6 +394,7 @@ async def _serve(settings: Settings) -> int:
         auth=settings.auth,
         region=settings.region,
         sandbox=app.sandbox.name,
+        role=settings.role,
         data_dir=str(settings.data_dir),
     )
     await stop.wait()

@@ -36,7 +36,12 @@ class VersionStates(Protocol):
 
 
 class SnapStartCoordinator:
-    def __init__(self, manager: EnvironmentManager, catalog: VersionStates) -> None:
+    def __init__(
+        self, manager: EnvironmentManager, catalog: VersionStates, *, snapshot: bool = True
+    ) -> None:
+        # A frontend runs no environments (snapshot=False): it settles a SnapStart version
+        # Active at once, and the worker that first runs it makes its template then.
+        self._snapshot_here = snapshot
         self._manager = manager
         self._catalog = catalog
         self._tasks: set[asyncio.Task[None]] = set()
@@ -57,6 +62,9 @@ class SnapStartCoordinator:
         except ResourceNotFound:
             return
         if not version.snapstart:
+            return
+        if not self._snapshot_here:
+            await self._catalog.set_version_state(account, name, number, "Active")
             return
         try:
             template = await self._manager.template_for(version)

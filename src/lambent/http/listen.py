@@ -18,8 +18,14 @@ class ListenFailed(OSError):
     """The server cannot listen where it was told to (its message is for the operator)."""
 
 
-def bind_listeners(host: str, port: int) -> list[socket.socket]:
-    """Listening sockets for every address `host` resolves to, or ListenFailed."""
+def bind_listeners(
+    host: str, port: int, *, reuse_port: bool = False, listen: bool = True
+) -> list[socket.socket]:
+    """Listening sockets for every address `host` resolves to, or ListenFailed.
+
+    With `reuse_port`, several processes bind the same port (SO_REUSEPORT: the kernel
+    spreads new connections over their listeners; `lambent serve --processes`); a process
+    that binds with `listen=False` holds the port without receiving connections."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as err:
@@ -34,6 +40,8 @@ def bind_listeners(host: str, port: int) -> list[socket.socket]:
             sock = socket.socket(family, kind, proto)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
             if family == socket.AF_INET6:
                 sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
             try:
@@ -45,7 +53,8 @@ def bind_listeners(host: str, port: int) -> list[socket.socket]:
                         "(another server? choose another with --port)",
                     ) from err
                 raise ListenFailed(f"cannot listen on {host}:{port}: {err.strerror}") from err
-            sock.listen(BACKLOG)
+            if listen:
+                sock.listen(BACKLOG)
             sock.setblocking(False)
     except BaseException:
         for sock in sockets:

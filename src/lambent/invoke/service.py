@@ -20,7 +20,7 @@ import random
 import time
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from lambent.clock import Clock
 from lambent.concurrency.admission import Admission, Lease
@@ -54,6 +54,13 @@ from lambent.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_CLIENT_CONTEXT = 3583
+
+
+class Remote(Protocol):
+    """Runs an invocation somewhere else (a frontend's workers: cluster/remote.py)."""
+
+    async def run(self, version: FunctionVersion, req: InvocationRequest) -> InvocationResult:
+        """Raises what a local run raises (PoolRetired, domain errors)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +111,11 @@ class InvokeService:
         catalog: FunctionCatalog,
         environments: EnvironmentManager,
         admission: Admission | None = None,
+        remote: Remote | None = None,
     ) -> None:
         self._settings = settings
+        # A frontend runs nothing itself: the worker the placement policy picks does.
+        self._remote = remote
         self._clock = clock
         self._catalog = catalog
         self._environments = environments
@@ -186,6 +196,9 @@ class InvokeService:
         lease: AbstractAsyncContextManager[Any] = (
             self._admission.lease(version, resolved) if self._admission else nullcontext()
         )
+        if self._remote is not None:
+            async with lease:
+                return await self._remote.run(version, req)
         async with lease, self._environments.lease(version) as (env, _created):
             return await env.run(req)
 
@@ -221,8 +234,11 @@ class InvokeService:
 
     async def _run_outcome(self, version: FunctionVersion, req: InvocationRequest) -> InvokeOutcome:
         try:
-            async with self._environments.lease(version) as (env, _created):
-                result = await env.run(req)
+            if self._remote is not None:
+                result = await self._remote.run(version, req)
+            else:
+                async with self._environments.lease(version) as (env, _created):
+                    result = await env.run(req)
         except PoolRetired:
             return Superseded()
         except TooManyRequests as exc:  # the scaling limit, checked before a new environment

@@ -62,6 +62,9 @@ def snapshot(app: App) -> dict[str, Any]:
         entry["total"] += 1
         entry["frozen"] += int(env.frozen)
     return {
+        # Which process answered (`--processes N` serves one port from N of them).
+        "pid": os.getpid(),
+        "role": app.settings.role,
         "sandbox": app.sandbox.name,
         "isolated": app.sandbox.isolated,
         "leases_in_use": app.admission.in_use(),

@@ -51,8 +51,13 @@ class NamespacesConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings, work: Path) -> NamespacesConfig:
+        # A worker's internal listener is never reachable from its environments (its
+        # requests are signed too: the secret is what keeps other hosts' functions out).
+        cluster = settings.cluster
+        internal = (cluster.internal_port,) if settings.role == "worker" else ()
         return cls(
             work=work,
             network_slots_ready=settings.environments.network_slots_ready,
             public_host_ports=(settings.port,),
+            blocked_host_ports=tuple(p for p in internal if p),
         )
