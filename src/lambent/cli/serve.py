@@ -336,8 +336,8 @@ async def _serve(
         print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
         return 1
     from lambent.auth.sealing import SealError
-    from lambent.pg import DatabaseUnreachable
     from lambent.cluster.secret import SecretFileError
+    from lambent.pg import DatabaseUnreachable
 
     app = App(settings)
     stop = asyncio.Event()
