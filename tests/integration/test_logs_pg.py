@@ -1,11 +1,7 @@
-"""Function logs on PostgreSQL: `lambent serve --database URL` writes what a function prints
-into the database, boto3's FilterLogEvents and `lambent logs` read it back, and a second
-server on the same schema with a fresh data dir (another node) serves the same logs.
-
-The control plane is in each data dir's SQLite store until the store moves to PostgreSQL
-too: the second server never heard of the function, and still answers for its logs. Open
-auth gives both servers the same account (with sigv4, each fresh data dir would make an
-account of its own until the accounts live in PostgreSQL).
+"""Function logs on PostgreSQL: two `lambent serve --database URL` servers on one schema,
+each with a data dir of its own. What a function prints on one is read on the other with
+boto3's FilterLogEvents, DescribeLogStreams/Groups and `lambent logs`, both ways; neither
+data dir holds a log file.
 """
 
 from __future__ import annotations
@@ -38,7 +34,8 @@ def serve(data: Path, url: str, key: Path, port: int) -> ServerProcess:
         data,
         port=port,
         auth="open",
-        extra_args=["--sandbox", "process", "--database", url, "--master-key-file", str(key)],
+        database_url=url,
+        extra_args=["--sandbox", "process", "--master-key-file", str(key)],
     )
 
 
@@ -63,46 +60,48 @@ def logged(server: ServerProcess, marker: str) -> list[dict[str, Any]]:
         time.sleep(0.05)
 
 
-def test_logs_written_by_one_server_are_read_by_another_on_the_same_schema(
+def invoke(server: ServerProcess, marker: str, home: Path) -> None:
+    done = cli(server, "invoke", FUNCTION, f'{{"marker": "{marker}"}}', home=home)
+    assert done.code == 0, done.stderr
+
+
+def test_logs_written_on_one_server_are_read_on_another_on_the_same_schema(
     tmp_path: Path, pg_url: str
 ) -> None:
-    key = tmp_path / "master.key"
-    marker = f"pg-{uuid.uuid4().hex[:12]}"
-    folder = tmp_path / "fn"
-    folder.mkdir()
-    (folder / "app.py").write_text(APP)
-    writer = serve(tmp_path / "node-a", pg_url, key, port=9311)
+    key = tmp_path / "master.key"  # every node's, the same
+    home = tmp_path / "fn"
+    home.mkdir()
+    (home / "app.py").write_text(APP)
+    a = serve(tmp_path / "node-a", pg_url, key, port=9311)
     try:
-        done = cli(
-            writer, "deploy", str(folder), "--name", FUNCTION, "--runtime", "python3.11",
-            "--handler", "app.handler", home=folder,
-        )  # fmt: skip
-        assert done.code == 0, done.stderr
-        done = cli(writer, "invoke", FUNCTION, f'{{"marker": "{marker}"}}', home=folder)
-        assert done.code == 0, done.stderr
-        events = logged(writer, marker)
-        assert [e["message"].strip() for e in events] == [f"marker {marker}"]
-        stream = events[0]["logStreamName"]
-        assert "[$LATEST]" in stream
-        done = cli(writer, "logs", FUNCTION, "--since", "10m", home=folder)
-        assert done.code == 0, done.stderr
-        assert f"marker {marker}" in done.stdout
-        assert "START RequestId: " in done.stdout and "REPORT RequestId: " in done.stdout
+        b = serve(tmp_path / "node-b", pg_url, key, port=9312)
+        try:
+            done = cli(
+                a, "deploy", str(home), "--name", FUNCTION, "--runtime", "python3.11",
+                "--handler", "app.handler", home=home,
+            )  # fmt: skip
+            assert done.code == 0, done.stderr
+            on_a, on_b = (f"pg-{uuid.uuid4().hex[:12]}" for _ in range(2))
+            invoke(a, on_a, home)
+            invoke(b, on_b, home)
+            for marker in (on_a, on_b):
+                seen_on_a, seen_on_b = logged(a, marker), logged(b, marker)
+                assert seen_on_a == seen_on_b
+                assert [e["message"].strip() for e in seen_on_b] == [f"marker {marker}"]
+            streams = {logged(a, m)[0]["logStreamName"] for m in (on_a, on_b)}
+            assert len(streams) == 2  # an environment on each node, a stream each
+            for server in (a, b):
+                listed = server.client("logs").describe_log_streams(logGroupName=GROUP)
+                assert {s["logStreamName"] for s in listed["logStreams"]} == streams
+                groups = server.client("logs").describe_log_groups(logGroupNamePrefix=GROUP)
+                assert [g["logGroupName"] for g in groups["logGroups"]] == [GROUP]
+                done = cli(server, "logs", FUNCTION, "--since", "10m", home=home)
+                assert done.code == 0, done.stderr
+                assert f"marker {on_a}" in done.stdout and f"marker {on_b}" in done.stdout
+                assert done.stdout.count("REPORT RequestId: ") == 2
+        finally:
+            b.stop()
     finally:
-        writer.stop()
+        a.stop()
     assert not (tmp_path / "node-a" / "logs.db").exists()  # the logs were PostgreSQL's
-
-    reader = serve(tmp_path / "node-b", pg_url, key, port=9312)
-    try:
-        assert logged(reader, marker) == events
-        streams = reader.client("logs").describe_log_streams(logGroupName=GROUP)["logStreams"]
-        assert [s["logStreamName"] for s in streams] == [stream]
-        groups = reader.client("logs").describe_log_groups(logGroupNamePrefix=GROUP)
-        assert [g["logGroupName"] for g in groups["logGroups"]] == [GROUP]
-        assert groups["logGroups"][0]["storedBytes"] > 0
-        done = cli(reader, "logs", FUNCTION, "--since", "10m", home=folder)
-        assert done.code == 0, done.stderr
-        assert f"marker {marker}" in done.stdout
-    finally:
-        reader.stop()
     assert not (tmp_path / "node-b" / "logs.db").exists()
