@@ -34,6 +34,7 @@ REPO = Path(__file__).resolve().parent.parent
 # on a schema of its data dir's own (the same again when a test restarts it on that dir).
 PG_MODE = os.environ.get("LAMBENT_TEST_DATABASE") == "postgres"
 _schemas: dict[Path, tuple[str, str]] = {}  # data dir -> (schema, URL)
+_first_keys: dict[str, Path] = {}  # database URL -> the master key of its first server
 # A test of what the data dir's SQLite files hold: with --database that is in PostgreSQL.
 sqlite_files = pytest.mark.skipif(
     PG_MODE, reason="reads the data dir's SQLite files (LAMBENT_TEST_DATABASE=postgres)"
@@ -125,7 +126,13 @@ def start_server(
     database_url: str | None = None,
 ) -> ServerProcess:
     port = port or free_port()
-    database_url = database_url or database_for(data_dir)
+    given = [*(extra_args or [])]
+    if "--database" in given:  # a cluster test's own schema
+        database_url = given[given.index("--database") + 1]
+    else:
+        database_url = database_url or database_for(data_dir)
+        given = [*(["--database", database_url] if database_url else []), *given]
+    given += _shared_master_key(data_dir, database_url, given, env)
     args = [
         sys.executable,
         "-m",
@@ -141,8 +148,7 @@ def start_server(
         auth,
         "--account-id",
         account_id,
-        *(["--database", database_url] if database_url else []),
-        *(extra_args or []),
+        *given,
     ]
     proc = subprocess.Popen(
         args,
@@ -209,6 +215,22 @@ def http_get(url: str, timeout: float = 10) -> tuple[int, bytes]:
         return int(err.code), err.read()
 
 
+def _shared_master_key(
+    data_dir: Path, database_url: str | None, args: list[str], env: dict[str, str] | None
+) -> list[str]:
+    """Nodes on one database share a master key, as a cluster's must: a server started on
+    a database another test server used first gets that one's key, unless told a key."""
+    if (
+        database_url is None
+        or "--master-key-file" in args
+        or "LAMBENT_MASTER_KEY_FILE" in (env or {})
+    ):
+        return []
+    own = data_dir.resolve() / sealing.MASTER_KEY_FILE
+    first = _first_keys.setdefault(database_url, own)
+    return [] if first == own else ["--master-key-file", str(first)]
+
+
 def database_for(data_dir: Path) -> str | None:
     """In PG mode, the URL of the data dir's own schema (made on first use, dropped when
     the test process exits); else None."""
@@ -235,8 +257,10 @@ def create_account(data_dir: Path, database_url: str | None = None) -> tuple[str
     the running server reads (SQLite WAL takes a second writer)."""
 
     async def create() -> tuple[str, Credential]:
-        store = await open_store(data_dir, database_url or database_for(data_dir))
-        sealer = sealing.load_existing(data_dir / sealing.MASTER_KEY_FILE)
+        url = database_url or database_for(data_dir)
+        own = data_dir.resolve() / sealing.MASTER_KEY_FILE
+        store = await open_store(data_dir, url)
+        sealer = sealing.load_existing(_first_keys.get(url or "", own))
         try:
             return await CredentialStore(store, SystemClock(), sealer).create_account()
         finally:
