@@ -42,13 +42,21 @@ async def probe(url: str) -> None:
 
 
 async def open_pool(
-    url: str, *, name: str, min_size: int = 1, max_size: int = 8, timeout_s: float = 10.0
+    url: str,
+    *,
+    name: str,
+    min_size: int = 1,
+    max_size: int = 8,
+    timeout_s: float = 10.0,
+    check: bool = False,
 ) -> AsyncConnectionPool[AsyncConnection[tuple[object, ...]]]:
     """An open pool of autocommit connections; `timeout_s` bounds the wait for one.
 
     Autocommit: a statement outside `async with conn.transaction()` commits on its own, so
     no connection is handed back to the pool with a transaction left open. A server that
-    cannot be reached raises DatabaseUnreachable."""
+    cannot be reached raises DatabaseUnreachable. `check`: a connection is tried (one empty
+    round trip) before it is lent, so one the server dropped (a restart, a terminated
+    backend) is replaced instead of failing the caller's statement."""
     await probe(url)
     pool: AsyncConnectionPool[AsyncConnection[tuple[object, ...]]] = AsyncConnectionPool(
         url,
@@ -64,6 +72,7 @@ async def open_pool(
             "application_name": f"lambent-{name}",
         },
         reconnect_timeout=3600.0,
+        check=AsyncConnectionPool.check_connection if check else None,
     )
     await pool.open(wait=True, timeout=timeout_s)
     return pool

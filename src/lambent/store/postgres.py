@@ -87,9 +87,13 @@ class PostgresStore:
         self._closed = False
 
     @classmethod
-    async def open(cls, url: str, *, max_size: int = POOL_SIZE) -> PostgresStore:
-        """Connect, apply the store's migrations, and find the schema's writer lock."""
-        pool: Pool = await open_pool(url, name="store", min_size=1, max_size=max_size)
+    async def open(
+        cls, url: str, *, max_size: int = POOL_SIZE, name: str = "store"
+    ) -> PostgresStore:
+        """Connect, apply the store's migrations, and find the schema's writer lock. The
+        pool tries a connection before lending it: control-plane calls are few, and one
+        round trip is cheaper than failing a request after the database restarted."""
+        pool: Pool = await open_pool(url, name=name, min_size=1, max_size=max_size, check=True)
         try:
             await migrate(pool, COMPONENT, MIGRATIONS)
             async with pool.connection() as conn:

@@ -1,0 +1,44 @@
+"""PostgreSQL's own part of the store contract: what only a server at the other end of a
+connection can do to a store."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from lambent.store.postgres import PostgresStore
+from tests.pg import BASE_URL, fresh_schema
+
+A = "111111111111"
+
+
+@pytest.mark.services
+def test_postgres_replaces_connections_the_server_dropped(tmp_path: Path) -> None:
+    """A restart or a terminated backend costs no request: the pool tries a connection
+    before lending it (here: every backend of this store's pool is terminated, idle)."""
+    name = "store-" + secrets.token_hex(4)
+
+    async def body(url: str) -> None:
+        store = await PostgresStore.open(url, max_size=2, name=name)
+        try:
+            await store.put("fn", A, "k", {"v": 1})
+            async with await psycopg.AsyncConnection.connect(BASE_URL, autocommit=True) as admin:
+                cur = await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = %s",
+                    (f"lambent-{name}",),
+                )
+                assert len(await cur.fetchall()) >= 1
+            assert await store.get("fn", A, "k") == {"v": 1}
+            async with store.transaction():
+                await store.put("fn", A, "k", {"v": 2})
+            assert await store.get("fn", A, "k") == {"v": 2}
+        finally:
+            await store.close()
+
+    with fresh_schema() as url:
+        asyncio.run(asyncio.wait_for(body(url), 30))
