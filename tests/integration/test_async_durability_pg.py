@@ -1,15 +1,14 @@
 """Nothing accepted is lost on PostgreSQL either: `lambent serve --database URL` accepts an
-async load, is SIGKILLed halfway through delivery, and a new node on the same schema
-delivers every accepted event (test_async_durability.py is the SQLite original).
+async load, is SIGKILLed halfway through delivery, and a new server on the same schema
+(a fresh data dir, the same `--master-key-file`) delivers every accepted event
+(test_async_durability.py is the SQLite original).
 
-The new node is a new node id (the killed server's `DATA/node-id` is gone), so it does not
-take the dead node's claims back at start as a restarted node would: the events that were
-being delivered at the kill come back when the dead node's lease lapses (15 s after its
-last renewal), and everything else as soon as the function's concurrency is free (the
-dead node's admission tokens lapse after their own lease).
-
-The control plane stays in the data dir's SQLite store until the store moves to
-PostgreSQL too; the queue is PostgreSQL's alone (the data dir's queue.db is never made).
+A fresh data dir is a new node id (`DATA/node-id`), so the new server does not take the
+dead node's claims back at start as a server restarted on its data dir would: the events
+that were being delivered at the kill come back when the dead node's lease lapses (15 s
+after its last renewal), and everything else as soon as the function's concurrency is free
+(the dead node's admission tokens lapse after their own lease). Functions, code and the
+queue are all PostgreSQL's; nothing comes from the old data dir.
 """
 
 from __future__ import annotations
@@ -89,8 +88,7 @@ def test_sigkill_mid_delivery_then_a_new_node_delivers_everything(
         srv.stop(sig=signal.SIGKILL)
     assert not (data / "queue.db").exists()  # the queue was PostgreSQL's
 
-    (data / "node-id").unlink()  # what starts next is another node
-    restarted = serve(data, pg_url, key)
+    restarted = serve(tmp_path / "fresh", pg_url, key)  # another node
     try:
         assert wait_until(lambda: accepted <= set(seen(seen_file)), timeout=DRAIN_BOUND_S), (
             f"{len(accepted - set(seen(seen_file)))} accepted events never delivered"
@@ -130,8 +128,7 @@ def test_retry_state_survives_on_another_node(tmp_path: Path, pg_url: str) -> No
     finally:
         srv.stop(sig=signal.SIGKILL)
 
-    (data / "node-id").unlink()
-    restarted = serve(data, pg_url, key, retry_base_s=3.0)
+    restarted = serve(tmp_path / "fresh", pg_url, key, retry_base_s=3.0)  # another node
     try:
         # Settled for good, the event leaves the queue: no attempt can follow it.
         assert wait_until(lambda: queued(pg_url) == 0, timeout=60)

@@ -27,7 +27,7 @@ import asyncio
 import collections
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lambent.async_invoke.delivery import Attempt, Delivery
 from lambent.async_invoke.due import DueView
@@ -66,6 +66,7 @@ class SchedulerStats:
 class _Plan:
     leases: dict[str, list[Lease]]  # function ARN -> leases to run its events under
     throttled: list[DueFunction]  # functions whose concurrency other traffic holds
+    blocked: set[str] = field(default_factory=set)  # functions that got no more leases
 
 
 class Scheduler:
@@ -160,7 +161,7 @@ class Scheduler:
         """Lease, claim and start; True when more is due that only another pass will take
         (throttled events beyond one batch)."""
         self._waiting.clear()
-        plan = self._plan(due, self._max - len(self._tasks))
+        plan = await self._plan(due, self._max - len(self._tasks))
         claims: list[tuple[str, int, list[Lease]]] = [
             (fn, len(leases), leases) for fn, leases in plan.leases.items() if leases
         ]
@@ -193,32 +194,56 @@ class Scheduler:
         self._forget_idle(due)
         return more
 
-    def _plan(self, due: list[DueFunction], room: int) -> _Plan:
-        """Take leases in rounds, one per function per round, least recently served first."""
+    async def _plan(self, due: list[DueFunction], room: int) -> _Plan:
+        """Take leases in rounds, one per function per round, least recently served first.
+
+        A lease refused on the spot (`try_take`) is asked for once more with `acquire`, all
+        such functions at once: in cluster mode the refusal may only mean this node holds
+        no idle token yet, and `acquire` waits (briefly) for a block from the ledger. On one
+        process `acquire` answers as `try_take` did, at once."""
         plan = _Plan({d.function_arn: [] for d in due}, [])
         active = sorted(due, key=lambda d: (self._served.get(d.function_arn, 0), d.due_at))
-        while active and room > 0:
-            again: list[DueFunction] = []
-            for d in active:
-                if room <= 0:
-                    break
-                got = plan.leases[d.function_arn]
-                taken = self._admission.try_take(d.account_id, d.function_name)
-                if isinstance(taken, Throttle):
-                    self._blocked(d, taken, plan, leased=bool(got))
-                    continue
-                self._adopt(taken)
-                got.append(taken)
-                room -= 1
-                if len(got) < d.count:
-                    again.append(d)
-            active = again
+        try:
+            while active and room > 0:
+                refused: list[DueFunction] = []
+                for d in active[:room]:
+                    taken = self._admission.try_take(d.account_id, d.function_name)
+                    if isinstance(taken, Throttle):
+                        refused.append(d)
+                    else:
+                        self._lease(d, taken, plan)
+                        room -= 1
+                retried = await asyncio.gather(
+                    *(self._admission.acquire(d.account_id, d.function_name) for d in refused)
+                )
+                for d, taken in zip(refused, retried, strict=True):
+                    if isinstance(taken, Throttle):
+                        self._blocked(d, taken, plan, leased=bool(plan.leases[d.function_arn]))
+                    else:
+                        self._lease(d, taken, plan)
+                        room -= 1
+                blocked = {d.function_arn for d in refused if d.function_arn in plan.blocked}
+                active = [
+                    d
+                    for d in active
+                    if d.function_arn not in blocked and len(plan.leases[d.function_arn]) < d.count
+                ]
+        except BaseException:
+            for leases in plan.leases.values():
+                for lease in leases:
+                    self._admission.give(lease)
+            raise
         return plan
+
+    def _lease(self, d: DueFunction, lease: Lease, plan: _Plan) -> None:
+        self._adopt(lease)
+        plan.leases[d.function_arn].append(lease)
 
     def _blocked(self, d: DueFunction, throttle: Throttle, plan: _Plan, *, leased: bool) -> None:
         """No more leases for `d`. While our own deliveries hold some of what stopped it,
         its events wait for a lease to come back (ours, or other traffic's); if it got none
         and only other traffic holds the concurrency, its events are throttled."""
+        plan.blocked.add(d.function_arn)
         held = self._held_by_us(d.account_id, d.function_name, throttle)
         if held is not None:
             self._waiting.add(held)
