@@ -50,6 +50,8 @@ class BlobStore:
         self._shared = shared
         self._max_unzipped = max_unzipped
         self._lock = threading.Lock()
+        self._fetching: dict[str, threading.Lock] = {}
+        self._fetching_guard = threading.Lock()
 
     def path(self, sha256_hex: str) -> Path:
         return self._local.path(sha256_hex)
@@ -78,10 +80,19 @@ class BlobStore:
             return
         if self._shared is None:
             raise BlobMissing(sha256_hex)
-        data = self._shared.get(sha256_hex)
-        if hashlib.sha256(data).hexdigest() != sha256_hex:
-            raise BlobMissing(f"{sha256_hex}: the shared store returned other bytes")
-        self._local.put(sha256_hex, data)
+        with self._fetch_lock(sha256_hex):  # once: others asking meanwhile wait for it
+            if self._local.exists(sha256_hex):
+                return
+            data = self._shared.get(sha256_hex)
+            if hashlib.sha256(data).hexdigest() != sha256_hex:
+                raise BlobMissing(f"{sha256_hex}: the shared store returned other bytes")
+            self._local.put(sha256_hex, data)
+
+    def _fetch_lock(self, sha256_hex: str) -> threading.Lock:
+        """One lock per zip fetched (a few per function at most), so fetches of different
+        zips run side by side."""
+        with self._fetching_guard:
+            return self._fetching.setdefault(sha256_hex, threading.Lock())
 
     def check_zip(self, data: bytes) -> None:
         """Reject what Lambda rejects before it is stored: not a zip, or too big unzipped."""
