@@ -97,14 +97,16 @@ class LineReader:
                 return line
 
 
-def start_cli(server: ServerProcess, *args: str, home: Path) -> LineReader:
+def start_cli(
+    server: ServerProcess, *args: str, home: Path, env: dict[str, str] | None = None
+) -> LineReader:
     proc = subprocess.Popen(
         cli_args(server, args),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=clean_env(home),
+        env=clean_env(home, env),
         cwd=str(home),
     )
     return LineReader(proc)
