@@ -44,3 +44,60 @@ def spec(node_id: str, role: NodeRole = "all", memory_mb: int = 4096) -> NodeSpe
 
 async def live_ids(member: Membership, role: NodeRole | None = None) -> list[str]:
     return [n.node_id for n in await member.live_nodes(role)]
+
+
+class RecordingCatalog:
+    """A catalog's side of the change feed that records what it is told; `gate` (unset)
+    holds every remote change until it is set."""
+
+    def __init__(self) -> None:
+        self.applied: list[tuple[str, str, str | None, bool]] = []
+        self.resets = 0
+        self.gate: asyncio.Event | None = None
+
+    async def apply_remote(
+        self, account: str, name: str, version: str | None, *, published: bool
+    ) -> None:
+        if self.gate is not None:
+            await self.gate.wait()
+        self.applied.append((account, name, version, published))
+
+    async def invalidate_all(self) -> None:
+        self.resets += 1
+
+
+class Node:
+    """One node of a cluster: its pool, change feed and membership, as App wires them."""
+
+    def __init__(self, url: str, node_id: str, settings: ClusterSettings) -> None:
+        self.url, self.node_id, self.settings = url, node_id, settings
+        self.catalog = RecordingCatalog()
+
+    async def start(self) -> Node:
+        from lambent.cluster.changes import ChangeFeed
+
+        self.pool = await pool_for(self.url, self.node_id)
+        self.feed = ChangeFeed(self.url, self.pool, self.catalog, self.settings, self.node_id)
+        await self.feed.start()
+        self.member = Membership(
+            self.pool,
+            spec(self.node_id),
+            self.settings,
+            on_join=self.feed.on_join,
+            healthy=self.feed.connected,
+        )
+        await self.member.start()
+        return self
+
+    async def close(self) -> None:
+        await self.member.stop()
+        await self.feed.stop()
+        await self.pool.close()
+
+    async def applied_seq(self) -> int:
+        async with self.pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT applied_seq FROM cluster_nodes WHERE node_id = %s", (self.node_id,)
+            )
+            row = await cur.fetchone()
+        return int(row[0]) if row else -1

@@ -71,6 +71,7 @@ from lambent.store.select import open_store
 
 if TYPE_CHECKING:
     from lambent.blobs.postgres import PgBlobs
+    from lambent.cluster.membership import Membership
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,8 @@ class App:
         self.clock: Clock = clock or SystemClock()
         self._stack: contextlib.AsyncExitStack | None = None
         self._tokens: ClusterTokens | None = None
+        # With a database: this node's membership in the cluster (cluster/membership.py).
+        self.membership: Membership | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, listeners: list[socket.socket] | None = None) -> StartupInfo:
@@ -184,6 +187,8 @@ class App:
             info = await self.bootstrap_accounts()
             await self.sessions.purge_expired(force=True)  # keys that expired while down
         await self.catalog.start()
+        if settings.database_url is not None:
+            await self._join_cluster(stack, settings.database_url)
         await self._start_services(stack, info)
         await self._serve_http(stack, listeners, info)
         return info
@@ -257,6 +262,34 @@ class App:
             clock=self.clock,
             node_lease_s=self.settings.async_.node_lease_s,
         )
+
+    async def _join_cluster(self, stack: contextlib.AsyncExitStack, url: str) -> None:
+        """Cluster mode: this node's membership, and the change feed that keeps its catalog
+        as fresh as every other node's writes (cluster/changes.py). Joined before anything
+        is served; left after the HTTP server closes."""
+        from lambent.cluster.changes import ChangeFeed  # psycopg: cluster mode only
+        from lambent.cluster.membership import Capacity, Membership, NodeSpec
+        from lambent.pg.connect import open_pool
+
+        cluster = self.settings.cluster
+        pool = await open_pool(url, name="cluster", min_size=1, max_size=4)
+        stack.push_async_callback(pool.close)
+        feed = ChangeFeed(url, pool, self.catalog, cluster, self.node_id)
+        stack.push_async_callback(feed.stop)
+        await feed.start()
+        settings = self.settings
+        address = (
+            cluster.internal_address
+            if settings.role == "worker"
+            else cluster.address or f"{settings.host}:{settings.port}"
+        )
+        spec = NodeSpec(self.node_id, cluster.role, address, Capacity.of_host())
+        self.membership = Membership(
+            pool, spec, cluster, on_join=feed.on_join, healthy=feed.connected, clock=self.clock
+        )
+        await self.membership.start()
+        stack.push_async_callback(self.membership.stop)
+        self.catalog.attach_publisher(feed)
 
     async def _open_admission_ledger(self, stack: contextlib.AsyncExitStack, url: str) -> None:
         """Cluster mode: limits hold across every node, on tokens leased from PostgreSQL
@@ -393,6 +426,7 @@ class App:
             default_region=self.settings.region,
             extra_routes=routes,
             access_log=self.access_log,
+            serving=None if self.membership is None else self.membership.is_live,
         )
 
     async def _health(self, req: Request) -> Response:

@@ -10,6 +10,7 @@ validate, call the handler method named after the operation (`CreateFunction` ->
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 import time
 import uuid
@@ -62,6 +63,18 @@ class ServiceHandlers:
     checks_itself: ClassVar[Mapping[str, frozenset[str]]] = {}
 
 
+# Answered even by a node that is not serving: its health and its operator's views.
+OPERATOR_ROUTES = ("/health", "/_lambent/")
+NOT_SERVING_MESSAGE = (
+    "This node is not a live member of its cluster; another node can serve the request."
+)
+_NOT_SERVING_BODY = json.dumps({"Message": NOT_SERVING_MESSAGE}).encode()
+
+
+def _not_serving() -> Response:
+    return Response(503, _NOT_SERVING_BODY, [("Content-Type", "application/json")])
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -72,7 +85,12 @@ class Dispatcher:
         default_region: str,
         extra_routes: dict[str, Handler] | None = None,
         access_log: AccessLog | None = None,
+        serving: Callable[[], bool] | None = None,
     ) -> None:
+        """`serving` false: this node may hold stale caches (in a cluster, its lease
+        lapsed): every request but the operator's routes is refused with a 5xx, which
+        clients retry, rather than answered from what may be stale."""
+        self._serving = serving
         self._models = models
         self._access = access_log
         self._auth = authenticator
@@ -115,13 +133,16 @@ class Dispatcher:
         return resp
 
     async def _dispatch(self, req: Request) -> Dispatched:
+        refused = self._serving is not None and not self._serving()
         if self._by_host:
             host = req.headers.get("host", "")
             for marker, by_host in self._by_host:
                 if marker in host:
-                    return await by_host(req), None, None, None
+                    return (_not_serving() if refused else await by_host(req)), None, None, None
         extra = self._extra_route(req.raw_path)
         if extra is not None:
+            if refused and not req.raw_path.startswith(OPERATOR_ROUTES):
+                return _not_serving(), None, None, None
             return await extra(req), None, None, None
         request_id = str(uuid.uuid4())
         service_name = self._service_for(req)
@@ -129,6 +150,8 @@ class Dispatcher:
         operation: str | None = None
         params: dict[str, Any] = {}
         try:
+            if refused:
+                raise InternalFailure(NOT_SERVING_MESSAGE)
             try:
                 caller = await self._auth.authenticate(req)
             except ServiceError as err:

@@ -5,9 +5,10 @@ per revision: a warm invoke touches no database, parses no JSON and awaits nothi
 suspends (a cache hit returns at once). Every control-plane write is followed by
 `changed()` once it has committed: it drops the function's cache entries, refreshes the
 in-memory index of reserved concurrency (which admission reads synchronously on every
-invoke), loads what the listeners will ask for, and tells them. (One process owns the cache;
-frontends sharing a PostgreSQL store would need a revision check or a notification channel
-here.)
+invoke), loads what the listeners will ask for, and tells them. With a database, a
+publisher (cluster/changes.py) then tells every other node, which applies the same change
+with `apply_remote()`, and `changed()` returns once they all have (or are dead to the
+cluster): that is what makes every frontend's cache fresh when a write answers.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ class _Pending(Protocol):
     def pending(self, account: str, name: str) -> asyncio.Future[None] | None: ...
 
 
+class ChangePublisher(Protocol):
+    async def publish(
+        self, account: str, name: str, version: str | None, *, published: bool
+    ) -> None:
+        """Tell the other nodes of a committed write this node has applied; return once
+        they have applied it too (or are dead to the cluster)."""
+
+
 def not_found(
     region: str, account: str, name: str, qualifier: str | None = None
 ) -> ResourceNotFound:
@@ -76,6 +85,7 @@ class StoreCatalog:
         # the generation and records it for the function.
         self._generation = 0
         self._invalidated: dict[tuple[str, str], int] = {}
+        self._invalidated_all = 0
         # Reserved concurrency of every function that has one, account -> name -> value.
         self._reserved: dict[str, dict[str, int]] = {}
         self._reserved_seq: dict[tuple[str, str], int] = {}
@@ -84,6 +94,7 @@ class StoreCatalog:
         self._committed: dict[tuple[str, str], dict[str, int]] = {}
         self._provisioned_all: list[Doc] | None = None
         self._provisioner: _Pending | None = None
+        self._publisher: ChangePublisher | None = None
 
     @property
     def settings(self) -> Settings:
@@ -117,7 +128,7 @@ class StoreCatalog:
                 return hit  # type: ignore[no-any-return]
         started = self._generation
         value = await load()
-        if self._invalidated.get((account, name), 0) <= started:
+        if max(self._invalidated.get((account, name), 0), self._invalidated_all) <= started:
             self._cache.setdefault((account, name), {})[key] = value
         return value
 
@@ -134,9 +145,41 @@ class StoreCatalog:
         self._cache.pop((account, name), None)
         self._provisioned_all = None
 
+    async def invalidate_all(self) -> None:
+        """Forget every cached answer and reload the indexes: this node may have missed
+        changes (its change feed reconnected, or it joined the cluster again). The data
+        plane is told that each function it had cached may have a new $LATEST."""
+        had = list(self._cache)
+        self._generation += 1
+        self._invalidated_all = self._generation
+        self._invalidated.clear()
+        self._cache.clear()
+        self._provisioned_all = None
+        await self.start()
+        for account, name in had:
+            await self._apply(account, name, LATEST)
+
     async def changed(self, account: str, name: str, version: str | None) -> None:
         """After a committed write: forget cached answers, refresh the reserved index, and
-        with `version` set tell the data plane ("*" = every version)."""
+        with `version` set tell the data plane ("*" = every version); then the other nodes,
+        if any (they have applied it when this returns)."""
+        await self._apply(account, name, version)
+        if self._publisher is not None:
+            await self._publisher.publish(account, name, version, published=False)
+
+    async def apply_remote(
+        self, account: str, name: str, version: str | None, *, published: bool
+    ) -> None:
+        """Another node's committed write: what `changed()` does here, told to no one else.
+        A publication only refreshes the cache: the one-time work it starts (a SnapStart
+        snapshot and its State) belongs to the node that published."""
+        if published:
+            self.invalidate(account, name)
+            await self._load_for_listeners(account, name, str(version))
+        else:
+            await self._apply(account, name, version)
+
+    async def _apply(self, account: str, name: str, version: str | None) -> None:
         self.invalidate(account, name)
         await self._refresh_reserved(account, name)
         if version is None:
@@ -152,6 +195,8 @@ class StoreCatalog:
         await self._load_for_listeners(account, name, version)
         for listener in list(self._listeners):
             listener.version_published(account, name, version)
+        if self._publisher is not None:
+            await self._publisher.publish(account, name, version, published=True)
 
     async def _load_for_listeners(self, account: str, name: str, version: str) -> None:
         for number in {LATEST, version} - {"*"}:
@@ -179,6 +224,9 @@ class StoreCatalog:
 
     def subscribe(self, listener: FunctionListener) -> None:
         self._listeners.append(listener)
+
+    def attach_publisher(self, publisher: ChangePublisher) -> None:
+        self._publisher = publisher
 
     def attach_provisioner(self, provisioner: _Pending) -> None:
         self._provisioner = provisioner
