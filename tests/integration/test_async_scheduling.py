@@ -1,8 +1,9 @@
 """Async scheduling against a real server: a backlog on one function never delays another
 function's events, and throttles back off only when other traffic holds the concurrency.
 
-Progress is read from the server's own queue file (read-only; WAL lets a reader in beside
-the writer): an event leaves it when it is settled for good.
+Progress is read from the server's own queue (its file, read-only: WAL lets a reader in
+beside the writer; or its PostgreSQL table with --database): an event leaves it when it is
+settled for good.
 """
 
 from __future__ import annotations
@@ -20,9 +21,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, http_get, lambda_role, sqlite_files, start_server
-
-pytestmark = sqlite_files
+from tests.support import ServerProcess, http_get, lambda_role, start_server
 
 SLEEPER = """
 import time
@@ -69,12 +68,21 @@ def create(srv: ServerProcess, lam: Any) -> Callable[[str, int | None], None]:
 def queued(srv: ServerProcess, name: str, *, waiting_only: bool = False) -> int:
     """Events for `name` not yet settled for good (waiting, backing off or running), or
     only those no delivery has claimed yet."""
-    path = Path(srv.data_dir) / "queue.db"
     where = " AND claimed_until IS NULL" if waiting_only else ""
+    pattern = f'%:function:{name}"%'
+    if srv.database_url is not None:
+        import psycopg
+
+        with psycopg.connect(srv.database_url, autocommit=True) as pg:
+            found = pg.execute(
+                f"SELECT COUNT(*) FROM queue_events WHERE destination LIKE %s{where}", (pattern,)
+            ).fetchone()
+        assert found is not None
+        return int(found[0])
+    path = Path(srv.data_dir) / "queue.db"
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         row = db.execute(
-            f"SELECT COUNT(*) FROM events WHERE destination LIKE ?{where}",
-            (f'%:function:{name}"%',),
+            f"SELECT COUNT(*) FROM events WHERE destination LIKE ?{where}", (pattern,)
         ).fetchone()
     return int(row[0])
 
