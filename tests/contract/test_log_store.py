@@ -83,7 +83,9 @@ async def test_emit_is_invisible_until_flush_then_reads_back_in_order(logs: Open
     store.emit(ACCOUNT, GROUP, "s1", [LogEvent(now + 3, "four")])
     catalog = LogCatalog(store)
     assert (await catalog.describe_groups(ACCOUNT, REGION, {}))["logGroups"] == []
+    assert store.queued == 4
     await store.flush()
+    assert store.queued == 0
     assert await _messages(store) == ["one", "two", "three", "four"]
     group = await _group(store)
     assert group["storedBytes"] == len("onetwothreefour")
@@ -421,6 +423,7 @@ async def test_a_batch_that_fails_is_written_once_the_database_takes_it(logs: Op
             store.emit(ACCOUNT, GROUP, "s", [LogEvent(now + 1, "during")])
             with pytest.raises(psycopg.Error):
                 await store.flush()
+            assert store.queued == 1  # back in the buffer
             store.emit(ACCOUNT, GROUP, "s", [LogEvent(now + 2, "after")])
         finally:
             admin.execute("ALTER TABLE logs_events_away RENAME TO logs_events")

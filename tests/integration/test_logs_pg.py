@@ -6,6 +6,7 @@ with `lambent logs -f`), both ways; neither data dir holds a log file.
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.integration.cli_support import CliResult, run_cli, start_cli
-from tests.support import ServerProcess, start_server
+from tests.support import ServerProcess, http_get, start_server
 
 pytestmark = pytest.mark.services
 
@@ -121,6 +122,10 @@ def test_logs_written_on_one_server_are_read_on_another_on_the_same_schema(
                 assert f"marker {on_a}" in done.stdout and f"marker {on_b}" in done.stdout
                 assert done.stdout.count("REPORT RequestId: ") == 2
             follow_on_another_server(a, b, home)
+            for server in (a, b):
+                status, body = http_get(f"{server.endpoint}/_lambent/stats")
+                assert status == 200
+                assert json.loads(body)["logs"]["dropped"] == 0
         finally:
             b.stop()
     finally:

@@ -37,6 +37,10 @@ class LogStore(LogSink, Protocol):
     def dropped(self) -> int:
         """Events dropped because the queue was full (storage too slow or down)."""
 
+    @property
+    def queued(self) -> int:
+        """Events emitted and not yet written (many while the database is down)."""
+
     async def flush(self) -> None:
         """Write everything emitted so far (shutdown, tests)."""
 

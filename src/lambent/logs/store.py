@@ -79,6 +79,10 @@ class SqliteLogStore:
     def dropped(self) -> int:
         return self._buffer.dropped
 
+    @property
+    def queued(self) -> int:
+        return self._buffer.queued
+
     # LogSink ---------------------------------------------------------------------------
     def emit(self, account_id: str, group: str, stream: str, events: list[LogEvent]) -> None:
         if events and not self._closed:

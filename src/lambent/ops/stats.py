@@ -2,7 +2,8 @@
 
 Concurrency leases in use, execution environments by state, the templates kept (and how
 many spawns had to wait for one to start), the async queue and its scheduler (events queued
-and claimed, deliveries in flight, throttles), invocations stopped by recursive loop
+and claimed, deliveries in flight, throttles), function log lines waiting to be written
+and dropped (many wait while PostgreSQL is down), invocations stopped by recursive loop
 detection (`recursion.RecursiveInvocationsDropped`), and the server's own open file
 descriptors and descendant processes. Answered only to loopback clients: it names
 functions of every account.
@@ -77,6 +78,8 @@ def snapshot(app: App) -> dict[str, Any]:
         "templates": app.environments.templates_ready(),
         "template_cache": template_cache(app),
         "gc": gc_view(),
+        # Function log lines waiting to be written, and dropped because too many waited.
+        "logs": {"queued": app.logs.queued, "dropped": app.logs.dropped},
         # Invocations recursive loop detection stopped (CloudWatch's metric name).
         "recursion": dataclasses.asdict(app.invoker.recursion.stats),
     }
