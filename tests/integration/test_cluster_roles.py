@@ -13,7 +13,7 @@ import base64
 import json
 import signal
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -62,7 +62,7 @@ class Cluster:
         return [int(w.stats()["worker"]["invocations"]) for w in self.workers]
 
 
-def start_cluster(tmp: Path, database: str, workers: int = 2) -> Iterator[Cluster]:
+def start_cluster(tmp: Path, database: str, workers: int = 2) -> Generator[Cluster, None, None]:
     with ExitStack() as stack:
         secret = cluster_secret(tmp)
         frontend = start_frontend(tmp / "frontend", database, secret)
