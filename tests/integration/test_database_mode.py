@@ -16,7 +16,7 @@ import pytest
 
 from tests.fixtures.functions import python_zip
 from tests.pg import fresh_schema
-from tests.support import REPO, ServerProcess, lambda_role, start_server
+from tests.support import REPO, ServerProcess, cluster_secret, lambda_role, start_server
 
 pytestmark = pytest.mark.services
 
@@ -80,12 +80,12 @@ def test_a_killed_server_restarts_on_the_database_with_a_fresh_data_dir(
     assert "Traceback" not in done.stderr
 
 
-def serve(data: Path, database: str) -> subprocess.CompletedProcess[str]:
+def serve(data: Path, database: str, *args: str) -> subprocess.CompletedProcess[str]:
     """`lambent serve` expected to stop at start-up."""
     return subprocess.run(
         [
             *(sys.executable, "-m", "lambent", "serve", "--port", "0"),
-            *("--data-dir", str(data), "--database", database),
+            *("--data-dir", str(data), "--database", database, *args),
         ],
         capture_output=True,
         text=True,
@@ -95,8 +95,15 @@ def serve(data: Path, database: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_an_unreachable_database_stops_the_start_in_one_line(tmp_path: Path) -> None:
-    done = serve(tmp_path / "data", "postgresql://postgres@127.0.0.1:1/test")
+@pytest.mark.parametrize(
+    "how", [pytest.param((), id="all"), pytest.param(("--processes", "2"), id="processes")]
+)
+def test_an_unreachable_database_stops_the_start_in_one_line(
+    tmp_path: Path, how: tuple[str, ...]
+) -> None:
+    """Also for N frontend processes: said once by their supervisor, not by each child."""
+    args = ("--role", "frontend", "--cluster-secret-file", str(cluster_secret(tmp_path)), *how)
+    done = serve(tmp_path / "data", "postgresql://postgres@127.0.0.1:1/test", *args if how else ())
     assert done.returncode == 1
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr

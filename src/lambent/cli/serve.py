@@ -314,6 +314,17 @@ def _supervise(settings: Settings) -> int:
     except ListenFailed as exc:
         print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
         return 1
+    if settings.database_url is not None:  # said once here, not by each child in turn
+        from lambent.pg import DatabaseUnreachable
+        from lambent.pg.connect import probe
+
+        try:
+            asyncio.run(probe(settings.database_url))
+        except DatabaseUnreachable as exc:
+            for sock in held:
+                sock.close()
+            print(f"lambent serve: {exc}", file=sys.stderr, flush=True)
+            return 1
     try:
         return asyncio.run(Supervisor(settings, sys.argv[1:]).run())
     finally:
