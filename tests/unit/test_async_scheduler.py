@@ -14,8 +14,10 @@ import pytest
 
 from lambent.async_invoke.memory import MemoryQueue
 from lambent.async_invoke.queue import DueFunction
+from lambent.async_invoke.scheduler import CLUSTER_RECHECK_S
 from lambent.async_invoke.service import AsyncInvocations
 from lambent.clock import ManualClock
+from lambent.concurrency.admission import Admission
 from tests.unit.async_world import (
     PREFIX,
     START,
@@ -209,5 +211,73 @@ def test_a_steady_drain_asks_the_queue_what_is_due_once(tmp_path: Path) -> None:
             await svc.stop()
         assert len(fn.runs) == 100
         assert CountingQueue.asked == 1
+
+    asyncio.run(asyncio.wait_for(main(), timeout=60))
+
+
+class ClusteredAdmission(Admission):
+    """Admission as a node of a cluster sees it: a throttle may be other nodes' doing."""
+
+    @property
+    def clustered(self) -> bool:
+        return True
+
+
+def test_in_cluster_mode_a_function_whose_concurrency_is_used_up_waits_unthrottled(
+    tmp_path: Path,
+) -> None:
+    """Reserved 1, held elsewhere (another node's poller, say): the events wait, looked at
+    again every CLUSTER_RECHECK_S, and run once the lease is back; nothing is throttled."""
+
+    async def main() -> None:
+        clock = ManualClock(START)
+        world = World(clock)
+        world.admission = ClusteredAdmission(
+            1000, lambda account, name: world.reserved.get(name), lambda account: 1
+        )
+        fn = world.add("held", duration_s=0.1)
+        world.reserved["held"] = 1
+        svc = service(tmp_path, clock, world, MemoryQueue())
+        await svc.start()
+        try:
+            elsewhere = world.hold("held")
+            await svc.accept(call("held", request_id="a"))
+            await svc.accept(call("held", request_id="b"))
+            await advance_to(clock, 2.7)
+            assert fn.runs == []
+            assert (await svc.snapshot())["throttled"] == 0
+            world.admission.give(elsewhere)
+            await run_until(clock, lambda: len(fn.runs) == 2, horizon_s=10)
+            assert CLUSTER_RECHECK_S == 0.5
+            assert [(r.request_id, r.at) for r in fn.runs] == [
+                ("a", 3.0),
+                ("b", pytest.approx(3.1)),
+            ]
+            counters = await svc.snapshot()
+            assert counters["throttled"] == 0
+        finally:
+            await svc.stop()
+        assert world.admission.in_use() == 0
+
+    asyncio.run(asyncio.wait_for(main(), timeout=60))
+
+
+def test_in_cluster_mode_reserved_concurrency_zero_still_fails_at_once(tmp_path: Path) -> None:
+    async def main() -> None:
+        clock = ManualClock(START)
+        world = World(clock)
+        world.admission = ClusteredAdmission(
+            1000, lambda account, name: world.reserved.get(name), lambda account: 0
+        )
+        world.add("zero")
+        world.reserved["zero"] = 0
+        svc = service(tmp_path, clock, world, MemoryQueue())
+        await svc.start()
+        try:
+            await svc.accept(call("zero", request_id="z"))
+            await advance_to(clock, 0.1)
+            assert (await svc.snapshot())["throttled"] >= 1
+        finally:
+            await svc.stop()
 
     asyncio.run(asyncio.wait_for(main(), timeout=60))

@@ -43,6 +43,9 @@ QUEUE_ERROR_PAUSE_S = 1.0
 # Events of one function attempted per pass while other traffic holds its concurrency
 # (each comes back throttled and backs off on its own schedule).
 THROTTLE_BATCH = 64
+# In cluster mode, how soon a function whose concurrency is used up cluster-wide is looked
+# at again (other nodes giving leases back wake nobody here).
+CLUSTER_RECHECK_S = 0.5
 
 # What a lease counts against: one function's reservation, or an account's unreserved pool.
 Capacity = tuple[str, ...]
@@ -94,6 +97,7 @@ class Scheduler:
         self._leases: set[Lease] = set()
         self._own: collections.Counter[Capacity] = collections.Counter()
         self._waiting: set[Capacity] = set()  # capacities a due function waits on
+        self._recheck = False  # a function waits on room other nodes hold (cluster mode)
         self._served: dict[str, int] = {}  # function ARN -> turn it was last served
         self._turn = 0
         self.stats = SchedulerStats()
@@ -155,12 +159,16 @@ class Scheduler:
             more = await self._start(due, now)
         if more:
             return 0.0
-        return await self._due.sleep_for(now, self._clock.time())
+        timeout = await self._due.sleep_for(now, self._clock.time())
+        if self._recheck:
+            timeout = CLUSTER_RECHECK_S if timeout is None else min(timeout, CLUSTER_RECHECK_S)
+        return timeout
 
     async def _start(self, due: list[DueFunction], now: float) -> bool:
         """Lease, claim and start; True when more is due that only another pass will take
         (throttled events beyond one batch)."""
         self._waiting.clear()
+        self._recheck = False
         plan = await self._plan(due, self._max - len(self._tasks))
         claims: list[tuple[str, int, list[Lease]]] = [
             (fn, len(leases), leases) for fn, leases in plan.leases.items() if leases
@@ -247,8 +255,21 @@ class Scheduler:
         held = self._held_by_us(d.account_id, d.function_name, throttle)
         if held is not None:
             self._waiting.add(held)
+        elif self._cluster_full(throttle):
+            self._recheck = True
         elif not leased:
             plan.throttled.append(d)
+
+    def _cluster_full(self, throttle: Throttle) -> bool:
+        """In cluster mode a function's concurrency used up across the cluster is waited
+        for, not attempted throttled: other nodes' pollers may be what holds it, and the
+        pollers never throttle each other. Reserved concurrency 0 still fails at once."""
+        if not self._admission.clustered or throttle.reserved == 0:
+            return False
+        return throttle.reason in (
+            ThrottleReason.RESERVED_CONCURRENCY,
+            ThrottleReason.ACCOUNT_CONCURRENCY,
+        )
 
     def _held_by_us(
         self, account_id: str, function_name: str, throttle: Throttle

@@ -137,6 +137,12 @@ class Admission:
             return (whole,)
         return (whole, (pool_key("o", account_id, function_name), reserved - committed))
 
+    @property
+    def clustered(self) -> bool:
+        """Limits hold across the cluster (tokens from the ledger): a throttle here may
+        mean other nodes' invocations hold the room."""
+        return self._tokens is not None
+
     def try_take(
         self, account_id: str, function_name: str, qualifiers: tuple[str, ...] = ()
     ) -> Lease | Throttle:
