@@ -42,3 +42,40 @@ def test_postgres_replaces_connections_the_server_dropped(tmp_path: Path) -> Non
 
     with fresh_schema() as url:
         asyncio.run(asyncio.wait_for(body(url), 30))
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.services
+def test_a_transaction_whose_connection_died_raises_its_own_error(tmp_path: Path) -> None:
+    """The failed ROLLBACK on a dead connection does not replace the caller's exception,
+    and the store goes on with new connections."""
+    name = "store-" + secrets.token_hex(4)
+
+    async def body(url: str) -> None:
+        store = await PostgresStore.open(url, max_size=2, name=name)
+        try:
+            with pytest.raises(Boom):
+                async with store.transaction():
+                    await store.put("fn", A, "lost", {})
+                    await terminate(name)
+                    raise Boom
+            assert await store.get("fn", A, "lost") is None
+            await store.put("fn", A, "after", {})
+            assert await store.get("fn", A, "after") == {}
+        finally:
+            await store.close()
+
+    with fresh_schema() as url:
+        asyncio.run(asyncio.wait_for(body(url), 30))
+
+
+async def terminate(name: str) -> None:
+    """Every backend of the store opened with `name` (its pool's connections) is killed."""
+    async with await psycopg.AsyncConnection.connect(BASE_URL, autocommit=True) as admin:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
+            (f"lambent-{name}",),
+        )

@@ -28,6 +28,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, LiteralString, TypeVar
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -139,9 +140,13 @@ class PostgresStore:
         await self._release(tx)
 
     async def _rollback(self, tx: _Tx) -> None:
+        """Never hides the error that caused it: a ROLLBACK that fails (the connection is
+        gone, and the server rolled back with it) only hands the connection back."""
         try:
             if not tx.released and not tx.conn.closed:
                 await tx.conn.execute("ROLLBACK")
+        except psycopg.Error:
+            pass
         finally:
             await self._release(tx)
 
