@@ -268,7 +268,7 @@ class App:
         as fresh as every other node's writes (cluster/changes.py). Joined before anything
         is served; left after the HTTP server closes."""
         from lambent.cluster.changes import ChangeFeed  # psycopg: cluster mode only
-        from lambent.cluster.membership import Capacity, Membership, NodeSpec
+        from lambent.cluster.membership import Capacity, LoadSnapshot, Membership, NodeSpec
         from lambent.pg.connect import open_pool
 
         cluster = self.settings.cluster
@@ -284,8 +284,19 @@ class App:
             else cluster.address or f"{settings.host}:{settings.port}"
         )
         spec = NodeSpec(self.node_id, cluster.role, address, Capacity.of_host())
+
+        def load() -> LoadSnapshot:
+            busy, memory_mb, idle = self.environments.load()
+            return LoadSnapshot(busy=busy, memory_used_mb=memory_mb, idle=idle)
+
         self.membership = Membership(
-            pool, spec, cluster, on_join=feed.on_join, healthy=feed.connected, clock=self.clock
+            pool,
+            spec,
+            cluster,
+            on_join=feed.on_join,
+            healthy=feed.connected,
+            load=None if settings.role == "frontend" else load,  # a frontend runs none
+            clock=self.clock,
         )
         await self.membership.start()
         stack.push_async_callback(self.membership.stop)

@@ -4,6 +4,7 @@ refuses to serve once it can no longer be sure of its lease (in this process).""
 from __future__ import annotations
 
 import asyncio
+import json
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from lambent.api.dispatch import NOT_SERVING_MESSAGE
 from lambent.app import App
 from lambent.settings import ClusterSettings, EnvironmentSettings, Settings
 from tests.cluster_support import until
+from tests.fixtures.functions import python_zip
 from tests.support import free_port
 
 pytestmark = pytest.mark.services
@@ -34,10 +36,28 @@ def settings_for(data: Path, url: str, cluster: ClusterSettings) -> Settings:
     )
 
 
-def lambda_client(endpoint: str) -> Any:
+TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def iam_client(endpoint: str) -> Any:
+    return lambda_client(endpoint, "iam")
+
+
+def lambda_client(endpoint: str, service: str = "lambda") -> Any:
     factory: Any = boto3.client
     return factory(
-        "lambda",
+        service,
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id="x",
@@ -69,6 +89,45 @@ async def test_an_app_joins_before_serving_and_leaves_when_it_stops(
     finally:
         await app.stop()
     assert nodes(pg_url) == []
+
+
+async def test_an_apps_environments_are_its_load_in_the_cluster(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """What placement reads of a node: after an invoke, its idle environment of that
+    version, by the version's key, reported at the next heartbeat."""
+    settings = settings_for(tmp_path, pg_url, ClusterSettings(node_id="n1", heartbeat_s=0.1))
+    app = App(settings)
+    await app.start()
+    try:
+        member = app.membership
+        assert member is not None
+        lam = lambda_client(settings.endpoint)
+        await asyncio.to_thread(deploy, lam, iam_client(settings.endpoint))
+        await asyncio.to_thread(lam.invoke, FunctionName="loaded", Payload=b"{}")
+        key = (await app.catalog.resolve(settings.account_id, "loaded", None)).version.key
+
+        def idle() -> int:
+            nodes = member.known_nodes("worker")
+            return nodes[0].load.idle.get(key, 0) if nodes and nodes[0].load else 0
+
+        await until(lambda: idle() == 1)
+        [node] = member.known_nodes("worker")
+        assert node.load is not None and node.load.busy == 0
+    finally:
+        await app.stop()
+
+
+def deploy(lam: Any, iam: Any) -> None:
+    role = iam.create_role(RoleName="loaded", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    lam.create_function(
+        FunctionName="loaded",
+        Runtime="python3.12",
+        Role=role,
+        Handler="app.handler",
+        Code={"ZipFile": python_zip("def handler(event, context):\n    return 1\n")},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="loaded")
 
 
 async def test_an_app_whose_lease_lapsed_refuses_then_serves_once_it_joins_again(

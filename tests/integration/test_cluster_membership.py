@@ -140,3 +140,34 @@ async def test_the_load_rides_on_the_next_heartbeat(a: Membership) -> None:
         300,
     )
     assert (view.busy, dict(view.idle_by_version), view.accepts_new) == (2, {"k1": 3}, False)
+
+
+async def test_the_load_source_is_asked_at_each_heartbeat(pg_url: str) -> None:
+    pool = await pool_for(pg_url, "node-w")
+    loads = iter(LoadSnapshot(busy=n) for n in range(1, 1000))
+    worker = Membership(pool, spec("w", "worker"), BEATING, load=lambda: next(loads))
+    await worker.start()
+    try:
+        # Each heartbeat reports a new load; the view read after it shows it, no I/O asked.
+        await until(lambda: _busy(worker) >= 3)
+        assert [n.node_id for n in worker.known_nodes("frontend")] == []
+    finally:
+        await worker.stop()
+        await pool.close()
+
+
+def _busy(member: Membership) -> int:
+    nodes = member.known_nodes("worker")
+    return nodes[0].load.busy if nodes and nodes[0].load else 0
+
+
+async def test_the_view_of_live_nodes_is_empty_once_older_than_a_lease(pg_url: str) -> None:
+    pool = await pool_for(pg_url, "node-s")
+    member = Membership(pool, spec("s"), SILENT)
+    await member.start()
+    try:
+        assert [n.node_id for n in member.known_nodes()] == ["s"]  # read at start
+        await until(lambda: member.known_nodes() == [])  # no heartbeat since
+    finally:
+        await member.stop()
+        await pool.close()

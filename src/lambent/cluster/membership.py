@@ -16,11 +16,14 @@ finds the lease lapsed or fenced, the node joins again: `on_join` (the change fe
 every cached answer, then say which change it has caught up to) runs first, then the row is
 written afresh.
 
-Workers publish a compact load snapshot (`publish_load`) that rides on the next heartbeat,
-for placement. A clean stop deletes the row.
+Workers publish a compact load snapshot that rides on each heartbeat, for placement: the
+`load` callable's answer, or the last `publish_load()`. After each heartbeat the node also
+reads who is live, so the invoke path can ask `known_nodes(role)` without awaiting (as of
+the last heartbeat; nothing once that is older than a lease). A clean stop deletes the row.
 
-The API the rest of Lambent uses: `start()`, `stop()`, `is_live()`, `live_nodes(role)`,
-`publish_load(snapshot)`; `heartbeat()` is one renewal, for tests.
+The API the rest of Lambent uses: `start()`, `stop()`, `is_live()`, `live_nodes(role)` (a
+query), `known_nodes(role)` (no I/O), `publish_load(snapshot)`; `heartbeat()` is one
+renewal, for tests.
 """
 
 from __future__ import annotations
@@ -187,11 +190,13 @@ class Membership:
         *,
         on_join: Callable[[], Awaitable[int]] | None = None,
         healthy: Callable[[], bool] | None = None,
+        load: Callable[[], LoadSnapshot] | None = None,
         clock: Clock | None = None,
     ) -> None:
         """`on_join` runs before every (re)join and returns the change sequence the node
         has caught up to; `healthy` false skips renewals (the change feed lost its LISTEN
-        connection: better to lapse than to be counted while deaf)."""
+        connection: better to lapse than to be counted while deaf); `load` is asked for
+        this node's load at every heartbeat."""
         self._pool = pool
         self.spec = spec
         self._settings = settings
@@ -201,6 +206,9 @@ class Membership:
         self._live_until = 0.0  # local monotonic deadline
         self._joined = False
         self._load: LoadSnapshot | None = None
+        self._load_source = load
+        self._view: list[NodeInfo] = []
+        self._view_at = float("-inf")  # local monotonic time of the last read
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -211,6 +219,7 @@ class Membership:
         """Create the tables if needed, join, and heartbeat until `stop()`."""
         await migrate(self._pool, COMPONENT, MIGRATIONS)
         await self._join()
+        await self.refresh()
         self._task = asyncio.get_running_loop().create_task(self._beat_forever())
 
     async def stop(self) -> None:
@@ -239,6 +248,20 @@ class Membership:
         """Sent with the next heartbeat (placement reads it from `live_nodes`)."""
         self._load = snapshot
 
+    def known_nodes(self, role: NodeRole | None = None) -> list[NodeInfo]:
+        """`live_nodes(role)` as read after the last heartbeat, without I/O (the invoke
+        path's view); empty once that read is older than a lease."""
+        if self._clock.monotonic() - self._view_at > self._settings.lease_s:
+            return []
+        roles = _PLAYS[role or "all"]
+        return [node for node in self._view if node.role in roles]
+
+    async def refresh(self) -> None:
+        """Read who is live now, for `known_nodes`."""
+        read_at = self._clock.monotonic()
+        self._view = await self.live_nodes()
+        self._view_at = read_at
+
     async def live_nodes(self, role: NodeRole | None = None) -> list[NodeInfo]:
         """Nodes whose lease holds, by node id; with `role`, those playing it (an `all` node
         plays every role)."""
@@ -261,7 +284,7 @@ class Membership:
         if self._healthy is not None and not self._healthy():
             return self.is_live()
         sent = self._clock.monotonic()
-        load = None if self._load is None else self._load.to_json()
+        load = self._load_json()
         async with self._pool.connection() as conn:
             cur = await conn.execute(
                 "UPDATE cluster_nodes SET lease_until = now() + make_interval(secs => %s),"
@@ -282,7 +305,7 @@ class Membership:
 
     async def _join(self) -> None:
         applied = await self._on_join() if self._on_join is not None else 0
-        spec, load = self.spec, None if self._load is None else self._load.to_json()
+        spec, load = self.spec, self._load_json()
         sent = self._clock.monotonic()
         async with self._pool.connection() as conn:
             await conn.execute(
@@ -309,13 +332,21 @@ class Membership:
         self._live_until = sent + self._settings.lease_s
         log.info("cluster: node %s joined as %s at %s", spec.node_id, spec.role, spec.address)
 
+    async def _beat(self) -> None:
+        if await self.heartbeat():
+            await self.refresh()
+
+    def _load_json(self) -> str | None:
+        snapshot = self._load_source() if self._load_source is not None else self._load
+        return None if snapshot is None else snapshot.to_json()
+
     async def _beat_forever(self) -> None:
         failing = False
         while True:
             await self._clock.sleep(self._settings.heartbeat_s)
             try:
                 # A statement stuck on a dead connection must not outlive the lease.
-                await asyncio.wait_for(self.heartbeat(), self._settings.lease_s)
+                await asyncio.wait_for(self._beat(), self._settings.lease_s)
             except Exception as exc:
                 if not failing:
                     log.warning("cluster: heartbeat failed: %s", exc)

@@ -244,6 +244,19 @@ class EnvironmentManager:
         """Keys (account/function/version[/revision]) of the templates made and running."""
         return self.templates.keys()
 
+    def load(self) -> tuple[int, int, dict[str, int]]:
+        """What a worker reports at each heartbeat for placement (cluster/membership.py):
+        busy environments, the memory they were given (MB), idle ones per version key."""
+        busy = memory_mb = 0
+        idle: dict[str, int] = {}
+        for key, pool in self._pools.items():
+            stats = pool.stats()
+            busy += stats.busy
+            memory_mb += stats.busy * pool.version.memory_mb
+            if stats.idle:
+                idle[key] = stats.idle
+        return busy, memory_mb, idle
+
     def environments(self) -> list[Environment]:
         out: list[Environment] = []
         for pool in [*self._pools.values(), *self._retired]:
