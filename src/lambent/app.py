@@ -35,7 +35,7 @@ from lambent.code_signing.check import CodeCheck
 from lambent.code_signing.configs import CodeSigningConfigs
 from lambent.code_signing.profiles import SigningProfiles
 from lambent.concurrency.admission import Admission
-from lambent.concurrency.burst import BurstLimiter
+from lambent.concurrency.burst import BurstLimiter, ClusterBurst
 from lambent.concurrency.tokens import ClusterTokens
 from lambent.environments.manager import EnvironmentManager
 from lambent.environments.provisioned import ProvisionedReconciler
@@ -130,6 +130,7 @@ class App:
         self._tokens: ClusterTokens | None = None
         # With a database: this node's membership in the cluster (cluster/membership.py).
         self.membership: Membership | None = None
+        self._cluster_burst: ClusterBurst | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, listeners: list[socket.socket] | None = None) -> StartupInfo:
@@ -314,6 +315,8 @@ class App:
         await tokens.start()
         stack.push_async_callback(tokens.close)
         self._tokens = tokens
+        limits = self.settings.limits
+        self._cluster_burst = ClusterBurst(ledger, limits.burst_per_function, limits.burst_window_s)
 
     def _build(self, queue: EventQueue | None = None) -> None:
         """Every component, each made once (constructors only: nothing here opens or starts
@@ -469,9 +472,15 @@ class App:
         """Asked by a catalog listener: `changed()` has loaded $LATEST."""
         return self.catalog.cached_version(account_id, function_name, LATEST)
 
-    def _scaling_limit(self, version: FunctionVersion) -> None:
-        reserved = self.catalog.reserved_concurrency(version.account_id, version.function_name)
-        self.burst.take(version.account_id, version.function_name, reserved=reserved is not None)
+    async def _scaling_limit(self, version: FunctionVersion) -> None:
+        """Before a new environment: the function's scaling limit, in this process or (in
+        cluster mode) across the cluster."""
+        account, name = version.account_id, version.function_name
+        reserved = self.catalog.reserved_concurrency(account, name) is not None
+        if self._cluster_burst is not None:
+            await self._cluster_burst.take(account, name, reserved=reserved)
+        else:
+            self.burst.take(account, name, reserved=reserved)
 
     async def _seal_secrets_at_rest(self) -> None:
         """Migrate a data dir from before sealing: seal plaintext secrets, drop stored

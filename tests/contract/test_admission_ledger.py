@@ -83,3 +83,21 @@ async def test_signals_reach_every_node(ledger_url: str | None) -> None:
         await a.signal("ret", "u:1", "A")
         got = [await asyncio.wait_for(heard.get(), BOUND_S) for _ in range(2)]
         assert got == [("ask", "r:1:f", "A"), ("ret", "u:1", "A")]
+
+
+async def test_the_scaling_bucket_is_shared_exactly(ledger_url: str | None) -> None:
+    async with opened(ledger_url) as ledgers:
+        a, b = await ledgers.node(), await ledgers.node()
+        taken = await asyncio.gather(
+            *(node.burst("1:f", 10, 0.0001) for node in (a, b) for _ in range(30))
+        )
+        assert sum(taken) == 10
+        assert await a.burst("1:g", 10, 0.0001)  # a bucket per function
+
+
+async def test_the_scaling_bucket_refills(ledger_url: str | None) -> None:
+    async with opened(ledger_url) as ledgers:
+        a = await ledgers.node()
+        assert await a.burst("1:f", 2, 50.0)
+        assert await a.burst("1:f", 2, 50.0)
+        assert await until_granted(lambda: a.burst("1:f", 2, 50.0)) == 1

@@ -6,7 +6,8 @@ import pytest
 
 from lambent.clock import ManualClock
 from lambent.concurrency.admission import Admission, Lease
-from lambent.concurrency.burst import BurstLimiter
+from lambent.concurrency.burst import BurstLimiter, ClusterBurst
+from lambent.concurrency.ledger import MemoryLedger
 from lambent.concurrency.throttle import Throttle, ThrottleReason
 from lambent.errors import ThrottledError, TooManyRequests
 
@@ -155,3 +156,18 @@ def test_reserved_equal_to_provisioned_throttles_other_qualifiers_at_once() -> N
     assert isinstance(adm.take("a", "f", ("1",)), Lease)
     # Without qualifiers (not checked against provisioned concurrency) the reservation rules.
     assert isinstance(adm.try_take("a", "f"), Lease)
+
+
+async def test_the_cluster_bucket_throttles_with_aws_reasons() -> None:
+    clock = ManualClock()
+    burst = ClusterBurst(MemoryLedger(clock), capacity=2, window_s=10.0)
+    await burst.take("a", "f")
+    await burst.take("a", "f", reserved=True)
+    with pytest.raises(TooManyRequests) as err:
+        await burst.take("a", "f")
+    assert err.value.reason == "FunctionInvocationRateLimitExceeded"
+    with pytest.raises(TooManyRequests) as err:
+        await burst.take("a", "f", reserved=True)
+    assert err.value.reason == "ReservedFunctionInvocationRateLimitExceeded"
+    clock.advance(5.0)  # 2 per 10 s: one more
+    await burst.take("a", "f")

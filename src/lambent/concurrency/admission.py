@@ -147,16 +147,31 @@ class Admission:
         self, account_id: str, function_name: str, qualifiers: tuple[str, ...] = ()
     ) -> Lease | Throttle:
         """`qualifiers`: what the invocation names (alias, version); empty: not checked
-        against provisioned concurrency. Never waits (in cluster mode: tokens held here)."""
-        reserved, committed, throttle = self._check(account_id, function_name, qualifiers)
-        if throttle is not None:
-            return throttle
-        if self._tokens is None:
-            return self._book(account_id, function_name, reserved, committed, ())
-        wants = self._wants(account_id, function_name, reserved, committed)
-        if not self._tokens.try_claim(wants):
+        against provisioned concurrency. Never waits (in cluster mode: tokens held here).
+
+        One process's path stays inline, as before the cluster existed (every warm invoke
+        runs it; `_check` and `_book` are the same steps for the cluster's paths)."""
+        reserved = self._reserved_for(account_id, function_name)
+        key = (account_id, function_name)
+        committed = self._committed(account_id, function_name, qualifiers) if reserved else 0
+        free = self._free(account_id, function_name, reserved)
+        if committed and reserved is not None:
+            free = min(free, reserved - committed - self._on_demand.get(key, 0))
+        if free <= 0:
             return self._throttle(reserved)
-        return self._book(account_id, function_name, reserved, committed, wants)
+        if self._tokens is not None:
+            wants = self._wants(account_id, function_name, reserved, committed)
+            if not self._tokens.try_claim(wants):
+                return self._throttle(reserved)
+            return self._book(account_id, function_name, reserved, committed, wants)
+        account = self._accounts.setdefault(account_id, _Account())
+        if reserved is None:
+            account.unreserved_in_use += 1
+        account.in_use += 1
+        self._functions[key] = self._functions.get(key, 0) + 1
+        if committed:
+            self._on_demand[key] = self._on_demand.get(key, 0) + 1
+        return Lease(account_id, function_name, reserved is not None, on_demand=bool(committed))
 
     async def acquire(
         self, account_id: str, function_name: str, qualifiers: tuple[str, ...] = ()

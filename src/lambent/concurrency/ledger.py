@@ -66,6 +66,11 @@ class Ledger(Protocol):
         """Tokens of `pool` held by nodes whose lease has not lapsed."""
         ...
 
+    async def burst(self, key: str, capacity: int, rate: float) -> bool:
+        """Take one token of `key`'s scaling-limit bucket (`capacity` at most, refilled at
+        `rate` a second); False when it has none."""
+        ...
+
     async def signal(self, kind: SignalKind, pool: str, node: str) -> None: ...
 
     def subscribe(self, listener: SignalListener) -> None:
@@ -88,6 +93,7 @@ class MemoryLedger:
         self._clock = clock
         self._holds: dict[str, dict[str, _Hold]] = {}
         self._listeners: list[SignalListener] = []
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, stamp)
 
     def _live(self, pool: str) -> dict[str, _Hold]:
         now = self._clock.monotonic()
@@ -126,6 +132,15 @@ class MemoryLedger:
 
     async def held(self, pool: str) -> int:
         return sum(h.tokens for h in self._live(pool).values())
+
+    async def burst(self, key: str, capacity: int, rate: float) -> bool:
+        now = self._clock.monotonic()
+        tokens, stamp = self._buckets.get(key, (float(capacity), now))
+        tokens = min(float(capacity), tokens + max(0.0, now - stamp) * rate)
+        if tokens < 1.0:
+            return False
+        self._buckets[key] = (tokens - 1.0, now)
+        return True
 
     async def signal(self, kind: SignalKind, pool: str, node: str) -> None:
         loop = asyncio.get_running_loop()

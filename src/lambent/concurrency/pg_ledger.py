@@ -57,7 +57,30 @@ BEGIN
 END
 $$;
 """
-MIGRATIONS = [Migration(1, _SCHEMA)]
+# The scaling limit's buckets, one per function: exact across the cluster, one round trip
+# per new environment (docs/CLUSTER.md, "The scaling limit").
+_BUCKETS: LiteralString = """
+CREATE TABLE admission_buckets (
+    key text PRIMARY KEY,
+    tokens double precision NOT NULL,
+    stamp timestamptz NOT NULL
+);
+"""
+MIGRATIONS = [Migration(1, _SCHEMA), Migration(2, _BUCKETS)]
+
+# Refill since the last take, capped; the row is updated (and returned) only if a whole
+# token is there, under the row's lock, so concurrent takes on any node serialize.
+_BURST: LiteralString = """
+INSERT INTO admission_buckets AS b (key, tokens, stamp)
+VALUES (%(key)s, %(cap)s - 1, clock_timestamp())
+ON CONFLICT (key) DO UPDATE
+SET tokens = least(%(cap)s, b.tokens
+                   + greatest(0, extract(epoch FROM EXCLUDED.stamp - b.stamp)) * %(rate)s) - 1,
+    stamp = EXCLUDED.stamp
+WHERE least(%(cap)s, b.tokens
+            + greatest(0, extract(epoch FROM EXCLUDED.stamp - b.stamp)) * %(rate)s) >= 1
+RETURNING tokens
+"""
 
 Pool = AsyncConnectionPool[AsyncConnection[tuple[Any, ...]]]
 
@@ -131,6 +154,16 @@ class PgLedger:
             (pool,),
         )
         return int(rows[0][0])
+
+    async def burst(self, key: str, capacity: int, rate: float) -> bool:
+        if capacity < 1:
+            return False
+        try:
+            async with self._pool.connection() as conn:
+                cur = await conn.execute(_BURST, {"key": key, "cap": capacity, "rate": rate})
+                return await cur.fetchone() is not None
+        except (psycopg.Error, TimeoutError) as exc:
+            raise LedgerUnavailable(str(exc)) from exc
 
     async def signal(self, kind: SignalKind, pool: str, node: str) -> None:
         await self._call("SELECT pg_notify(%s, %s)", (self._channel, f"{kind}|{node}|{pool}"))

@@ -22,8 +22,11 @@ The precise guarantee (docs/CLUSTER.md, "Admission across the cluster"):
   admitted still run (it died, or was cut off): its tokens are granted again after the
   lease, so for at most the rest of those invocations' timeouts the cluster may run up to
   that node's count above the quota.
-- Liveness: a throttle means that for `wait_s` (default 100 ms) after the request arrived,
-  this node had no idle token, the ledger granted none, and no peer gave one back.
+- Liveness: a throttle means that for at least `wait_s` (default 100 ms) after the request
+  arrived this node had no idle token, and that twice after it arrived the ledger granted
+  none although the peers had been asked to give back their idle tokens at least `retry_s`
+  before (or that 10 x `wait_s` passed without any answer). Exact for peers that answer an
+  ask within `retry_s`; a slower peer holding idle tokens can cause a throttle.
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ from lambent.concurrency.ledger import Ledger, LedgerUnavailable, SignalKind
 
 log = logging.getLogger(__name__)
 
+# A caller waits at most this many times `wait_s`, however slow the answers.
+HARD_BOUND = 10
 # (pool key, capacity as this node sees it now)
 Want = tuple[str, int]
 
@@ -60,6 +65,7 @@ class _Pool:
     peak: int = 0  # most in use at once this tick
     waiting: int = 0
     busy: int = 0  # ledger calls in flight for this pool (reconciling waits for them)
+    empty: int = 0  # grants of nothing after the peers were asked, ever (claim counts them)
     ops: int = 0  # ledger calls started for this pool, ever (reconciling skips a moved one)
     refill: asyncio.Task[None] | None = None
     failed: bool = False  # the last ledger call failed: waiters get a 5xx, not a throttle
@@ -134,37 +140,52 @@ class ClusterTokens:
         return True
 
     async def claim(self, wants: Sequence[Want], wait_s: float | None = None) -> bool:
-        """One token of each pool, waiting up to `wait_s` for the ledger or a peer.
+        """One token of each pool, waiting for the ledger or a peer. False (a throttle)
+        only once `wait_s` has passed and, since the caller came, the ledger has twice
+        granted nothing after the peers were asked (so a busy event loop, here or at a
+        peer, delays a throttle instead of causing one); never later than 10 x `wait_s`.
 
         Raises LedgerUnavailable when the ledger failed while the caller waited."""
         if self.try_claim(wants):
             return True
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (self._settings.wait_s if wait_s is None else wait_s)
+        bound = self._settings.wait_s if wait_s is None else wait_s
+        deadline = loop.time() + bound
+        last_chance = loop.time() + HARD_BOUND * bound
         for key, capacity in wants:  # try_claim stops at the first it lacks
             if key not in self._pools:
                 self._pools[key] = _Pool(capacity)
-        registered: list[_Pool] = []
+        registered: dict[int, tuple[_Pool, int]] = {}  # id -> (pool, its `empty` then)
         try:
             while True:
                 lacking = [self._pools[k] for k, _ in wants if self._lacks(self._pools[k])]
                 if not lacking:  # tokens are here, or the capacity is used up on this node
                     return self.try_claim(wants)
                 for pool in lacking:
-                    if pool not in registered:
+                    if id(pool) not in registered:
                         pool.waiting += 1
-                        registered.append(pool)
+                        registered[id(pool)] = (pool, pool.empty)
                 self._refill_all(wants)
-                remaining = deadline - loop.time()
-                if remaining <= 0:
+                now = loop.time()
+                if now >= last_chance or (now >= deadline and self._confirmed(registered)):
                     return False
+                until = deadline if now < deadline else last_chance
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(lacking[0].changed.wait(), remaining)
+                    await asyncio.wait_for(lacking[0].changed.wait(), until - now)
                 if any(pool.failed for pool in lacking):
                     raise LedgerUnavailable("the admission ledger is unreachable")
         finally:
-            for pool in registered:
+            for pool, _ in registered.values():
                 pool.waiting -= 1
+
+    @staticmethod
+    def _confirmed(registered: dict[int, tuple[_Pool, int]]) -> bool:
+        """Some pool this caller lacks came back empty twice since it came."""
+        return any(
+            pool.empty - empty_then >= 2
+            for pool, empty_then in registered.values()
+            if pool.held - pool.used < 1
+        )
 
     def _lacks(self, pool: _Pool) -> bool:
         return (
@@ -196,6 +217,7 @@ class ClusterTokens:
 
     async def _refill(self, key: str, pool: _Pool) -> None:
         """Ask the ledger, then the peers, while more callers wait than idle tokens are held."""
+        asked = False
         try:
             while pool.waiting > max(0, pool.held - pool.used) or (
                 pool.waiting and self._clock.monotonic() >= self._valid_until
@@ -211,8 +233,12 @@ class ClusterTokens:
                     pool.held += got
                     pool.poke()
                     continue
+                if asked:
+                    pool.empty += 1  # nothing granted after the peers were asked
+                    pool.poke()
                 seen = pool.changed
                 await self._ledger.signal("ask", key, self.node)
+                asked = True
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(seen.wait(), self._settings.retry_s)
         except LedgerUnavailable as exc:

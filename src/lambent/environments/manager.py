@@ -41,7 +41,7 @@ class EnvironmentManager:
         blobs: BlobStore,
         sink: LogSink,
         credentials_for: CredentialsFor | None = None,
-        before_create: Callable[[FunctionVersion], None] | None = None,
+        before_create: Callable[[FunctionVersion], Awaitable[None]] | None = None,
         version_exists: Callable[[FunctionVersion], bool] | None = None,
         latest_version: Callable[[str, str], FunctionVersion | None] | None = None,
     ) -> None:
@@ -101,7 +101,7 @@ class EnvironmentManager:
     ) -> Environment:
         version = pool.version
         if self._before_create is not None and not provisioned:
-            self._before_create(version)
+            await self._before_create(version)
         # The template first: a version that cannot have one (a runtime this host lacks)
         # fails here with its domain error, before an environment exists.
         first = await self.templates.get(version, spawning=True)
