@@ -153,23 +153,25 @@ class Statements:
         self.by_cause: dict[str, Counter[str]] = {}
         self._commit_s = commit_s
         self._open_until: dict[tuple[str, str], float] = {}
-        self._cause: Counter[str] | None = None
+        self._cause: list[tuple[str, int]] | None = None
         self.counting = False
 
     def begin(self) -> None:
         """Statements from here to `end` are caused by one invocation."""
-        self._cause = Counter()
+        self._cause = []
 
     def end(self, cause: str) -> None:
-        if self._cause is not None and self.counting:
-            self.by_cause.setdefault(cause, Counter()).update(self._cause)
+        if self._cause and self.counting:
+            counts = self.by_cause.setdefault(cause, Counter())
+            for purpose, n in self._cause:
+                counts[purpose] += n
         self._cause = None
 
     def one(self, purpose: str, n: int = 1) -> None:
         if self.counting:
             self.count[purpose] += n
             if self._cause is not None:
-                self._cause[purpose] += n
+                self._cause.append((purpose, n))
             else:
                 self.by_cause.setdefault("background", Counter())[purpose] += n
 
@@ -198,8 +200,13 @@ class TokenBlocks:
     invoke is admitted is the real `Admission`'s answer (the ledger's guarantee is that the
     two agree)."""
 
-    def __init__(self, statements: Statements, policy: BlockPolicy | None = None) -> None:
+    def __init__(
+        self, statements: Statements, policy: BlockPolicy | None = None, batched: bool = False
+    ) -> None:
         self._statements = statements
+        # batched: a tick gives back every pool's surplus in one statement per frontend
+        # (a proposal); otherwise one per pool, as concurrency/tokens.py does today.
+        self._batched = batched
         self._policy = policy or BlockPolicy()
         self._pools: dict[tuple[str, str], _Pool] = {}
         self._held: Counter[str] = Counter()
@@ -229,10 +236,13 @@ class TokenBlocks:
     def tick(self) -> None:
         """Every 0.5 s: give back what a whole tick left unused."""
         empty = []
+        gave: set[str] = set()
         for (frontend, pool), mine in self._pools.items():
             surplus = self._policy.surplus(mine.held, mine.used, mine.peak)
             if surplus > 0:
-                self._statements.one("admission: give back")
+                if not self._batched or frontend not in gave:
+                    self._statements.one("admission: give back")
+                    gave.add(frontend)
                 mine.held -= surplus
                 self._held[pool] -= surplus
             mine.peak = mine.used

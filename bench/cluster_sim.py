@@ -1,34 +1,40 @@
 """A discrete-event simulation of a Lambent cluster at internet scale (issue 9 §4).
 
     python -m bench.cluster_sim [--workers 100] [--functions 100000] [--zipf 1.0]
-        [--rate 3000] [--seconds 240] [--warmup 60] [--keep-alive 120]
-        [--views shared|local] [--json]
+        [--rate 3000] [--seconds 180] [--warmup 60] [--keep-alive 120]
+        [--views shared|local|heartbeat] [--json]
 
-What runs is the real code: every placement is `cluster.placement.place` over views of
-the workers, every admission the real `concurrency.admission.Admission` (account
-concurrency, reserved concurrency, the unreserved pool), every new environment the real
-`BurstLimiter` (the scaling limit), all on a `ManualClock` moved from event to event. What
+What runs is the real code: every placement is `cluster.placement.place` (or `place_new`
+when the frontend's index says no worker holds the version idle) over views of the
+workers, every admission the real `concurrency.admission.Admission` (account concurrency,
+reserved concurrency, the unreserved pool), every new environment the real `BurstLimiter`
+(the scaling limit), token blocks sized by the real `concurrency.blocks.BlockPolicy`, all
+on a `ManualClock` moved from event to event. What
 is modelled (`bench/cluster_model.py`) is what those do not hold: workers' environments
 (kept warm for a keep-alive, then reaped; the oldest idle reclaimed when a cold start needs
 room) and the PostgreSQL statements each component would send.
 
 Load: invokes arrive as a Poisson stream; each names a function drawn from a Zipf law over
-ranks (exponent `--zipf`), a fraction `--async` of them as Event; every `--burst-every`
+ranks (exponent `--zipf`), a fraction `--async-share` of them as Event; every `--burst-every`
 seconds one function of middling rank gets `--burst-size` extra invokes within one second.
 Functions have a memory size from Lambda's usual spread and a mean duration drawn
 log-normally (median 80 ms); a cold start adds an init drawn per function (median 150 ms).
 
 Views (`--views`): `shared`, every frontend sees each worker's idle environments exactly
 (an upper bound: a placement service with the whole picture); `local`, each frontend knows
-only what its own invokes' replies told it, plus the workers' heartbeats (memory and busy
-count, every `--heartbeat` s): the design's honest case with no shared placement state.
+only what it sent, what its own invokes' replies told it, and the workers' heartbeats
+(memory and busy count, every `--heartbeat` s): the design's honest case with no shared
+placement state; `heartbeat`, as `local`, plus every worker's idle environments per
+version carried by its heartbeat (a few KB a second per worker). A worker killed at
+`--kill-at` fails what it runs; frontends learn it is gone when it refuses them.
 
 The PostgreSQL model (statements, given the caches; docs/CLUSTER.md, "Capacity"):
 - warm sync invoke: 0 on its path. Configuration and keys are cached on the frontend
   (invalidated by NOTIFY); admission uses a leased block of tokens (a statement only when
   the frontend's block runs out, or to give back surplus); placement reads in-memory views;
   the frontend sends the worker the resolved configuration. The worker batches log lines:
-  one INSERT per worker per `--log-flush` window with anything to write.
+  one INSERT per worker per `--log-flush` window (50 ms, the log store's) with anything
+  to write.
 - cold invoke: as warm, plus one blob read if the worker lacks the code (cached on disk by
   SHA-256 afterwards), plus one read of the configuration if the frontend's cache of
   `--frontend-cache` functions has evicted it.
@@ -76,7 +82,7 @@ class Params:
     accounts: int = 1000
     zipf: float = 1.0
     rate: float = 3000.0
-    seconds: float = 240.0
+    seconds: float = 180.0
     warmup: float = 60.0
     keep_alive: float = 120.0
     async_share: float = 0.2
@@ -89,10 +95,11 @@ class Params:
     views: str = "shared"
     heartbeat: float = 1.0
     worker_lease: float = 3.0
-    kill_at: float = 200.0
-    log_flush: float = 0.1
+    kill_at: float = 150.0
+    log_flush: float = 0.05  # LogStore flushes every 50 ms
     commit_ms: float = 2.0
     frontend_cache: int = 20_000
+    batched_give_back: bool = False
     # PostgreSQL here (2 cores, shared, load ~9): pgbench, 16 clients, one statement per
     # transaction: 5,700 single-row UPDATEs/s (durable commits), 20,000 point SELECTs/s.
     pg_writes: float = 5_700.0
@@ -172,12 +179,12 @@ class Simulation:
         # shared: one list every frontend reads; local: one list per frontend.
         self.views: list[list[WorkerView]] = [[w.view() for w in self.workers]]
         self.beliefs: list[list[dict[str, int]]] = []
-        if p.views == "local":
+        if p.views != "shared":
             self.beliefs = [[{} for _ in self.workers] for _ in range(p.frontends)]
             self.holders = [{} for _ in range(p.frontends)]
             self.views = [self._local_views(f) for f in range(p.frontends)]
         self.statements = Statements(p.commit_ms / 1000)
-        self.blocks = TokenBlocks(self.statements)
+        self.blocks = TokenBlocks(self.statements, batched=p.batched_give_back)
         self.caches = [LruSet(p.frontend_cache) for _ in range(p.frontends)]
         self.out = Outcome()
         self.heap: list[tuple[float, int, int, Any]] = []
@@ -241,7 +248,9 @@ class Simulation:
                 self.refresh(n)
         self.statements.one("membership: worker heartbeat", sum(w.alive for w in self.workers))
         self.statements.one("membership: frontend reads", p.frontends)
-        if p.views == "local":
+        if p.views == "heartbeat":  # the heartbeat carries each worker's idle counts
+            self._publish_idle()
+        if p.views != "shared":
             self.views = [self._local_views(f) for f in range(p.frontends)]
         self.out.sample(self.workers, self.admission.in_use())
         count = _poisson(self.rng, p.rate)
@@ -252,6 +261,18 @@ class Simulation:
             fn = self.rng.randrange(min(1000, p.functions // 10), min(p.functions, 20_000))
             for _ in range(p.burst_size):
                 self.push(now + self.rng.random(), ARRIVE, (fn, False))
+
+    def _publish_idle(self) -> None:
+        """Every frontend learns every worker's idle environments per version, as a
+        heartbeat's load snapshot would carry them."""
+        for frontend in range(self.p.frontends):
+            holders: dict[str, set[int]] = {}
+            beliefs = self.beliefs[frontend]
+            for n, worker in enumerate(self.workers):
+                beliefs[n] = dict(worker.idle_counts) if worker.alive else {}
+                for key in beliefs[n]:
+                    holders.setdefault(key, set()).add(n)
+            self.holders[frontend] = holders
 
     def _draw(self, count: int) -> list[int]:
         total = self.cum[-1]
@@ -306,7 +327,7 @@ class Simulation:
         """Place, then run on the chosen worker; a worker that cannot (dead, or full in a
         stale view) refuses and the frontend places again with what the refusal told it.
         A frontend whose views show no room reads membership afresh before it gives up."""
-        group = frontend if self.p.views == "local" else 0
+        group = frontend if self.p.views != "shared" else 0
         views = self.views[group]
         reread = self.p.views == "shared"
         for _ in range(4):
@@ -327,7 +348,7 @@ class Simulation:
             if started_env == "throttled":
                 return None
             if isinstance(started_env, tuple):
-                if self.p.views == "local":  # what it sent, it knows
+                if self.p.views != "shared":  # what it sent, it knows
                     self._sent(frontend, n, fn, placement.warm)
                 return n, started_env[0], started_env[1]
             self.out.redirects += self.out.counting
@@ -438,7 +459,7 @@ class Simulation:
             fe_name = self.fe_names[run.frontend]
             self.statements.grouped("queue: settle DELETE (group commit)", fe_name, now)
         self.statements.end(run.cause)
-        if self.p.views == "local":  # the reply carries the worker's counts and load
+        if self.p.views != "shared":  # the reply carries the worker's counts and load
             self.believe(run.frontend, run.worker, fn.key, worker.idle_counts[fn.key])
             self.views[run.frontend][run.worker] = self._load_view(run.frontend, run.worker)
         self.refresh(run.worker)
@@ -476,7 +497,10 @@ def parse(argv: list[str]) -> tuple[Params, bool]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for name, default in asdict(Params()).items():
         flag = "--" + name.replace("_", "-")
-        parser.add_argument(flag, type=type(default), default=default)
+        if isinstance(default, bool):
+            parser.add_argument(flag, action="store_true", default=default)
+        else:
+            parser.add_argument(flag, type=type(default), default=default)
     parser.add_argument("--json", action="store_true")
     args = vars(parser.parse_args(argv))
     as_json = bool(args.pop("json"))
