@@ -32,7 +32,11 @@ from lambent.store.select import open_store
 REPO = Path(__file__).resolve().parent.parent
 # LAMBENT_TEST_DATABASE=postgres: every server a test starts keeps its store in PostgreSQL,
 # on a schema of its data dir's own (the same again when a test restarts it on that dir).
-PG_MODE = os.environ.get("LAMBENT_TEST_DATABASE") == "postgres"
+# LAMBENT_TEST_DATABASE=cluster: the same, and every server is 1 frontend + 2 workers
+# (`--role`, docs/CLUSTER.md): the test talks to the frontend, its invokes run on workers.
+PG_MODE = os.environ.get("LAMBENT_TEST_DATABASE") in ("postgres", "cluster")
+CLUSTER_MODE = os.environ.get("LAMBENT_TEST_DATABASE") == "cluster"
+CLUSTER_WORKERS = 2
 _schemas: dict[Path, tuple[str, str]] = {}  # data dir -> (schema, URL)
 _first_keys: dict[str, Path] = {}  # database URL -> the master key of its first server
 # A test of what the data dir's SQLite files hold: with --database that is in PostgreSQL.
@@ -62,6 +66,8 @@ class ServerProcess:
     # What it printed on stderr, when started with separate_stderr (else it is in output).
     errors: list[str] = field(default_factory=list)
     database_url: str | None = None  # its store is in PostgreSQL (--database)
+    # LAMBENT_TEST_DATABASE=cluster: this is a frontend, and these run its invocations.
+    workers: list[ServerProcess] = field(default_factory=list)
 
     def store_args(self) -> list[str]:
         """What an operator's command (lambent accounts, signing-profiles) adds to reach
@@ -99,6 +105,13 @@ class ServerProcess:
         )
 
     def stop(self, sig: int = 15, timeout: float = 30) -> int:
+        try:
+            return self._stop(sig, timeout)
+        finally:
+            for worker in self.workers:  # a crashed frontend's workers go too
+                worker._stop(15, timeout)
+
+    def _stop(self, sig: int, timeout: float) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
@@ -127,6 +140,9 @@ def start_server(
 ) -> ServerProcess:
     port = port or free_port()
     given = [*(extra_args or [])]
+    cluster = CLUSTER_MODE and "--role" not in given
+    if cluster:
+        given = [*_cluster_role(data_dir, "frontend"), *given]
     if "--database" in given:  # a cluster test's own schema
         database_url = given[given.index("--database") + 1]
     else:
@@ -170,9 +186,52 @@ def start_server(
         server.output.append(line.rstrip("\n"))
         if "ready" in line:
             _drain_in_background(server)
+            if cluster:
+                _start_cluster_workers(server, extra_args or [], env, ready_timeout)
             return server
     proc.kill()
     raise RuntimeError("lambent serve did not become ready:\n" + "\n".join(server.output))
+
+
+def _cluster_role(data_dir: Path, role: str) -> list[str]:
+    """LAMBENT_TEST_DATABASE=cluster: the role, with the cluster secret beside the data dir."""
+    return ["--role", role, "--cluster-secret-file", str(cluster_secret(data_dir.parent))]
+
+
+def _start_cluster_workers(
+    frontend: ServerProcess,
+    extra_args: list[str],
+    env: dict[str, str] | None,
+    ready_timeout: float,
+) -> None:
+    """The frontend's workers: same database, secret and arguments, their own data dirs,
+    the database's first master key (_shared_master_key); their functions call the
+    frontend."""
+    given = [*_cluster_role(frontend.data_dir, "worker")[2:], *extra_args]
+    for index in range(CLUSTER_WORKERS):
+        data_dir = frontend.data_dir.with_name(f"{frontend.data_dir.name}-worker{index}")
+        worker_args = [
+            *given,
+            "--role",
+            "worker",
+            "--internal-listen",
+            f"127.0.0.1:{free_port()}",
+        ]
+        try:
+            worker = start_server(
+                data_dir,
+                auth=frontend.auth,
+                account_id=frontend.account_id,
+                extra_args=worker_args,
+                env=env,
+                port=frontend.port,
+                ready_timeout=ready_timeout,
+                database_url=frontend.database_url,
+            )
+        except BaseException:
+            frontend.stop()
+            raise
+        frontend.workers.append(worker)
 
 
 def lambda_role(server: ServerProcess, name: str, **kwargs: Any) -> str:

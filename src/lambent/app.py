@@ -267,7 +267,8 @@ class App:
     async def _join_cluster(self, stack: contextlib.AsyncExitStack, url: str) -> None:
         """Cluster mode: this node's membership, and the change feed that keeps its catalog
         as fresh as every other node's writes (cluster/changes.py). Joined before anything
-        is served; left after the HTTP server closes."""
+        is served; left after the HTTP server closes. A frontend then places on the live
+        workers it lists, a worker shows it its load (cluster/fleet.py)."""
         from lambent.cluster.changes import ChangeFeed  # psycopg: cluster mode only
         from lambent.cluster.membership import Capacity, LoadSnapshot, Membership, NodeSpec
         from lambent.pg.connect import open_pool
@@ -302,6 +303,7 @@ class App:
         await self.membership.start()
         stack.push_async_callback(self.membership.stop)
         self.catalog.attach_publisher(feed)
+        await roles.take_part(self, self.membership, stack)
 
     async def _open_admission_ledger(self, stack: contextlib.AsyncExitStack, url: str) -> None:
         """Cluster mode: limits hold across every node, on tokens leased from PostgreSQL

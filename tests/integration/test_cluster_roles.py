@@ -37,10 +37,27 @@ from tests.support import (
 pytestmark = pytest.mark.services
 
 APP = """
-import json, time
+import json, os, socket, time, urllib.error, urllib.parse, urllib.request
+
+def probe(host, port):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError as exc:
+        return type(exc).__name__
+    try:  # connected: what an unsigned internal invoke gets
+        url = f"http://{host}:{port}/_lambent/internal/invoke"
+        urllib.request.urlopen(urllib.request.Request(url, data=b"{}"), timeout=5)
+        return "answered"
+    except urllib.error.HTTPError as err:
+        return err.code
+    except OSError as exc:
+        return type(exc).__name__
 
 def handler(event, context):
     print("running", json.dumps(event))
+    if event.get("probe"):
+        host = urllib.parse.urlsplit(os.environ["AWS_ENDPOINT_URL"]).hostname
+        return {str(port): probe(host, port) for port in event["probe"]}
     if event.get("raise"):
         raise ValueError("boom")
     if event.get("sleep"):
@@ -123,6 +140,23 @@ def test_a_function_error_and_a_published_version_come_back_unchanged(cluster: C
     version = lam.publish_version(FunctionName="fails")["Version"]
     resp, body = invoke(lam, "fails", {"a": 1}, Qualifier=version)
     assert resp["ExecutedVersion"] == version and body["version"] == version
+
+
+def test_an_environment_cannot_reach_its_workers_internal_port(cluster: Cluster) -> None:
+    """Its own worker's internal port is dropped by the sandbox; another worker's on the
+    same host is reachable (through the mapped loopback) but refuses it without the
+    secret; the frontend's public port is the API functions call."""
+    create(cluster, "prober")
+    ports = [w.internal_port for w in cluster.workers]
+    before = cluster.invocations()
+    _, seen = invoke(cluster.lam(), "prober", {"probe": ports})
+    ran_on = [
+        i for i, (a, b) in enumerate(zip(before, cluster.invocations(), strict=True)) if b > a
+    ]
+    assert len(ran_on) == 1
+    own, other = ports[ran_on[0]], ports[1 - ran_on[0]]
+    assert seen[str(own)] in ("TimeoutError", "timeout", "ConnectionRefusedError"), seen
+    assert seen[str(other)] == 403, seen
 
 
 def _get(url: str) -> tuple[int, bytes]:

@@ -13,7 +13,7 @@ import pytest
 from lambent.clock import SystemClock
 from lambent.cluster import secret, wire
 from lambent.cluster.client import InternalClient
-from lambent.cluster.remote import NoWorker, RemoteRunner
+from lambent.cluster.remote import NoWorker, RemoteRunner, Ticket
 from lambent.environments.invocation import InvocationRequest, InvocationResult
 from lambent.errors import InternalFailure, TooManyRequests
 from lambent.functions.model import FunctionVersion
@@ -52,9 +52,17 @@ class Listed:
     def __init__(self, *addresses: str) -> None:
         self.addresses = list(addresses)
         self.failures: list[str] = []
+        self.open = 0  # tickets not released
 
-    def choose(self, version: FunctionVersion, exclude: Collection[str]) -> str | None:
-        return next((a for a in self.addresses if a not in exclude), None)
+    def choose(self, version: FunctionVersion, exclude: Collection[str]) -> Ticket | None:
+        address = next((a for a in self.addresses if a not in exclude), None)
+        if address is None:
+            return None
+        self.open += 1
+        return Ticket(address, self._release)
+
+    def _release(self) -> None:
+        self.open -= 1
 
     def failed(self, address: str) -> None:
         self.failures.append(address)
@@ -99,6 +107,7 @@ async def test_an_answer_comes_back_unchanged_and_the_request_was_signed() -> No
     assert result.payload == b'{"errorMessage":"no"}' and result.function_error == "Unhandled"
     assert again == result
     assert workers.failures == [dead, dead]  # refused: skipped, nothing sent there
+    assert workers.open == 0
     req = seen[0]
     assert (
         secret.verify(KEY, "POST", req.raw_path, req.body, req.headers, req_time(req), 30) is None
@@ -136,7 +145,7 @@ async def test_a_worker_that_dies_mid_invocation_is_a_service_error_at_once() ->
         await second.close()
     assert got.is_set() and caught.value.code == "ServiceException"
     assert not other_calls  # it may have run: not run again elsewhere
-    assert workers.failures == [f"{host}:{port}"]
+    assert workers.failures == [f"{host}:{port}"] and workers.open == 0
 
 
 async def test_no_worker_and_a_worker_throttle_are_the_clients_answers() -> None:

@@ -404,7 +404,7 @@ async def _serve(
         endpoint=settings.endpoint,
         auth=settings.auth,
         region=settings.region,
-        sandbox=app.sandbox.name,
+        sandbox=app.sandbox.name if settings.role != "frontend" else "none",
         role=settings.role,
         data_dir=str(settings.data_dir),
     )

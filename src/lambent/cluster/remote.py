@@ -15,7 +15,8 @@ fails), never a hang; no retry, since a sync invoke is not idempotent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Protocol
 
 from lambent.clock import Clock
@@ -33,11 +34,20 @@ log = logging.getLogger(__name__)
 GRACE_S = 30.0
 
 
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """Where one invocation goes; `release()` once it is over (answered or not), so the
+    chooser's view of that worker's load is right until its next snapshot."""
+
+    address: str
+    release: Callable[[], None]
+
+
 class Workers(Protocol):
     """Where invocations can run: the live workers, chosen by the placement policy."""
 
-    def choose(self, version: FunctionVersion, exclude: Collection[str]) -> str | None:
-        """A worker's internal address for `version`, not one in `exclude`; None: none."""
+    def choose(self, version: FunctionVersion, exclude: Collection[str]) -> Ticket | None:
+        """A worker for `version`, not one whose address is in `exclude`; None: none."""
 
     def failed(self, address: str) -> None:
         """`address` refused a connection or died mid-invocation: avoid it until the
@@ -73,9 +83,10 @@ class RemoteRunner:
         timeout = float(version.timeout_s) + self._init_timeout + GRACE_S
         tried: list[str] = []
         while True:
-            address = self._workers.choose(version, tried)
-            if address is None:
+            ticket = self._workers.choose(version, tried)
+            if ticket is None:
                 raise NoWorker("No worker is available to run the function. Try again later.")
+            address = ticket.address
             signed = [
                 *headers,
                 *secret.sign(self._key, "POST", wire.INVOKE_PATH, req.payload, self._clock.time()),
@@ -85,15 +96,20 @@ class RemoteRunner:
                     address, "POST", wire.INVOKE_PATH, signed, req.payload, timeout
                 )
             except Unreachable as exc:
+                ticket.release()
                 self._lost(address, req, str(exc), sent=False)
                 tried.append(address)
                 continue
-            except Lost as exc:
+            except BaseException as exc:
+                ticket.release()
+                if not isinstance(exc, Lost):
+                    raise
                 self._lost(address, req, str(exc), sent=True)
                 raise InternalFailure(
                     "The worker running the function stopped responding. The function may "
                     "or may not have run."
                 ) from exc
+            ticket.release()
             if answer.status == 200:
                 return wire.parse_result(answer.headers, answer.body)
             if answer.status == 403:

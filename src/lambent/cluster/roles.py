@@ -9,12 +9,14 @@ part of it that only cluster mode needs).
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from lambent.cluster import secret, wire
-from lambent.cluster.remote import RemoteRunner, Workers
+from lambent.cluster.fleet import Members, WorkerFleet
+from lambent.cluster.remote import RemoteRunner, Ticket, Workers
 from lambent.cluster.worker_api import CodeFetcher, WorkerEndpoint, forbidden, frontend_fetcher
 from lambent.functions.model import FunctionVersion
 from lambent.http.messages import Handler, Request, Response
@@ -56,13 +58,24 @@ class _AppWorkers:
     def __init__(self, app: App) -> None:
         self._app = app
 
-    def choose(self, version: FunctionVersion, exclude: Collection[str]) -> str | None:
+    def choose(self, version: FunctionVersion, exclude: Collection[str]) -> Ticket | None:
         workers = self._app.workers
         return None if workers is None else workers.choose(version, exclude)
 
     def failed(self, address: str) -> None:
         if self._app.workers is not None:
             self._app.workers.failed(address)
+
+
+async def take_part(app: App, members: Members, stack: contextlib.AsyncExitStack) -> None:
+    """Once this node is a member, a frontend follows the live workers (a worker's load
+    rides on its heartbeats: membership asks its environment manager)."""
+    cluster = app.settings.cluster
+    if cluster.role == "frontend":
+        fleet = WorkerFleet(members, app.clock, cluster.heartbeat_s, 2 * cluster.lease_s)
+        await fleet.start()
+        stack.push_async_callback(fleet.close)
+        app.workers = fleet
 
 
 def remote_runner(app: App) -> RemoteRunner:
