@@ -174,8 +174,8 @@ class App:
         if settings.cluster.process_index is not None:  # one of `--processes N`
             self.node_id += f"/{settings.cluster.process_index}"
         role = settings.role
-        if settings.database_url is not None and role != "worker":  # frontends admit
-            await self._open_admission_ledger(stack, settings.database_url)
+        if settings.database_url is not None:  # frontends admit; workers count new envs
+            await self._open_admission_ledger(stack, settings.database_url, role != "worker")
         # A worker runs no async scheduler: frontends deliver through placement.
         queue = await self._async_queue() if role != "worker" else None
         self._shared_blobs = await self._open_shared_blobs(stack)
@@ -305,20 +305,27 @@ class App:
         self.catalog.attach_publisher(feed)
         await roles.take_part(self, self.membership, stack)
 
-    async def _open_admission_ledger(self, stack: contextlib.AsyncExitStack, url: str) -> None:
+    async def _open_admission_ledger(
+        self, stack: contextlib.AsyncExitStack, url: str, admits: bool
+    ) -> None:
         """Cluster mode: limits hold across every node, on tokens leased from PostgreSQL
-        (concurrency/tokens.py). Closed after the HTTP server, so nothing admits after."""
+        (concurrency/tokens.py), and the scaling limit is one bucket per function there.
+        A node that `admits` (a frontend, or all) holds tokens; a worker only creates
+        environments, so it needs the buckets alone. Closed after the HTTP server, so
+        nothing admits after."""
         from lambent.concurrency.pg_ledger import PgLedger  # psycopg: cluster mode only
 
-        ledger = await PgLedger.open(url)
+        ledger = await PgLedger.open(url, listen=admits)
         stack.push_async_callback(ledger.close)
+        limits = self.settings.limits
+        self._cluster_burst = ClusterBurst(ledger, limits.burst_per_function, limits.burst_window_s)
+        if not admits:
+            return
         # Its own id per process: a restarted node's old holds lapse, never become its own.
         tokens = ClusterTokens(ledger, f"{self.node_id}.{uuid.uuid4().hex[:8]}", self.clock)
         await tokens.start()
         stack.push_async_callback(tokens.close)
         self._tokens = tokens
-        limits = self.settings.limits
-        self._cluster_burst = ClusterBurst(ledger, limits.burst_per_function, limits.burst_window_s)
 
     def _build(self, queue: EventQueue | None = None) -> None:
         """Every component, each made once (constructors only: nothing here opens or starts

@@ -95,7 +95,9 @@ class PgLedger:
         self._ready = asyncio.Event()
 
     @classmethod
-    async def open(cls, url: str, *, max_size: int = 4) -> PgLedger:
+    async def open(cls, url: str, *, max_size: int = 4, listen: bool = True) -> PgLedger:
+        """`listen=False`: no connection for signals (a node that only takes from the
+        scaling limit's buckets)."""
         pool: Pool = await open_pool(url, name="admission", min_size=1, max_size=max_size)
         try:
             await migrate(pool, COMPONENT, MIGRATIONS)
@@ -107,7 +109,8 @@ class PgLedger:
             raise
         schema = str(row[0]) if row else "public"
         ledger = cls(url, pool, f"admission_{schema}"[:63])
-        ledger._listening = asyncio.create_task(ledger._listen(), name="admission-listen")
+        if listen:
+            ledger._listening = asyncio.create_task(ledger._listen(), name="admission-listen")
         return ledger
 
     async def wait_listening(self) -> None:
