@@ -6,6 +6,7 @@ differ in which match types they accept and in SNS's limits (`sns.py`).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -45,10 +46,32 @@ class CompiledPattern:
         return False
 
 
-def conjunction_matches(conjunction: Conjunction, event: Mapping[str, Any]) -> bool:
+def conjunction_matches(
+    conjunction: Conjunction,
+    event: Mapping[str, Any],
+    seen: dict[Path, list[Any]] | None = None,
+    verdicts: dict[int, bool] | None = None,
+) -> bool:
+    """`seen` caches an event's values per path, `verdicts` each shared field's answer (by
+    the field's id), across the patterns checked against one event."""
     # A plain loop: all() over a generator costs a frame per call on the matching hot path.
-    for path, leaves in conjunction:  # noqa: SIM110
-        if not leaves.matches(values_at(event, path)):
+    for field in conjunction:
+        if verdicts is not None:
+            verdict = verdicts.get(id(field))
+            if verdict is not None:
+                if not verdict:
+                    return False
+                continue
+        path, leaves = field
+        found = None if seen is None else seen.get(path)
+        if found is None:
+            found = values_at(event, path)
+            if seen is not None:
+                seen[path] = found
+        verdict = leaves.matches(found)
+        if verdicts is not None:
+            verdicts[id(field)] = verdict
+        if not verdict:
             return False
     return True
 
@@ -73,7 +96,12 @@ def compile_pattern(
         sns.check_attributes_policy(parsed, conjunctions)
     elif dialect == "sns-body":
         sns.check_limits(parsed, conjunctions)
-    return CompiledPattern(parsed, tuple(conjunctions))
+    return CompiledPattern(parsed, tuple(_cheap_first(c) for c in conjunctions))
+
+
+def _cheap_first(conjunction: Conjunction) -> Conjunction:
+    """Exact-value fields first: a set lookup, and the check most events fail."""
+    return tuple(sorted(conjunction, key=lambda field: field[1].preds != ()))
 
 
 def _object(obj: dict[str, Any], prefix: Path, allow: frozenset[str]) -> list[Conjunction]:
@@ -86,15 +114,18 @@ def _object(obj: dict[str, Any], prefix: Path, allow: frozenset[str]) -> list[Co
         elif isinstance(value, dict):
             result = _product(result, _object(value, (*prefix, key), allow))
         elif isinstance(value, list):
-            leaves = _leaves(value, key, allow)
-            result = [(*c, ((*prefix, key), leaves)) for c in result]
+            field = _field((*prefix, key), json.dumps(value, sort_keys=True), allow)
+            result = [(*c, field) for c in result]
         else:
             raise PatternError(f'"{key}" must be an object or an array')
     return result
 
 
-def _leaves(value: list[Any], key: str, allow: frozenset[str]) -> LeafSet:
-    return compile_leaves(value, allow=allow)
+@functools.lru_cache(maxsize=65536)
+def _field(path: Path, leaves_json: str, allow: frozenset[str]) -> tuple[Path, LeafSet]:
+    """One object per distinct (path, matchers): rules that share a condition share it, so
+    a RuleSet decides it once per event (`conjunction_matches`' verdicts by id)."""
+    return path, compile_leaves(json.loads(leaves_json), allow=allow)
 
 
 def _or(value: Any, prefix: Path, allow: frozenset[str]) -> list[Conjunction]:

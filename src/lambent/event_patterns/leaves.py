@@ -38,7 +38,7 @@ class LeafSet:
             return True
         exact, preds = self.exact, self.preds
         for value in values:
-            if typed(value) in exact:
+            if (value if type(value) is str else typed(value)) in exact:
                 return True
             for pred in preds:
                 if pred(value):

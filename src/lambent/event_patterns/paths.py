@@ -12,8 +12,31 @@ from typing import Any
 Path = tuple[str, ...]
 
 
+_MISSING = object()
+
+
 def values_at(event: Any, path: Path) -> list[Any]:
-    current = [event]
+    # Fast path: objects all the way down (most events, most paths): no lists to build.
+    node = event
+    for i, step in enumerate(path):
+        if type(node) is dict:
+            node = node.get(step, _MISSING)
+            if node is _MISSING:
+                return []
+        elif type(node) is list:
+            return _walk(node, path[i:])
+        else:
+            return []
+    if type(node) is list:
+        flat: list[Any] = []
+        _spread(node, flat)
+        return [v for v in flat if not isinstance(v, dict)]
+    return [] if type(node) is dict else [node]
+
+
+def _walk(event: Any, path: Path) -> list[Any]:
+    current: list[Any] = []
+    _spread(event, current)
     for step in path:
         nxt: list[Any] = []
         for node in current:

@@ -38,9 +38,11 @@ class RuleSet(Generic[K]):
                 if field is None:
                     self._scan.append((key, conjunction))
                     continue
+                # Found through the index: that field already holds, check only the rest.
+                rest = tuple(f for f in conjunction if f[0] != field[0])
                 table = self._index.setdefault(field[0], {})
                 for value in field[1]:
-                    table.setdefault(value, []).append((key, conjunction))
+                    table.setdefault(value, []).append((key, rest))
 
     def __len__(self) -> int:
         return len(self._order)
@@ -48,14 +50,17 @@ class RuleSet(Generic[K]):
     def matching(self, event: Mapping[str, Any]) -> list[K]:
         """The keys of the patterns the event matches, in the order they were given."""
         found: set[K] = set()
+        seen: dict[Path, list[Any]] = {}
+        verdicts: dict[int, bool] = {}
         for path, table in self._index.items():
-            for value in values_at(event, path):
-                if not isinstance(value, str):
+            values = seen[path] = values_at(event, path)
+            for value in values:
+                if type(value) is not str:
                     continue
                 for key, conjunction in table.get(value, ()):
-                    if key not in found and conjunction_matches(conjunction, event):
+                    if key not in found and conjunction_matches(conjunction, event, seen, verdicts):
                         found.add(key)
         for key, conjunction in self._scan:
-            if key not in found and conjunction_matches(conjunction, event):
+            if key not in found and conjunction_matches(conjunction, event, seen, verdicts):
                 found.add(key)
         return sorted(found, key=self._order.__getitem__)
