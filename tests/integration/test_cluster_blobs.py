@@ -47,7 +47,9 @@ def test_a_second_node_runs_the_code_and_reads_the_objects_from_postgres(
     code = files_zip({"app.py": "def handler(event, context):\n    return {'ran': 'here'}\n"})
     obj = os.urandom(3 * 1024 * 1024 + 17)  # more than one chunk
     first, second = tmp_path / "a", tmp_path / "b"
-    key = ["--master-key-file", str(tmp_path / "master.key")]  # every node's, the same
+    # Every node's master key is the same; each runs its own environments (--role all, even
+    # where LAMBENT_TEST_DATABASE=cluster makes servers frontends): its data dir is the cache.
+    key = ["--master-key-file", str(tmp_path / "master.key"), "--role", "all"]
     with running_server(first, auth="open", database_url=pg_url, extra_args=key) as a:
         lam = a.client("lambda")
         lam.create_function(
