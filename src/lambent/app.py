@@ -274,7 +274,8 @@ class App:
         from lambent.pg.connect import open_pool
 
         cluster = self.settings.cluster
-        pool = await open_pool(url, name="cluster", min_size=1, max_size=4)
+        # Heartbeats, acknowledgements and writers' waits: short statements, a few at once.
+        pool = await open_pool(url, name="cluster", min_size=1, max_size=3)
         stack.push_async_callback(pool.close)
         feed = ChangeFeed(url, pool, self.catalog, cluster, self.node_id)
         stack.push_async_callback(feed.stop)

@@ -6,6 +6,7 @@ Leases are one second; every wait is on a condition, bounded only against hangs.
 from __future__ import annotations
 
 import asyncio
+import secrets
 from collections.abc import AsyncIterator
 
 import psycopg
@@ -80,13 +81,14 @@ async def _has(a: Node, node: str) -> bool:
 async def test_a_terminated_listen_connection_comes_back_and_forgets_everything(
     a: Node, pg_url: str
 ) -> None:
-    b = await Node(pg_url, "b", BEATING).start()
+    b = await Node(pg_url, f"b-{secrets.token_hex(4)}", BEATING).start()  # its own name
     try:
         resets = b.catalog.resets
         with psycopg.connect(BASE_URL, autocommit=True) as admin:
             killed = admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE application_name = 'lambent-changes-b'"
+                " WHERE application_name = %s",
+                (f"lambent-changes-{b.node_id}",),
             ).fetchall()
         assert killed == [(True,)]
         await until(lambda: b.catalog.resets > resets and b.feed.connected())
