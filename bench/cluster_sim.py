@@ -35,7 +35,8 @@ The PostgreSQL model (statements, given the caches; docs/CLUSTER.md, "Capacity")
   the frontend sends the worker the resolved configuration. The worker batches log lines:
   one INSERT per worker per `--log-flush` window (50 ms, the log store's) with anything
   to write.
-- cold invoke: as warm, plus one blob read if the worker lacks the code (cached on disk by
+- cold invoke: as warm, plus the scaling limit's bucket (one statement per new environment,
+  `ClusterBurst`), plus one blob read if the worker lacks the code (cached on disk by
   SHA-256 afterwards), plus one read of the configuration if the frontend's cache of
   `--frontend-cache` functions has evicted it.
 - async event: the enqueue (group commit: one INSERT and one NOTIFY per frontend per
@@ -392,6 +393,7 @@ class Simulation:
         if worker.take_idle(fn.key):
             self.refresh(n)
             return self.env_seq, True
+        self.statements.one("admission: scaling-limit bucket (per new environment)")
         try:
             self.burst.take(fn.account, fn.name, reserved=lease.reserved)
         except TooManyRequests as throttled:
