@@ -65,6 +65,10 @@ def test_the_invoke_after_an_update_on_another_frontend_runs_the_new_code(
             assert answer(lam_a, "fresh") == version
             assert answer(lam_a, "fresh") == version  # warm on A: the same
             lam_b.get_waiter("function_updated_v2").wait(FunctionName="fresh")
+    except BaseException:
+        for name, server in (("A", a), ("B", b)):  # shown with the failure
+            print(f"--- {name} (exit {server.proc.poll()}):", *server.output[-40:], sep="\n")
+        raise
     finally:
         b.stop()
         a.stop()

@@ -49,7 +49,7 @@ from typing import Any, Protocol
 import psycopg
 from psycopg import AsyncConnection, sql
 
-from lambent.cluster.membership import Pool
+from lambent.cluster.membership import Pool, halt
 from lambent.settings import ClusterSettings
 
 log = logging.getLogger(__name__)
@@ -136,6 +136,7 @@ class ChangeFeed:
         self._connected = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self.resets = 0  # times the whole cache was forgotten (operators, tests)
+        self._stopping = False
 
     # -- lifecycle ---------------------------------------------------------------------
     async def start(self, timeout_s: float = 10.0) -> None:
@@ -150,11 +151,8 @@ class ChangeFeed:
 
     async def stop(self) -> None:
         tasks, self._tasks = list(self._tasks), set()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._stopping = True
+        await halt(tasks)
         self._connected.clear()
 
     def connected(self) -> bool:
@@ -195,7 +193,7 @@ class ChangeFeed:
 
     async def _notify_eventually(self, change: Change) -> None:
         delay = _RECONNECT_S
-        while True:
+        while not self._stopping:
             await asyncio.sleep(delay)
             try:
                 await self._notify(change)
@@ -260,7 +258,7 @@ class ChangeFeed:
     # -- listening and applying --------------------------------------------------------
     async def _listen_forever(self) -> None:
         delay, first = _RECONNECT_S, True
-        while True:
+        while not self._stopping:
             try:
                 async with await AsyncConnection.connect(
                     self._url,
@@ -296,7 +294,7 @@ class ChangeFeed:
     async def _apply_forever(self) -> None:
         """Apply what arrives, in order; acknowledge after each batch (what had queued up,
         at most _BATCH), so a steady stream of changes never starves the writers' acks."""
-        while True:
+        while not self._stopping:
             try:
                 timeout = None if self._acked >= self._applied else self._settings.heartbeat_s
                 item = await asyncio.wait_for(self._queue.get(), timeout)

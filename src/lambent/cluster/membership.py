@@ -29,7 +29,6 @@ renewal, for tests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -167,6 +166,19 @@ _COLUMNS: LiteralString = (
 )
 
 
+async def halt(tasks: list[asyncio.Task[None]]) -> None:
+    """Cancel `tasks` and wait until they end. A cancellation can be lost inside the
+    pool's getconn at the moment it hands over a connection (psycopg issue 1345), so it is
+    sent again each second; the loops also check a stop flag between rounds."""
+    while pending := [t for t in tasks if not t.done()]:
+        for task in pending:
+            task.cancel()
+        await asyncio.wait(pending, timeout=1.0)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("cluster: a task ended with %r", task.exception())
+
+
 def _info(row: tuple[Any, ...]) -> NodeInfo:
     return NodeInfo(
         node_id=row[0],
@@ -210,6 +222,7 @@ class Membership:
         self._view: list[NodeInfo] = []
         self._view_at = float("-inf")  # local monotonic time of the last read
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def node_id(self) -> str:
@@ -225,10 +238,9 @@ class Membership:
     async def stop(self) -> None:
         """Stop heartbeating and leave (the row is deleted: no one waits for this node)."""
         task, self._task = self._task, None
+        self._stopping = True
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await halt([task])
         self._live_until = 0.0
         if self._joined:
             self._joined = False
@@ -342,7 +354,7 @@ class Membership:
 
     async def _beat_forever(self) -> None:
         failing = False
-        while True:
+        while not self._stopping:
             await self._clock.sleep(self._settings.heartbeat_s)
             try:
                 # A statement stuck on a dead connection must not outlive the lease.
