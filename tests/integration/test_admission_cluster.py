@@ -1,6 +1,7 @@
 """Issue 9's admission acceptance on real processes: two `lambent serve` nodes on one
 PostgreSQL ledger and an account quota of 100; 200 invokes at once, half on each node:
-exactly 100 run and 100 get AWS's 429 with its Reason."""
+exactly 100 run and 100 get AWS's 429 with its Reason (test_admission_roles.py: the same
+through two frontends on three workers)."""
 
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ class PgLedger:
         self._ready = asyncio.Event()
 
     @classmethod
-    async def open(cls, url: str, *, max_size: int = 4, listen: bool = True) -> PgLedger:
+    async def open(cls, url: str, *, max_size: int = 2, listen: bool = True) -> PgLedger:
         """`listen=False`: no connection for signals (a node that only takes from the
         scaling limit's buckets)."""
         pool: Pool = await open_pool(url, name="admission", min_size=1, max_size=max_size)
