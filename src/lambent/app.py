@@ -66,6 +66,7 @@ from lambent.sandbox.interface import Sandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.select import choose as choose_sandbox
 from lambent.settings import Settings
+from lambent.sqs.service import Queues
 from lambent.store.interface import Store
 from lambent.store.select import open_store
 
@@ -116,6 +117,8 @@ class App:
     access_log: AccessLog | None
     urls: FunctionUrlService
     handlers: list[ServiceHandlers]
+    # The queue service (SQS); None on a worker, which serves no public API.
+    queues: Queues | None = None
     # Cluster mode (docs/CLUSTER.md): the shared key and the client of internal traffic.
     cluster_key: bytes | None = None
     internal: InternalClient | None = None
@@ -178,6 +181,9 @@ class App:
             await self._open_admission_ledger(stack, settings.database_url, role != "worker")
         # A worker runs no async scheduler: frontends deliver through placement.
         queue = await self._async_queue() if role != "worker" else None
+        if role != "worker":
+            self.queues = await self._open_queues()
+            stack.push_async_callback(self.queues.close)
         self._shared_blobs = await self._open_shared_blobs(stack)
         self._build(queue)
         stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
@@ -215,6 +221,8 @@ class App:
             )
         if role != "worker":  # async events run where invokes are placed from
             await self.async_invoke.start()
+        if self.queues is not None:
+            await self.queues.start()
 
     async def _serve_http(
         self,
@@ -263,6 +271,19 @@ class App:
             clock=self.clock,
             node_lease_s=self.settings.async_.node_lease_s,
         )
+
+    async def _open_queues(self) -> Queues:
+        """The queue service: its SQLite file in the data dir, or with `--database` its
+        PostgreSQL tables, shared by every node (wake-ups between nodes by NOTIFY)."""
+        url = self.settings.database_url
+        if url is None:
+            from lambent.sqs.sqlite import SqliteQueues
+
+            return Queues(SqliteQueues(self.settings.data_dir / "sqs.db"), self.clock)
+        from lambent.sqs.postgres import PgQueues  # psycopg: cluster mode only
+
+        backend = await PgQueues.open(url, node_id=self.node_id)
+        return Queues(backend, self.clock, shared=True)
 
     async def _join_cluster(self, stack: contextlib.AsyncExitStack, url: str) -> None:
         """Cluster mode: this node's membership, and the change feed that keeps its catalog

@@ -1,6 +1,7 @@
 """From an HTTP request to a handler call and back, for every modelled operation.
 
-Which service: the SigV4 credential scope names it; without one, `X-Amz-Target` means
+Which service: the SigV4 credential scope names it; without one, `X-Amz-Target` means SQS
+for `AmazonSQS.*` (a queue URL's path too), else
 Logs, a form `Action` means IAM or STS, anything else is Lambda. Which operation: the
 compiled routes (rest-json, rest-xml), the `Action` (query) or the target (json). Then parse,
 validate, call the handler method named after the operation (`CreateFunction` ->
@@ -12,6 +13,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -49,6 +51,10 @@ HandlerResult = dict[str, Any] | None
 # (function URLs, `<url-id>.lambda-url.<region>...`), ahead of all other routing.
 HOST_ROUTE = "host:"
 BoundHandler = Callable[[RequestContext, dict[str, Any]], HandlerResult | Awaitable[HandlerResult]]
+
+
+# A queue URL's path: /ACCOUNT/NAME (SQS's query protocol posts to it).
+_QUEUE_PATH = re.compile(r"/\d{12}/[A-Za-z0-9_.-]{1,80}")
 
 
 class ServiceHandlers:
@@ -249,8 +255,11 @@ class Dispatcher:
             if scope.service in ("iam", "sts"):
                 return self._query_service(req, scope.service)
             return scope.service
-        if "x-amz-target" in req.headers:
-            return "logs"
+        target = req.headers.get("x-amz-target")
+        if target is not None:
+            return "sqs" if target.startswith("AmazonSQS.") else "logs"
+        if _QUEUE_PATH.fullmatch(req.raw_path.split("?", 1)[0]):
+            return "sqs"  # a query-protocol request to a queue URL
         if req.raw_path in ("", "/"):
             return self._query_service(req, "iam")
         return "lambda"

@@ -22,6 +22,7 @@ from lambent.api.protocols import query, restxml
 from lambent.api.protocols.wire import WireError
 from lambent.errors import ServiceError
 from lambent.http.messages import Response
+from lambent.sqs import errors as sqs
 
 # The HTTP status of each kind of error, and of the errors AWS answers otherwise than
 # their kind (most specific class wins). From the API references' Errors sections.
@@ -45,6 +46,30 @@ _STATUS: dict[type[ServiceError], int] = {
     e.S3PreconditionFailed: 412,
     e.S3NotModified: 304,
     e.S3PermanentRedirect: 301,
+    # SQS answers 400 for its own conditions, whatever their kind.
+    sqs.QueueDoesNotExist: 400,
+    sqs.QueueNameExists: 400,
+    sqs.QueueDeletedRecently: 400,
+    sqs.PurgeQueueInProgress: 403,
+    sqs.OverLimit: 403,
+}
+
+# SQS speaks JSON to current SDKs but stays compatible with its query protocol: each error
+# also names its query code (`x-amzn-query-error: CODE;Sender`), which botocore reports as
+# the error's Code, and which the query protocol's XML carries.
+SQS_QUERY_CODES: dict[str, str] = {
+    "QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue",
+    "QueueDeletedRecently": "AWS.SimpleQueueService.QueueDeletedRecently",
+    "QueueNameExists": "QueueAlreadyExists",
+    "PurgeQueueInProgress": "AWS.SimpleQueueService.PurgeQueueInProgress",
+    "MessageNotInflight": "AWS.SimpleQueueService.MessageNotInflight",
+    "TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
+    "EmptyBatchRequest": "AWS.SimpleQueueService.EmptyBatchRequest",
+    "BatchEntryIdsNotDistinct": "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",
+    "BatchRequestTooLong": "AWS.SimpleQueueService.BatchRequestTooLong",
+    "InvalidBatchEntryId": "AWS.SimpleQueueService.InvalidBatchEntryId",
+    "UnsupportedOperation": "AWS.SimpleQueueService.UnsupportedOperation",
+    "AccessDeniedException": "AccessDenied",
 }
 
 # The same condition has different names in different services.
@@ -70,6 +95,11 @@ _RENAMES: dict[str, dict[str, str]] = {
         "InvalidParameterValueException": "InvalidParameterException",
         "InvalidRequestContentException": "SerializationException",
     },
+    "sqs": {
+        "ValidationException": "InvalidParameterValue",
+        "InvalidParameterValueException": "InvalidParameterValue",
+        "UnknownOperationException": "InvalidAction",
+    },
     "s3": {
         "ValidationException": "InvalidArgument",
         "InvalidParameterValueException": "InvalidArgument",
@@ -88,6 +118,10 @@ _RENAMES: dict[str, dict[str, str]] = {
 
 def wire_code(service: str, code: str) -> str:
     return _RENAMES.get(service, {}).get(code, code)
+
+
+def query_code(code: str) -> str:
+    return SQS_QUERY_CODES.get(code, code)
 
 
 def status_of(err: ServiceError) -> int:
@@ -129,6 +163,9 @@ def error_response(
         return restxml.serialize_error(wire, err.message, err.fields, request_id)
     headers = [("x-amzn-RequestId", request_id), ("x-amzn-ErrorType", wire.code)]
     headers.extend(wire.headers)
+    if service is not None and service.is_query_compatible:
+        kind = "Sender" if wire.sender_fault else "Receiver"
+        headers.append(("x-amzn-query-error", f"{query_code(wire.code)};{kind}"))
     if protocol == "json":
         body: dict[str, Any] = {"__type": wire.code, "message": err.message}
         body.update(err.fields)

@@ -29,11 +29,25 @@ MAX_PAUSE_S = 2.0
 
 
 class Wakeups:
-    def __init__(self, url: str, channel: str, node_id: str, wake: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        url: str,
+        channel: str,
+        node_id: str,
+        wake: Callable[[], None],
+        *,
+        on_payload: Callable[[str], None] | None = None,
+        name: str = "async-queue-listen",
+    ) -> None:
+        """`wake()` on every (re)connection, and on each other node's notification unless
+        `on_payload` is given: then notifications are `NODE REST` and another node's call
+        `on_payload(REST)` (the queue service names the queue that got messages)."""
         self._url = url
         self._channel = channel
         self._node = node_id
         self._wake = wake
+        self._on_payload = on_payload
+        self._name = name
         self._task: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
         self.connections = 0  # how many times a LISTEN was set up (1 + reconnections)
@@ -42,7 +56,7 @@ class Wakeups:
     async def start(self, timeout_s: float = 10.0) -> None:
         """Start listening; returns once the first LISTEN is in place (or the timeout: the
         listener keeps trying on its own)."""
-        self._task = asyncio.create_task(self._run(), name="async-queue-listen")
+        self._task = asyncio.create_task(self._run(), name=self._name)
         with contextlib.suppress(TimeoutError):
             await self.wait_connections(1, timeout_s)
 
@@ -72,7 +86,7 @@ class Wakeups:
             self._url,
             autocommit=True,
             connect_timeout=int(CONNECT_TIMEOUT_S),
-            application_name="lambent-async-listen",
+            application_name=f"lambent-{self._name}",
         )
         try:
             await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
@@ -83,13 +97,21 @@ class Wakeups:
             self._wake()  # whatever was notified while nobody listened
             while True:
                 async for note in conn.notifies(timeout=PING_S):
-                    if note.payload != self._node:
-                        self._wake()
+                    self._notified(note.payload)
                 await conn.execute("SELECT 1")  # quiet: is the connection still there?
         finally:
             self.backend_pid = None
             with contextlib.suppress(Exception):
                 await conn.close()
+
+    def _notified(self, payload: str) -> None:
+        if self._on_payload is None:
+            if payload != self._node:
+                self._wake()
+            return
+        node, _, rest = payload.partition(" ")
+        if node != self._node:
+            self._on_payload(rest)
 
     async def close(self) -> None:
         if self._task is not None:
