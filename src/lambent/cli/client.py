@@ -131,6 +131,16 @@ class AwsClient:
             raise json_error(answer)
         return decode_json(answer)
 
+    def sqs(self, operation: str, document: Mapping[str, Any]) -> dict[str, Any]:
+        hdrs = {
+            "content-type": "application/x-amz-json-1.0",
+            "x-amz-target": f"AmazonSQS.{operation}",
+        }
+        answer = self.send("sqs", "POST", "/", "", hdrs, json.dumps(document).encode())
+        if answer.status >= 300:
+            raise json_error(answer)
+        return decode_json(answer)
+
     # transport -----------------------------------------------------------------------
     def send(
         self,

@@ -1,4 +1,4 @@
-"""Client commands (`deploy`, `invoke`, `ls`, `logs`): arguments and the error boundary.
+"""Client commands (`deploy`, `invoke`, `ls`, `queues`, `logs`): arguments and the error boundary.
 
 Building the parser imports nothing heavy, because `lambent serve` shares it: each command
 imports its own modules when it runs. Every command runs inside one wrapper that turns any
@@ -31,6 +31,7 @@ def add_parsers(sub: SubParsers) -> None:
     _add_deploy(sub, common)
     _add_invoke(sub, common)
     _add_ls(sub, common)
+    _add_queues(sub, common)
     _add_logs(sub, common)
 
 
@@ -113,6 +114,14 @@ def _add_ls(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_wrap(p, _ls))
 
 
+def _add_queues(sub: SubParsers, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "queues", parents=[common], help="list SQS queues with their messages by state"
+    )
+    p.add_argument("--prefix", default="", help="only queues whose name starts with this")
+    p.set_defaults(func=_wrap(p, _queues))
+
+
 def _add_logs(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("logs", parents=[common], help="show a function's logs")
     p.add_argument("name", metavar="NAME")
@@ -172,6 +181,12 @@ def _ls(args: argparse.Namespace, client: AwsClient) -> int:
     return listing.list_command(
         client, page_size=args.page_size, stdout=sys.stdout, stderr=sys.stderr
     )
+
+
+def _queues(args: argparse.Namespace, client: AwsClient) -> int:
+    from lambent.cli import queues
+
+    return queues.list_command(client, args.prefix, sys.stdout, sys.stderr)
 
 
 def _logs(args: argparse.Namespace, client: AwsClient) -> int:

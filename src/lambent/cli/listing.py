@@ -29,8 +29,13 @@ def short_time(stamp: str) -> str:
 
 
 def table(rows: Iterable[tuple[str, ...]]) -> list[str]:
-    body = [COLUMNS, *rows]
-    widths = [max(len(r[i]) for r in body) for i in range(len(COLUMNS))]
+    return table_of(COLUMNS, rows)
+
+
+def table_of(columns: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> list[str]:
+    """Left-aligned columns two spaces apart, the header first."""
+    body = [columns, *rows]
+    widths = [max(len(r[i]) for r in body) for i in range(len(columns))]
     return [
         "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in body
     ]

@@ -3,7 +3,8 @@
 Concurrency leases in use, execution environments by state, the templates kept (and how
 many spawns had to wait for one to start), the async queue and its scheduler (events queued
 and claimed, deliveries in flight, throttles), function log lines waiting to be written
-and dropped (many wait while PostgreSQL is down), invocations stopped by recursive loop
+and dropped (many wait while PostgreSQL is down), SQS queues' messages visible, in flight
+and delayed (`sqs`, per `ACCOUNT/NAME`), invocations stopped by recursive loop
 detection (`recursion.RecursiveInvocationsDropped`), and the server's own open file
 descriptors and descendant processes. Answered only to loopback clients: it names
 functions of every account.
@@ -123,6 +124,8 @@ def handler(app: App) -> Any:
         view = snapshot(app)
         view.update(await app.work.run(host_counts, os.getpid()))
         view["async"] = await app.async_invoke.snapshot()
+        if app.queues is not None:  # SQS: messages by state per queue
+            view["sqs"] = await app.queues.stats()
         body = json.dumps(view).encode()
         return Response(200, body, [("Content-Type", "application/json")])
 

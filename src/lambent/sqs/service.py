@@ -222,3 +222,17 @@ class Queues:
 
     async def counts(self, queue: QueueRecord) -> Counts:
         return await self.backend.counts(queue.id, self.now_ms())
+
+    async def stats(self, limit: int = 1000) -> dict[str, dict[str, int]]:
+        """Messages by state per queue (`ACCOUNT/NAME`), for `/_lambent/stats`: the first
+        `limit` queues in account and name order."""
+        counts = await self.backend.all_counts(self.now_ms())
+        out: dict[str, dict[str, int]] = {}
+        for queue in await self.backend.list_queues(None, "", "", limit):
+            found = counts.get(queue.id, Counts(0, 0, 0))
+            out[f"{queue.account}/{queue.name}"] = {
+                "visible": found.visible,
+                "in_flight": found.in_flight,
+                "delayed": found.delayed,
+            }
+        return out
