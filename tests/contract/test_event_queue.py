@@ -209,3 +209,10 @@ async def test_what_was_committed_survives_reopen(opener: Opener) -> None:
         assert events[2].state.attempts == 2
     finally:
         await second.close()
+
+
+async def test_one_node_sees_no_claims_elsewhere(q: EventQueue) -> None:
+    await q.enqueue(event("e"))
+    await q.claim(FN, T0, 1, LEASE)
+    assert not await q.claimed_elsewhere(DEST.account_id, FN, T0 + 1)
+    assert not await q.claimed_elsewhere(DEST.account_id, None, T0 + 1)

@@ -173,3 +173,19 @@ async def test_group_commit_shares_commits(pg_url: str) -> None:
     assert after.queued == 200
     # 200 acceptances at once: whatever waits while a batch commits goes in the next.
     assert after.commits - before <= 20, after.commits - before
+
+
+async def test_claimed_elsewhere_sees_other_nodes_live_claims_only(
+    nodes: tuple[PostgresQueue, PostgresQueue],
+) -> None:
+    a, b = nodes
+    account = DEST.account_id
+    await a.enqueue(event("e"))
+    assert not await b.claimed_elsewhere(account, FN, T0)
+    await a.claim(FN, T0, 1, LEASE)  # leased until T0 + NODE_LEASE
+    assert await b.claimed_elsewhere(account, FN, T0 + 1)
+    assert await b.claimed_elsewhere(account, None, T0 + 1)  # any of the account's
+    assert not await b.claimed_elsewhere("999999999999", None, T0 + 1)
+    assert not await b.claimed_elsewhere(account, OTHER.function_arn, T0 + 1)
+    assert not await a.claimed_elsewhere(account, FN, T0 + 1)  # its own
+    assert not await b.claimed_elsewhere(account, FN, T0 + NODE_LEASE)  # lapsed: A is dead

@@ -66,10 +66,11 @@ def test_another_node_is_woken_and_takes_over_a_dead_nodes_events(
         )
         assert set(seen(seen_file)) == accepted
         assert wait_until(lambda: queued(pg_url) == 0, timeout=60)
-        # Neither node's pollers throttled the other's: a function whose concurrency the
-        # cluster uses up waits on every node.
+        # B's pollers wait while A's hold the reservation (A's claims are visible to B);
+        # a throttle may still come in the moment between A taking a token and its claim
+        # committing, and backs off. B never throttles itself.
         counters = async_stats(node_b)
-        assert counters["throttled"] == 0, counters
+        assert counters["throttled_by_own_deliveries"] == 0, counters
     finally:
         a.stop(sig=signal.SIGKILL)
         if b is not None:

@@ -53,9 +53,13 @@ def serve(data: Path, url: str, key: Path, retry_base_s: float = 60.0) -> Server
 
 
 def queued(url: str) -> int:
-    with psycopg.connect(url, autocommit=True) as db:
-        row = db.execute("SELECT count(*) FROM queue_events").fetchone()
-        return int(row[0]) if row else -1
+    """Events left in the queue; -1 when the (shared, busy) server refuses a connection now."""
+    try:
+        with psycopg.connect(url, autocommit=True) as db:
+            row = db.execute("SELECT count(*) FROM queue_events").fetchone()
+            return int(row[0]) if row else -1
+    except psycopg.OperationalError:
+        return -1
 
 
 def test_sigkill_mid_delivery_then_a_new_node_delivers_everything(
@@ -99,10 +103,12 @@ def test_sigkill_mid_delivery_then_a_new_node_delivers_everything(
         # new node claimed them again.
         assert any("claimed again" in line for line in restarted.output), restarted.output
         # The dead node's admission tokens (cluster admission, concurrency/tokens.py) hold
-        # the function's reserved concurrency until they lapse too: meanwhile its events
-        # wait (in cluster mode the pollers never throttle each other), unthrottled.
+        # the function's reserved concurrency until they lapse too. While its claims are
+        # live the new node's pollers wait for them; once they lapse, or if it held tokens
+        # and no claim, what holds the concurrency is not a poller: the events are
+        # throttled and back off, as for other traffic. The scheduler never throttles
+        # itself.
         counters = async_stats(restarted)
-        assert counters["throttled"] == 0, counters
         assert counters["throttled_by_own_deliveries"] == 0, counters
     finally:
         assert restarted.stop() == 0

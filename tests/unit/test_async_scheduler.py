@@ -223,41 +223,84 @@ class ClusteredAdmission(Admission):
         return True
 
 
-def test_in_cluster_mode_a_function_whose_concurrency_is_used_up_waits_unthrottled(
+class SharedQueue(MemoryQueue):
+    """A queue other nodes share: `elsewhere` says whether their pollers hold claims."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.elsewhere = False
+
+    async def claimed_elsewhere(
+        self, account_id: str, function_arn: str | None, now: float
+    ) -> bool:
+        return self.elsewhere
+
+
+def clustered_world(clock: ManualClock) -> World:
+    world = World(clock)
+    world.admission = ClusteredAdmission(
+        1000, lambda account, name: world.reserved.get(name), lambda account: 1
+    )
+    return world
+
+
+def test_in_cluster_mode_events_wait_unthrottled_while_other_nodes_pollers_hold_the_room(
     tmp_path: Path,
 ) -> None:
-    """Reserved 1, held elsewhere (another node's poller, say): the events wait, looked at
-    again every CLUSTER_RECHECK_S, and run once the lease is back; nothing is throttled."""
+    """Reserved 1, held by another node's poller: the events wait, looked at again every
+    CLUSTER_RECHECK_S, and run once the lease is back; nothing is throttled."""
 
     async def main() -> None:
         clock = ManualClock(START)
-        world = World(clock)
-        world.admission = ClusteredAdmission(
-            1000, lambda account, name: world.reserved.get(name), lambda account: 1
-        )
+        world = clustered_world(clock)
         fn = world.add("held", duration_s=0.1)
         world.reserved["held"] = 1
-        svc = service(tmp_path, clock, world, MemoryQueue())
+        queue = SharedQueue()
+        svc = service(tmp_path, clock, world, queue)
         await svc.start()
         try:
             elsewhere = world.hold("held")
+            queue.elsewhere = True
             await svc.accept(call("held", request_id="a"))
             await svc.accept(call("held", request_id="b"))
             await advance_to(clock, 2.7)
             assert fn.runs == []
             assert (await svc.snapshot())["throttled"] == 0
             world.admission.give(elsewhere)
+            queue.elsewhere = False
             await run_until(clock, lambda: len(fn.runs) == 2, horizon_s=10)
             assert CLUSTER_RECHECK_S == 0.5
             assert [(r.request_id, r.at) for r in fn.runs] == [
                 ("a", 3.0),
                 ("b", pytest.approx(3.1)),
             ]
-            counters = await svc.snapshot()
-            assert counters["throttled"] == 0
+            assert (await svc.snapshot())["throttled"] == 0
         finally:
             await svc.stop()
         assert world.admission.in_use() == 0
+
+    asyncio.run(asyncio.wait_for(main(), timeout=60))
+
+
+def test_in_cluster_mode_other_traffic_holding_the_room_still_throttles(tmp_path: Path) -> None:
+    """No other node's poller holds it (a sync invoke does): AWS's throttle and backoff."""
+
+    async def main() -> None:
+        clock = ManualClock(START)
+        world = clustered_world(clock)
+        fn = world.add("held", duration_s=0.1)
+        world.reserved["held"] = 1
+        svc = service(tmp_path, clock, world, SharedQueue())
+        await svc.start()
+        try:
+            sync = world.hold("held")
+            await svc.accept(call("held", request_id="a"))
+            await advance_to(clock, 0.5)
+            assert fn.runs == []
+            assert (await svc.snapshot())["throttled"] == 1
+            world.admission.give(sync)
+        finally:
+            await svc.stop()
 
     asyncio.run(asyncio.wait_for(main(), timeout=60))
 

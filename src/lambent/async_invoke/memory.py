@@ -110,6 +110,11 @@ class MemoryQueue:
         times = [self._since(e) for e in self._entries.values() if self._since(e) > after]
         return min(times, default=None)
 
+    async def claimed_elsewhere(
+        self, account_id: str, function_arn: str | None, now: float
+    ) -> bool:
+        return False  # one server owns this queue
+
     def on_remote(self, wake: Callable[[], None]) -> None:
         """One server owns this queue: no other node ever makes events due."""
 

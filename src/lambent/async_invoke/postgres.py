@@ -137,6 +137,15 @@ OTHERS_LAPSED = """
 SELECT EXISTS (SELECT 1 FROM queue_events WHERE claimed_until IS NOT NULL
                AND claimed_until <= %(now)s AND owner IS DISTINCT FROM %(node)s)
 """
+CLAIMED_ELSEWHERE_FN = """
+SELECT EXISTS (SELECT 1 FROM queue_events WHERE function = %(fn)s
+               AND claimed_until IS NOT NULL AND claimed_until > %(now)s AND owner <> %(node)s)
+"""
+CLAIMED_ELSEWHERE_ACCOUNT = """
+SELECT EXISTS (SELECT 1 FROM queue_events WHERE claimed_until IS NOT NULL
+               AND claimed_until > %(now)s AND owner <> %(node)s
+               AND split_part(function, ':', 5) = %(account)s)
+"""
 RECOVER = """
 UPDATE queue_events SET claimed_until = NULL, deadline = NULL, owner = NULL
 WHERE owner = %(node)s
@@ -198,12 +207,12 @@ class PostgresQueue:
         clock: Clock,
         node_lease_s: float = NODE_LEASE_S,
         renew: bool = True,
-        pool_size: int = 6,
+        pool_size: int = 4,
     ) -> PostgresQueue:
         # A connection not had within the connect timeout is an outage: the Event invoke
         # waiting on it gets its 5xx then, not after the pool's default wait.
         pool = await open_pool(
-            url, name="async-queue", min_size=2, max_size=pool_size, timeout_s=CONNECT_TIMEOUT_S
+            url, name="async-queue", min_size=1, max_size=pool_size, timeout_s=CONNECT_TIMEOUT_S
         )
         try:
             await migrate(pool, COMPONENT, MIGRATIONS)
@@ -297,6 +306,14 @@ class PostgresQueue:
     async def next_due(self, after: float) -> float | None:
         rows = await self._fetch(NEXT_DUE, {"after": after})
         return min((float(t) for t in rows[0] if t is not None), default=None)
+
+    async def claimed_elsewhere(
+        self, account_id: str, function_arn: str | None, now: float
+    ) -> bool:
+        params = {"fn": function_arn, "account": account_id, "now": now, "node": self.node_id}
+        query = CLAIMED_ELSEWHERE_ACCOUNT if function_arn is None else CLAIMED_ELSEWHERE_FN
+        rows = await self._fetch(query, params)
+        return bool(rows and rows[0][0])
 
     async def recover(self) -> int:
         async with self._pool.connection() as conn:

@@ -84,6 +84,13 @@ class EventQueue(Protocol):
         """The earliest time later than `after` at which an event becomes claimable (a
         due time or a lease running out); None if there is none."""
 
+    async def claimed_elsewhere(
+        self, account_id: str, function_arn: str | None, now: float
+    ) -> bool:
+        """Whether another node holds a live claim (at `now`) on the function's events (or,
+        `function_arn` None, on any of the account's): other nodes' pollers are running
+        them. Queues one server owns: never."""
+
     def on_remote(self, wake: Callable[[], None]) -> None:
         """Call `wake` whenever another node may have made events claimable (it accepted
         one, scheduled a retry, handed claims back, or died with claims that lapsed).

@@ -169,7 +169,7 @@ class Scheduler:
         (throttled events beyond one batch)."""
         self._waiting.clear()
         self._recheck = False
-        plan = await self._plan(due, self._max - len(self._tasks))
+        plan = await self._plan(due, self._max - len(self._tasks), now)
         claims: list[tuple[str, int, list[Lease]]] = [
             (fn, len(leases), leases) for fn, leases in plan.leases.items() if leases
         ]
@@ -202,7 +202,7 @@ class Scheduler:
         self._forget_idle(due)
         return more
 
-    async def _plan(self, due: list[DueFunction], room: int) -> _Plan:
+    async def _plan(self, due: list[DueFunction], room: int, now: float) -> _Plan:
         """Take leases in rounds, one per function per round, least recently served first.
 
         A lease refused on the spot (`try_take`) is asked for once more with `acquire`, all
@@ -226,7 +226,9 @@ class Scheduler:
                 )
                 for d, taken in zip(refused, retried, strict=True):
                     if isinstance(taken, Throttle):
-                        self._blocked(d, taken, plan, leased=bool(plan.leases[d.function_arn]))
+                        elsewhere = await self._pollers_elsewhere(d, taken, now)
+                        leased = bool(plan.leases[d.function_arn])
+                        self._blocked(d, taken, plan, leased=leased, elsewhere=elsewhere)
                     else:
                         self._lease(d, taken, plan)
                         room -= 1
@@ -247,7 +249,9 @@ class Scheduler:
         self._adopt(lease)
         plan.leases[d.function_arn].append(lease)
 
-    def _blocked(self, d: DueFunction, throttle: Throttle, plan: _Plan, *, leased: bool) -> None:
+    def _blocked(
+        self, d: DueFunction, throttle: Throttle, plan: _Plan, *, leased: bool, elsewhere: bool
+    ) -> None:
         """No more leases for `d`. While our own deliveries hold some of what stopped it,
         its events wait for a lease to come back (ours, or other traffic's); if it got none
         and only other traffic holds the concurrency, its events are throttled."""
@@ -255,21 +259,24 @@ class Scheduler:
         held = self._held_by_us(d.account_id, d.function_name, throttle)
         if held is not None:
             self._waiting.add(held)
-        elif self._cluster_full(throttle):
+        elif elsewhere:
             self._recheck = True
         elif not leased:
             plan.throttled.append(d)
 
-    def _cluster_full(self, throttle: Throttle) -> bool:
-        """In cluster mode a function's concurrency used up across the cluster is waited
-        for, not attempted throttled: other nodes' pollers may be what holds it, and the
-        pollers never throttle each other. Reserved concurrency 0 still fails at once."""
+    async def _pollers_elsewhere(self, d: DueFunction, throttle: Throttle, now: float) -> bool:
+        """In cluster mode: whether other nodes' pollers hold some of the concurrency that
+        stopped `d` (they hold claims on its events, or on the account's for the unreserved
+        pool). Then its events wait, looked at again every CLUSTER_RECHECK_S, as they wait
+        for this node's own deliveries: the pollers never throttle one another. If only
+        other traffic holds it, they are attempted and throttled, as on one process."""
         if not self._admission.clustered or throttle.reserved == 0:
             return False
-        return throttle.reason in (
-            ThrottleReason.RESERVED_CONCURRENCY,
-            ThrottleReason.ACCOUNT_CONCURRENCY,
-        )
+        if throttle.reason is ThrottleReason.RESERVED_CONCURRENCY:
+            return await self._queue.claimed_elsewhere(d.account_id, d.function_arn, now)
+        if throttle.reason is ThrottleReason.ACCOUNT_CONCURRENCY:
+            return await self._queue.claimed_elsewhere(d.account_id, None, now)
+        return False
 
     def _held_by_us(
         self, account_id: str, function_name: str, throttle: Throttle

@@ -212,6 +212,11 @@ class SqliteQueue:
 
         return await self._writer.run(work, durable=False)
 
+    async def claimed_elsewhere(
+        self, account_id: str, function_arn: str | None, now: float
+    ) -> bool:
+        return False  # one server owns this queue
+
     def on_remote(self, wake: Callable[[], None]) -> None:
         """One server owns this queue: no other node ever makes events due."""
 
