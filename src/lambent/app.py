@@ -72,6 +72,7 @@ from lambent.store.select import open_store
 
 if TYPE_CHECKING:
     from lambent.blobs.postgres import PgBlobs
+    from lambent.cluster.changes import ChangeFeed
     from lambent.cluster.membership import Membership
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ class App:
         self._tokens: ClusterTokens | None = None
         # With a database: this node's membership in the cluster (cluster/membership.py).
         self.membership: Membership | None = None
+        self.changes: ChangeFeed | None = None
         self._cluster_burst: ClusterBurst | None = None
 
     # -- lifecycle ---------------------------------------------------------------------
@@ -301,6 +303,7 @@ class App:
         feed = ChangeFeed(url, pool, self.catalog, cluster, self.node_id)
         stack.push_async_callback(feed.stop)
         await feed.start()
+        self.changes = feed
         settings = self.settings
         address = (
             cluster.internal_address

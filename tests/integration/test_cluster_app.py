@@ -71,6 +71,11 @@ def status(url: str) -> int:
         return int(resp.status)
 
 
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
 def nodes(url: str) -> list[tuple[str, str, str]]:
     with psycopg.connect(url, autocommit=True) as db:
         rows = db.execute("SELECT node_id, role, address FROM cluster_nodes").fetchall()
@@ -86,6 +91,10 @@ async def test_an_app_joins_before_serving_and_leaves_when_it_stops(
     try:
         assert nodes(pg_url) == [("n1", "all", f"127.0.0.1:{settings.port}")]
         assert app.membership is not None and app.membership.is_live()
+        stats = await asyncio.to_thread(get_json, f"{settings.endpoint}/_lambent/stats")
+        assert stats["cluster"]["node_id"] == "n1"
+        assert stats["cluster"]["live"] and stats["cluster"]["listening"]
+        assert stats["cluster"]["live_nodes"] == 1
     finally:
         await app.stop()
     assert nodes(pg_url) == []

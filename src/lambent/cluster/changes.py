@@ -155,6 +155,15 @@ class ChangeFeed:
         await halt(tasks)
         self._connected.clear()
 
+    def stats(self) -> dict[str, object]:
+        """For the operator's stats page."""
+        return {
+            "listening": self.connected(),
+            "applied_seq": self._applied,
+            "acknowledged_seq": self._acked,
+            "cache_resets": self.resets,
+        }
+
     def connected(self) -> bool:
         """Listening now: the node may renew its lease (Membership's `healthy`)."""
         return self._connected.is_set()

@@ -83,6 +83,22 @@ def snapshot(app: App) -> dict[str, Any]:
         "logs": {"queued": app.logs.queued, "dropped": app.logs.dropped},
         # Invocations recursive loop detection stopped (CloudWatch's metric name).
         "recursion": dataclasses.asdict(app.invoker.recursion.stats),
+        **cluster_view(app),
+    }
+
+
+def cluster_view(app: App) -> dict[str, Any]:
+    """With a database: this node in the cluster (its lease, the change feed)."""
+    member, feed = app.membership, app.changes
+    if member is None or feed is None:
+        return {}
+    return {
+        "cluster": {
+            "node_id": member.node_id,
+            "live": member.is_live(),
+            "live_nodes": len(member.known_nodes()),
+            **feed.stats(),
+        }
     }
 
 
