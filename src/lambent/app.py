@@ -41,6 +41,11 @@ from lambent.environments.manager import EnvironmentManager
 from lambent.environments.provisioned import ProvisionedReconciler
 from lambent.environments.snapstart import SnapStartCoordinator
 from lambent.errors import ServiceError
+from lambent.event_sources.pollers.invoking import ServiceInvoker
+from lambent.event_sources.pollers.leases import MappingLeases
+from lambent.event_sources.pollers.source import SourceFactory
+from lambent.event_sources.pollers.supervisor import PollerSupervisor
+from lambent.event_sources.sources import SourceKind
 from lambent.function_urls.service import FunctionUrlService, UrlPurger
 from lambent.functions.catalog import StoreCatalog
 from lambent.functions.code_url import CodeUrlSigner
@@ -114,6 +119,7 @@ class App:
     provisioned: ProvisionedReconciler
     invoker: InvokeService
     async_invoke: AsyncInvocations
+    pollers: PollerSupervisor  # event source mappings' pollers (event_sources/pollers)
     control_plane: ControlPlane
     access_log: AccessLog | None
     urls: FunctionUrlService
@@ -225,6 +231,9 @@ class App:
             await self.async_invoke.start()
         if self.queues is not None:
             await self.queues.start()
+        if role != "worker":  # mappings poll where invokes are placed from (leases: one node)
+            await self.pollers.start()
+            stack.push_async_callback(self.pollers.stop)  # before the queues close
 
     async def _serve_http(
         self,
@@ -412,10 +421,21 @@ class App:
         self.async_invoke = AsyncInvocations(
             settings, clock, self.invoker, self.catalog, self.admission, queue
         )
+        self.pollers = PollerSupervisor(
+            self.store,
+            self.source_factories(),
+            ServiceInvoker(self.invoker, clock),
+            MappingLeases(self.store, self.node_id, clock),
+            clock,
+        )
         self.access_log = AccessLog.from_settings(settings.operator_log)
         self.control_plane = self._control_plane()
         self.urls = FunctionUrlService(self.catalog, clock, settings.endpoint)
         self.catalog.subscribe(UrlPurger(self.urls))
+
+    def source_factories(self) -> dict[SourceKind, SourceFactory]:
+        """The event sources whose mappings poll (a kind without one is stored only)."""
+        return {}
 
     async def _open_shared_blobs(
         self, stack: contextlib.AsyncExitStack

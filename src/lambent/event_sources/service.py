@@ -1,15 +1,18 @@
 """Create, read, change and delete event source mappings, as AWS answers them.
 
 A mapping is stored per account (kind `lambda_esm`, key its UUID, listed under its
-function's name). No poller reads any source yet: a write answers with AWS's transient
-state (Creating, Updating, Enabling, Disabling, Deleting) and stores the state the poller
-would settle in (states.py), so tooling that waits for Enabled or Disabled finishes.
+function's name). A write answers with AWS's transient state (Creating, Updating,
+Enabling, Disabling, Deleting) and stores the state it settles in (states.py), so tooling
+that waits for Enabled or Disabled finishes at once; then it wakes this node's poller
+supervisor (event_sources/pollers), which starts, restarts or stops the mapping's poller
+now (other nodes of a cluster notice at their next pass, within a second).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from lambent.clock import Clock
@@ -43,10 +46,13 @@ def _stored(value: Any) -> Any:
 
 
 class EventSourceMappings:
-    def __init__(self, catalog: StoreCatalog, clock: Clock) -> None:
+    def __init__(
+        self, catalog: StoreCatalog, clock: Clock, changed: Callable[[], None] | None = None
+    ) -> None:
         self._catalog = catalog
         self._store = catalog.repo.store
         self._clock = clock
+        self._changed = changed or (lambda: None)
 
     async def _function(self, scope: Scope, function: str) -> tuple[str, str]:
         """(name, ARN as the mapping shows it): qualified if the caller qualified it."""
@@ -74,6 +80,7 @@ class EventSourceMappings:
 
     async def _save(self, scope: Scope, doc: Doc) -> None:
         await self._store.put(KIND, scope.account, doc["UUID"], doc, parent=doc["_function"])
+        self._changed()
 
     async def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
         kind = sources.kind_of(params)
@@ -135,6 +142,7 @@ class EventSourceMappings:
             doc = await self._get(scope, mapping_id)
             state = states.transition(MappingState(doc["State"]), MappingEvent.DELETE)
             await self._store.delete(KIND, scope.account, mapping_id)
+        self._changed()
         return {**public(doc), "State": state.value}
 
     async def list(self, scope: Scope, params: dict[str, Any]) -> Doc:

@@ -32,7 +32,7 @@ def handlers(app: App) -> list[ServiceHandlers]:
         ConcurrencyHandlers(cp.catalog, layer_repo),
         InvokeConfigHandlers(cp.catalog),
         FunctionUrlHandlers(app.urls),
-        EventSourceMappingHandlers(EventSourceMappings(cp.catalog, app.clock)),
+        EventSourceMappingHandlers(EventSourceMappings(cp.catalog, app.clock, app.pollers.wake)),
         RecursionConfigHandlers(cp.catalog),
         *([CodeSigningHandlers(cp.code_check.configs)] if cp.code_check else []),
     ]
