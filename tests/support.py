@@ -47,6 +47,9 @@ sqlite_files = pytest.mark.skipif(
 LAMBDA_TRUST = json.dumps(TRUST_POLICY)
 
 
+READY_LINES = ("lambent ready at ", "lambent worker ready at ")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -184,7 +187,8 @@ def start_server(
                 raise RuntimeError("lambent serve exited:\n" + "\n".join(server.output))
             continue
         server.output.append(line.rstrip("\n"))
-        if "ready" in line:
+        # Its own line only: a warning that says "too many clients already" is no start.
+        if line.startswith(READY_LINES):
             _drain_in_background(server)
             if cluster:
                 _start_cluster_workers(server, extra_args or [], env, ready_timeout)
