@@ -16,6 +16,8 @@ to back, against an account quota of 1000:
 
 Reported per mode and client count: leases/s, p50/p99 of one lease+release, and ledger
 round trips per lease (every statement the ledgers sent: takes, gives, renewals, signals).
+Then prompt reclaim: one node holds the whole quota idle, the other asks for one lease; the
+latency of that lease (a grant of nothing, the `ask`, the peer's give and `ret`, a grant).
 Then the scaling limit's bucket: the latency of one `ClusterBurst.take` (the round trip a
 new environment pays in cluster mode).
 
@@ -203,6 +205,39 @@ async def run_naive(base: str, clients: int, seconds: float, nodes: int) -> dict
                 await ledger.close()
 
 
+async def reclaim_latency(base: str, samples: int = 20) -> dict[str, Any]:
+    async with schema(base) as url:
+        ledgers = [await PgLedger.open(url) for _ in range(2)]
+        tokens = [ClusterTokens(ledger, f"n{i}", SystemClock()) for i, ledger in enumerate(ledgers)]
+        for t in tokens:
+            await t.start()
+        adms = [admission(t) for t in tokens]
+        took: list[float] = []
+        try:
+            for i in range(samples):
+                holder, asker = adms[i % 2], adms[(i + 1) % 2]
+                leases = [await holder.acquire(ACCOUNT, "f") for _ in range(QUOTA)]
+                for lease in leases:
+                    assert isinstance(lease, Lease)
+                    holder.give(lease)  # idle on the holder now
+                began = time.perf_counter()
+                got = await asker.acquire(ACCOUNT, "f")
+                took.append(time.perf_counter() - began)
+                assert isinstance(got, Lease), got
+                asker.give(got)
+            took.sort()
+            return {
+                "samples": samples,
+                "p50_ms": round(statistics.median(took) * 1e3, 2),
+                "max_ms": round(took[-1] * 1e3, 2),
+            }
+        finally:
+            for t in tokens:
+                await t.close()
+            for ledger in ledgers:
+                await ledger.close()
+
+
 async def burst_latency(base: str, samples: int = 500) -> dict[str, Any]:
     async with schema(base) as url:
         ledger = await PgLedger.open(url, max_size=2)
@@ -224,7 +259,7 @@ async def burst_latency(base: str, samples: int = 500) -> dict[str, Any]:
 
 
 async def main(args: argparse.Namespace) -> dict[str, Any]:
-    levels = [int(c) for c in args.clients.split(",")]
+    levels = [int(c) for c in args.clients.split(",") if c]
     out: dict[str, Any] = {"nodes": args.nodes, "quota": QUOTA, "seconds": args.seconds}
     for mode in ("memory", "blocks", "naive"):
         rows = []
@@ -238,6 +273,8 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
             print(mode, row, file=sys.stderr, flush=True)
             rows.append(row)
         out[mode] = rows
+    out["reclaim_from_peer"] = await reclaim_latency(args.database)
+    print("reclaim", out["reclaim_from_peer"], file=sys.stderr, flush=True)
     out["burst_take"] = await burst_latency(args.database)
     return out
 
