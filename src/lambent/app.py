@@ -307,7 +307,7 @@ class App:
 
         cluster = self.settings.cluster
         # Heartbeats, acknowledgements and writers' waits: short statements, a few at once.
-        pool = await open_pool(url, name="cluster", min_size=1, max_size=3)
+        pool = await open_pool(url, name="cluster", min_size=1, max_size=2)
         stack.push_async_callback(pool.close)
         feed = ChangeFeed(url, pool, self.catalog, cluster, self.node_id)
         stack.push_async_callback(feed.stop)

@@ -207,7 +207,7 @@ class PostgresQueue:
         clock: Clock,
         node_lease_s: float = NODE_LEASE_S,
         renew: bool = True,
-        pool_size: int = 4,
+        pool_size: int = 3,
     ) -> PostgresQueue:
         # A connection not had within the connect timeout is an outage: the Event invoke
         # waiting on it gets its 5xx then, not after the pool's default wait.

@@ -26,7 +26,7 @@ from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from lambent.blobs.interface import CHUNK_SIZE, BlobMissing, chunks
-from lambent.pg.connect import CONNECT_TIMEOUT_S, open_pool
+from lambent.pg.connect import CONNECT_TIMEOUT_S, IDLE_CLOSE_S, open_pool
 from lambent.pg.migrations import Migration, migrate
 
 COMPONENT = "blobs"
@@ -91,7 +91,7 @@ async def migrate_schema(url: str) -> list[int]:
         await pool.close()
 
 
-def open_blocking_pool(url: str, *, max_size: int = 4, timeout_s: float = 10.0) -> Pool:
+def open_blocking_pool(url: str, *, max_size: int = 2, timeout_s: float = 10.0) -> Pool:
     """An open pool of autocommit connections for the blocking pool's threads (blocks)."""
     pool: Pool = ConnectionPool(
         url,
@@ -108,6 +108,7 @@ def open_blocking_pool(url: str, *, max_size: int = 4, timeout_s: float = 10.0) 
             "application_name": "lambent-blobs",
         },
         reconnect_timeout=3600.0,
+        max_idle=IDLE_CLOSE_S,
     )
     pool.open(wait=True, timeout=timeout_s)
     return pool

@@ -41,12 +41,16 @@ async def probe(url: str) -> None:
     await conn.close()
 
 
+# How long a connection beyond a pool's min_size may stay unused before it is closed.
+IDLE_CLOSE_S = 30.0
+
+
 async def open_pool(
     url: str,
     *,
     name: str,
     min_size: int = 1,
-    max_size: int = 8,
+    max_size: int = 2,
     timeout_s: float = 10.0,
     check: bool = False,
 ) -> AsyncConnectionPool[AsyncConnection[tuple[object, ...]]]:
@@ -72,6 +76,9 @@ async def open_pool(
             "application_name": f"lambent-{name}",
         },
         reconnect_timeout=3600.0,
+        # Connections past min_size are closed after this long unused: a node holds only
+        # what its traffic needs, not the peak it once saw (docs/CLUSTER.md, "Connections").
+        max_idle=IDLE_CLOSE_S,
         check=AsyncConnectionPool.check_connection if check else None,
     )
     await pool.open(wait=True, timeout=timeout_s)

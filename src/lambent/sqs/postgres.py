@@ -133,7 +133,7 @@ class PgQueues:
         )
 
     @classmethod
-    async def open(cls, url: str, *, node_id: str, pool_size: int = 4) -> PgQueues:
+    async def open(cls, url: str, *, node_id: str, pool_size: int = 2) -> PgQueues:
         pool = await open_pool(
             url, name="sqs", min_size=1, max_size=pool_size, timeout_s=CONNECT_TIMEOUT_S
         )

@@ -64,7 +64,7 @@ _LOCK_CLASS = 0x4C535444  # "LSTD"
 _LOCK: LiteralString = "SELECT pg_advisory_xact_lock(%s, %s)"
 
 # Enough for a node's concurrent reads; writers queue in-process and use one at a time.
-POOL_SIZE = 8
+POOL_SIZE = 4
 
 
 @dataclass

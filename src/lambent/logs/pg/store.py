@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 SWEEP_INTERVAL_S = 300.0
 # After a failed batch, wait this long before the next try (the database is likely down).
 RETRY_AFTER_S = 1.0
-POOL_SIZE = 4
+POOL_SIZE = 2
 # The retention sweep's advisory lock, with the schema's hash: one sweeper per cluster.
 SWEEP_LOCK = 0x4C4F4753  # "LOGS"
 
