@@ -435,7 +435,11 @@ class App:
 
     def source_factories(self) -> dict[SourceKind, SourceFactory]:
         """The event sources whose mappings poll (a kind without one is stored only)."""
-        return {}
+        if self.queues is None:  # a worker polls nothing
+            return {}
+        from lambent.event_sources.pollers.sqs import sqs_factory
+
+        return {SourceKind.SQS: sqs_factory(self.queues)}
 
     async def _open_shared_blobs(
         self, stack: contextlib.AsyncExitStack

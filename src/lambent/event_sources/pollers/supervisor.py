@@ -63,6 +63,7 @@ class PollerSupervisor:
         self._clock = clock
         self._interval_s = interval_s
         self._running: dict[str, _Running] = {}
+        self._unavailable: set[str] = set()
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._pass_lock = asyncio.Lock()
@@ -125,8 +126,12 @@ class PollerSupervisor:
             try:
                 source = await factory(doc)
             except SourceUnavailable as exc:
-                log.warning("mapping %s: source unavailable: %s", mapping_id, exc)
+                if mapping_id not in self._unavailable:  # once, not every pass
+                    log.warning("mapping %s: source unavailable: %s", mapping_id, exc)
+                    self._unavailable.add(mapping_id)
+                await self._leases.release(mapping_id)
                 return
+            self._unavailable.discard(mapping_id)
             poller = MappingPoller(
                 source, poller_spec(account, doc, source), self._invoke, self._clock
             )

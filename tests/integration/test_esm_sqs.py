@@ -1,0 +1,164 @@
+"""SQS event source mappings end to end: real boto3 against a real `lambent serve` whose
+pollers read its own queues and invoke real functions. What happened is read from the
+queues and from the mapping's counters in `/_lambent/stats` (each record invoked is
+counted once per delivery, so duplicates would show)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.fixtures.functions import python_zip
+from tests.support import ServerProcess, http_get, lambda_role
+
+BOUND_S = 60.0  # against hangs only
+
+PARTIAL = """
+import json
+def handler(event, context):
+    failed = [r["messageId"] for r in event["Records"] if r["body"].startswith("fail")]
+    return {"batchItemFailures": [{"itemIdentifier": i} for i in failed]}
+"""
+
+ECHO = """
+def handler(event, context):
+    return None
+"""
+
+
+def wait_for(check: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + BOUND_S
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def mapping_stats(server: ServerProcess, mapping_id: str) -> dict[str, Any]:
+    status, body = http_get(f"{server.endpoint}/_lambent/stats")
+    assert status == 200
+    return dict(json.loads(body).get("mappings", {}).get(mapping_id, {}))
+
+
+def counts(sqs: Any, url: str) -> tuple[int, int]:
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return (
+        int(attrs["ApproximateNumberOfMessages"]),
+        int(attrs["ApproximateNumberOfMessagesNotVisible"]),
+    )
+
+
+def function(server: ServerProcess, name: str, code: str) -> str:
+    lam = server.client("lambda")
+    lam.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=lambda_role(server, name),
+        Handler="app.handler",
+        Code={"ZipFile": python_zip(code)},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
+
+
+def queue(sqs: Any, name: str, **attributes: str) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return url, arn
+
+
+@pytest.fixture(scope="module")
+def sqs(server: ServerProcess) -> Any:
+    return server.client("sqs")
+
+
+def test_three_of_ten_reported_failures_return_and_reach_the_dlq(
+    server: ServerProcess, sqs: Any
+) -> None:
+    fn = function(server, "esm-partial", PARTIAL)
+    dlq_url, dlq_arn = queue(sqs, "esm-partial-dlq")
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    url, arn = queue(sqs, "esm-partial", VisibilityTimeout="1", RedrivePolicy=policy)
+    bodies = [f"ok-{i}" for i in range(7)] + [f"fail-{i}" for i in range(3)]
+    sqs.send_message_batch(
+        QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": b} for i, b in enumerate(bodies)]
+    )
+    lam = server.client("lambda")
+    mapping = lam.create_event_source_mapping(
+        FunctionName=fn,
+        EventSourceArn=arn,
+        BatchSize=10,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )["UUID"]
+    dead = wait_for(
+        lambda: (
+            sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages")
+            if counts(sqs, dlq_url)[0] == 3
+            else None
+        ),
+        "3 messages in the DLQ",
+    )
+    assert sorted(m["Body"] for m in dead) == ["fail-0", "fail-1", "fail-2"]
+    wait_for(lambda: counts(sqs, url) == (0, 0), "the source queue empty")
+    stats = wait_for(
+        lambda: (s := mapping_stats(server, mapping)).get("failed_records") == 6 and s,
+        "the counters",
+    )
+    # Each ok message was invoked once, each failing one twice (maxReceiveCount 2).
+    assert stats["records"] == 7 + 3 * 2
+    lam.delete_event_source_mapping(UUID=mapping)
+
+
+def test_a_filter_drops_half_and_deletes_them(server: ServerProcess, sqs: Any) -> None:
+    fn = function(server, "esm-filter", ECHO)
+    url, arn = queue(sqs, "esm-filter")
+    lam = server.client("lambda")
+    mapping = lam.create_event_source_mapping(
+        FunctionName=fn,
+        EventSourceArn=arn,
+        FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"keep": [True]}})}]},
+    )["UUID"]
+    sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": str(i), "MessageBody": json.dumps({"keep": i % 2 == 0, "i": i})}
+            for i in range(10)
+        ],
+    )
+    stats = wait_for(
+        lambda: (
+            (s := mapping_stats(server, mapping)).get("filtered_out", 0) + s.get("records", 0) == 10
+            and s
+        ),
+        "ten messages handled",
+    )
+    assert stats["filtered_out"] == 5 and stats["records"] == 5
+    wait_for(lambda: counts(sqs, url) == (0, 0), "filtered messages deleted")
+    lam.delete_event_source_mapping(UUID=mapping)
+
+
+def test_disable_stops_polling_and_enable_resumes(server: ServerProcess, sqs: Any) -> None:
+    fn = function(server, "esm-toggle", ECHO)
+    url, arn = queue(sqs, "esm-toggle")
+    lam = server.client("lambda")
+    mapping = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn)["UUID"]
+    sqs.send_message(QueueUrl=url, MessageBody="one")
+    wait_for(lambda: mapping_stats(server, mapping).get("records") == 1, "the first delivery")
+    lam.update_event_source_mapping(UUID=mapping, Enabled=False)
+    wait_for(lambda: not mapping_stats(server, mapping), "the poller stopped")
+    sqs.send_message(QueueUrl=url, MessageBody="two")
+    # Disabled: the message stays visible (nothing receives it). Read, never consumed.
+    assert counts(sqs, url) == (1, 0)
+    assert lam.get_event_source_mapping(UUID=mapping)["State"] == "Disabled"
+    lam.update_event_source_mapping(UUID=mapping, Enabled=True)
+    wait_for(lambda: mapping_stats(server, mapping).get("records") == 1, "the poller again")
+    wait_for(lambda: counts(sqs, url) == (0, 0), "the second message delivered")
+    lam.delete_event_source_mapping(UUID=mapping)
