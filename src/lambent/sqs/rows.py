@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -102,3 +103,9 @@ def visibility_verdict(
     if visible_at - int(row[2]) > max_total_ms:
         return VisibilityResult.TOO_LONG
     return VisibilityResult.CHANGED
+
+
+def receipt_tokens(count: int) -> list[str]:
+    """`count` unguessable receipt tokens (80 bits each) from one read of random bytes."""
+    raw = os.urandom(10 * count).hex()
+    return [raw[i * 20 : i * 20 + 20] for i in range(count)]

@@ -30,7 +30,7 @@ from lambent.sqs.catalog import QueueCatalog
 from lambent.sqs.errors import ReceiptHandleIsInvalid, invalid_value
 from lambent.sqs.model import Claim, Counts, QueueRecord, Redrive, StoredMessage, VisibilityResult
 from lambent.sqs.redrive import max_receives
-from lambent.sqs.sending import SendEntry, prepare
+from lambent.sqs.sending import SendContext, SendEntry, message_ids, prepare
 from lambent.sqs.waiters import Waiters
 
 log = logging.getLogger(__name__)
@@ -90,11 +90,11 @@ class Queues:
         self, queue: QueueRecord, entries: Sequence[SendEntry], sender_id: str
     ) -> list[SendResult | ServiceError]:
         """Each entry's result, or the error that refused it (others are still sent)."""
-        now = self.now_ms()
+        ctx = SendContext.of(queue, self.now_ms(), sender_id)
         prepared: list[object] = []
-        for entry in entries:
+        for entry, message_id in zip(entries, message_ids(len(entries)), strict=True):
             try:
-                prepared.append(prepare(queue, entry, now, sender_id))
+                prepared.append(prepare(ctx, entry, message_id))
             except ServiceError as err:
                 prepared.append(err)
         good = [p for p in prepared if not isinstance(p, ServiceError)]

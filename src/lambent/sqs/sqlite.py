@@ -10,7 +10,6 @@ commit syncs them with everything before it.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -353,11 +352,12 @@ def _claim(conn: sqlite3.Connection, claim: Claim) -> Claimed:
         if not found:
             break
         moved_before = moved
+        tokens = rows.receipt_tokens(len(found))
         for row in found:
             if redrive is not None and int(row[10]) >= redrive.max_receives:
                 moved += _redrive(conn, int(row[0]), redrive.dlq_id, now, claim.fifo, redrive)
                 continue
-            receipt = secrets.token_hex(10)
+            receipt = tokens.pop()
             conn.execute(_CLAIM, (claim.visible_at_ms, now, now, receipt, row[0]))
             out.append(rows.stored(row, receipt, claim.visible_at_ms, now))
         if len(found) < want and moved == moved_before:
