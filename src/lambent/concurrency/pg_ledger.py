@@ -180,7 +180,10 @@ class PgLedger:
         while True:
             try:
                 conn = await AsyncConnection.connect(
-                    self._url, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT_S)
+                    self._url,
+                    autocommit=True,
+                    connect_timeout=int(CONNECT_TIMEOUT_S),
+                    application_name="lambent-admission-listen",
                 )
                 async with conn:
                     await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))
