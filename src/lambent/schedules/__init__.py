@@ -1,0 +1,1 @@
+"""EventBridge Scheduler's domain: schedule expressions (shared with EventBridge rules)."""
