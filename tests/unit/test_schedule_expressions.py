@@ -6,7 +6,6 @@ import random
 from datetime import UTC, datetime
 
 import pytest
-from cronsim import CronSim
 
 from lambent.schedules.cron import parse_cron
 from lambent.schedules.expressions import (
@@ -171,6 +170,8 @@ def _to_cronsim(minute: str, hour: str, dom: str, month: str, dow: str) -> str:
 
 
 def test_agrees_with_cronsim_on_the_shared_subset() -> None:
+    # Imported here: worktrees installed before cronsim was pinned still run the rest.
+    CronSim = pytest.importorskip("cronsim").CronSim
     rng = random.Random(11)
     start = datetime(2027, 1, 1, 0, 0)
     for _ in range(150):
