@@ -265,3 +265,58 @@ def test_list_queues_pages(server: ServerProcess) -> None:
         seen += page["QueueUrls"]
         token = page.get("NextToken")
     assert [u.rsplit("/", 1)[1] for u in seen] == [f"page-{i}" for i in range(5)]
+
+
+def test_a_move_task_returns_dead_letters_to_their_source(server: ServerProcess) -> None:
+    sqs = _sqs(server)
+    dlq = sqs.create_queue(QueueName="move-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    with pytest.raises(ClientError) as err:
+        sqs.start_message_move_task(SourceArn=dlq_arn)
+    assert _code(err) == "InvalidParameterValue"  # not anyone's dead-letter queue yet
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
+    src = sqs.create_queue(QueueName="move-src", Attributes={"RedrivePolicy": policy})["QueueUrl"]
+    sqs.send_message_batch(
+        QueueUrl=src, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(5)]
+    )
+    received = 0
+    while received < 5:
+        received += len(
+            sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=0)[
+                "Messages"
+            ]
+        )
+    assert "Messages" not in sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn)["TaskHandle"]
+    back: set[str] = set()
+    while len(back) < 5:
+        got = sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, WaitTimeSeconds=20)
+        back.update(m["Body"] for m in got["Messages"])
+    assert back == {f"m{i}" for i in range(5)}
+    (task,) = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+    assert task["ApproximateNumberOfMessagesMoved"] == 5
+    assert task["SourceArn"] == dlq_arn and task["DestinationArn"].endswith(":move-src")
+    if task["Status"] == "RUNNING":
+        assert task["TaskHandle"] == handle
+    with pytest.raises(ClientError) as err:
+        sqs.cancel_message_move_task(TaskHandle="bm9wZQ==")
+    assert _code(err) == "ResourceNotFoundException"
+
+
+def test_fifo_receive_request_attempt_id_returns_the_same_receive(server: ServerProcess) -> None:
+    sqs = _sqs(server)
+    url = sqs.create_queue(
+        QueueName="attempts.fifo",
+        Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"},
+    )["QueueUrl"]
+    for i in range(3):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{i}", MessageGroupId="g")
+    first = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="a1")
+    retry = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2, ReceiveRequestAttemptId="a1")
+    assert [m["ReceiptHandle"] for m in retry["Messages"]] == [
+        m["ReceiptHandle"] for m in first["Messages"]
+    ]
+    assert [m["Body"] for m in first["Messages"]] == ["m0", "m1"]
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, ReceiveRequestAttemptId="a2")

@@ -29,6 +29,7 @@ from lambent.sqs.backend import Dedup, QueueBackend
 from lambent.sqs.catalog import QueueCatalog
 from lambent.sqs.errors import ReceiptHandleIsInvalid, invalid_value
 from lambent.sqs.model import Claim, Counts, QueueRecord, Redrive, StoredMessage, VisibilityResult
+from lambent.sqs.moves import MoveTasks
 from lambent.sqs.redrive import max_receives
 from lambent.sqs.sending import SendContext, SendEntry, message_ids, prepare
 from lambent.sqs.waiters import Waiters
@@ -36,6 +37,7 @@ from lambent.sqs.waiters import Waiters
 log = logging.getLogger(__name__)
 MAX_VISIBILITY_S = 43_200
 EXPIRE_EVERY_S = 60.0
+ATTEMPT_WINDOW_MS = 5 * 60 * 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,9 @@ class Queues:
         self.catalog = QueueCatalog(backend, clock, ttl_s=1.0 if shared else None)
         self.waiters = Waiters()
         backend.on_remote_send(self.waiters.wake)
+        self.moves = MoveTasks(backend, clock, self.waiters.wake)
+        # FIFO ReceiveRequestAttemptIds seen: (queue id, attempt) -> (until ms, result).
+        self._attempts: dict[tuple[str, str], tuple[int, list[Received]]] = {}
         self._sweeper: asyncio.Task[None] | None = None
 
     def now_ms(self) -> int:
@@ -74,6 +79,7 @@ class Queues:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
+        await self.moves.close()
         await self.backend.close()
 
     async def _sweep(self) -> None:
@@ -128,10 +134,30 @@ class Queues:
         max_messages: int = 1,
         visibility_timeout: int | None = None,
         wait_s: int | None = None,
+        attempt_id: str | None = None,
     ) -> list[Received]:
         """Up to `max_messages`, hidden for `visibility_timeout` s (the queue's if None);
         waits up to `wait_s` s (the queue's ReceiveMessageWaitTimeSeconds if None) for one
-        to arrive or become visible."""
+        to arrive or become visible. On a FIFO queue, a retry with the same `attempt_id`
+        (ReceiveRequestAttemptId) within 5 minutes gets the same messages and receipt
+        handles while they are still in flight (remembered on this node)."""
+        if queue.fifo and attempt_id:
+            again = self._attempts.get((queue.id, attempt_id))
+            now = self.now_ms()
+            if (
+                again is not None
+                and again[0] > now
+                and all(r.message.visible_at_ms > now for r in again[1])
+            ):
+                return again[1]
+            got = await self.receive(
+                queue,
+                max_messages=max_messages,
+                visibility_timeout=visibility_timeout,
+                wait_s=wait_s,
+            )
+            self._remember_attempt((queue.id, attempt_id), now + ATTEMPT_WINDOW_MS, got)
+            return got
         if visibility_timeout is None:
             visibility_timeout = attrs.int_attr(queue.attributes, "VisibilityTimeout")
         if wait_s is None:
@@ -174,6 +200,12 @@ class Queues:
             return None
         retention = attrs.int_attr(dlq.attributes, "MessageRetentionPeriod") * 1000
         return Redrive(count, dlq.id, retention)
+
+    def _remember_attempt(self, key: tuple[str, str], until_ms: int, got: list[Received]) -> None:
+        now = self.now_ms()
+        for old in [k for k, v in self._attempts.items() if v[0] <= now]:
+            del self._attempts[old]
+        self._attempts[key] = (until_ms, got)
 
     def subscribe(self, queue_id: str, wake: Callable[[], None]) -> Callable[[], None]:
         """`wake()` whenever messages are sent to the queue (on any node of a cluster)."""

@@ -12,7 +12,13 @@ from lambent.errors import AccessDenied, ServiceError
 from lambent.sqs import attributes as attrs
 from lambent.sqs import names
 from lambent.sqs.access import may_access
-from lambent.sqs.errors import MissingParameter, QueueDoesNotExist, invalid_value
+from lambent.sqs.errors import (
+    InvalidParameterValue,
+    MissingParameter,
+    QueueDoesNotExist,
+    SqsResourceNotFound,
+    invalid_value,
+)
 from lambent.sqs.model import QueueRecord
 from lambent.sqs.sending import SendEntry
 from lambent.sqs.service import Queues, SendResult
@@ -47,6 +53,10 @@ class SqsHandlers(ServiceHandlers):
         queue = await self._catalog.find(account, name)
         if queue is None:
             raise QueueDoesNotExist()
+        self._allowed(ctx, queue)
+        return queue
+
+    def _allowed(self, ctx: RequestContext, queue: QueueRecord) -> None:
         caller = ctx.caller
         if not may_access(queue, ctx.operation, caller.account_id, caller.principal_arn):
             raise AccessDenied(
@@ -54,7 +64,6 @@ class SqsHandlers(ServiceHandlers):
                 f"sqs:{ctx.operation} on resource: {queue.arn} because no resource-based "
                 "policy allows the sqs:" + ctx.operation + " action"
             )
-        return queue
 
     # -- queues ------------------------------------------------------------------------
     async def create_queue(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -147,6 +156,52 @@ class SqsHandlers(ServiceHandlers):
             out["NextToken"] = page[limit - 1].name
         return out
 
+    # -- message move tasks ------------------------------------------------------------
+    async def _queue_by_arn(self, ctx: RequestContext, arn: str, member: str) -> QueueRecord:
+        queue = await self._catalog.by_arn(arn)
+        if queue is None:
+            raise SqsResourceNotFound(
+                f"The resource that you specified for the {member} parameter doesn't exist."
+            )
+        self._allowed(ctx, queue)
+        return queue
+
+    async def start_message_move_task(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        source = await self._queue_by_arn(ctx, params["SourceArn"], "SourceArn")
+        sources = await self._catalog.dead_letter_sources(source)
+        if not sources:
+            raise InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.")
+        if params.get("DestinationArn"):
+            destination = await self._queue_by_arn(ctx, params["DestinationArn"], "DestinationArn")
+        elif len(sources) == 1:
+            destination = sources[0]
+        else:  # Lambent does not record each message's source queue (docs/SPECIFICATION.md)
+            raise InvalidParameterValue(
+                "DestinationArn is required: the dead-letter queue has several source queues."
+            )
+        counts = await self._queues.counts(source)
+        task = await self._queues.moves.start(
+            source, destination, params.get("MaxNumberOfMessagesPerSecond"), counts.visible
+        )
+        return {"TaskHandle": task.handle}
+
+    async def list_message_move_tasks(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        source = await self._queue_by_arn(ctx, params["SourceArn"], "SourceArn")
+        limit = params.get("MaxResults", 1)
+        if not 1 <= limit <= 10:
+            raise invalid_value("MaxResults", limit, "Must be between 1 and 10, if provided.")
+        return {"Results": self._queues.moves.list(source.arn, limit)}
+
+    async def cancel_message_move_task(
+        self, ctx: RequestContext, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        moved = await self._queues.moves.cancel(params["TaskHandle"])
+        return {"ApproximateNumberOfMessagesMoved": moved}
+
     # -- messages ----------------------------------------------------------------------
     async def send_message(self, ctx: RequestContext, params: dict[str, Any]) -> dict[str, Any]:
         queue = await self._queue(ctx, params)
@@ -187,7 +242,11 @@ class SqsHandlers(ServiceHandlers):
                 "VisibilityTimeout", visibility, "Must be >= 0 and <= 43200, if provided."
             )
         got = await self._queues.receive(
-            queue, max_messages=count, visibility_timeout=visibility, wait_s=wait
+            queue,
+            max_messages=count,
+            visibility_timeout=visibility,
+            wait_s=wait,
+            attempt_id=params.get("ReceiveRequestAttemptId"),
         )
         if not got:
             return {}
