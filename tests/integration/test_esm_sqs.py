@@ -162,3 +162,41 @@ def test_disable_stops_polling_and_enable_resumes(server: ServerProcess, sqs: An
     wait_for(lambda: mapping_stats(server, mapping).get("records") == 1, "the poller again")
     wait_for(lambda: counts(sqs, url) == (0, 0), "the second message delivered")
     lam.delete_event_source_mapping(UUID=mapping)
+
+
+def test_maximum_concurrency_holds_inside_the_function(server: ServerProcess, sqs: Any) -> None:
+    from tests.integration.esm_probe import HANDLER, Probe
+
+    probe = Probe()
+    try:
+        lam = server.client("lambda")
+        lam.create_function(
+            FunctionName="esm-maxconc",
+            Runtime="python3.12",
+            Role=lambda_role(server, "esm-maxconc"),
+            Handler="app.handler",
+            Code={"ZipFile": python_zip(HANDLER)},
+            Environment={"Variables": {"PROBE": probe.address, "SLEEP_S": "0.2"}},
+        )
+        lam.get_waiter("function_active_v2").wait(FunctionName="esm-maxconc")
+        url, arn = queue(sqs, "esm-maxconc")
+        for start in range(0, 30, 10):
+            sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(start, start + 10)],
+            )
+        mapping = lam.create_event_source_mapping(
+            FunctionName="esm-maxconc",
+            EventSourceArn=arn,
+            BatchSize=1,
+            ScalingConfig={"MaximumConcurrency": 2},
+        )["UUID"]
+        wait_for(lambda: probe.total >= 30 and probe.active == 0, "thirty invokes")
+        wait_for(lambda: counts(sqs, url) == (0, 0), "the queue drained")
+        assert probe.peak == 2  # it scaled up to the maximum, never past it
+        assert sorted(json.loads(line)["body"] for line in probe.lines) == sorted(
+            f"m{i}" for i in range(30)
+        )
+        lam.delete_event_source_mapping(UUID=mapping)
+    finally:
+        probe.close()
