@@ -6,14 +6,16 @@ counted once per delivery, so duplicates would show)."""
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, http_get, lambda_role
+from tests.support import ServerProcess, http_get, lambda_role, start_server
 
 BOUND_S = 60.0  # against hangs only
 
@@ -199,4 +201,123 @@ def test_maximum_concurrency_holds_inside_the_function(server: ServerProcess, sq
         )
         lam.delete_event_source_mapping(UUID=mapping)
     finally:
+        probe.close()
+
+
+FIFO_HANDLER = """
+import json, os, socket
+NS = "host.lambent.internal"
+HOST = NS if NS in open("/etc/hosts").read() else "127.0.0.1"
+def handler(event, context):
+    port = os.environ["PROBE"].rsplit(":", 1)[1]
+    s = socket.create_connection((HOST, int(port)))
+    failed, broken = [], set()
+    for r in event["Records"]:
+        group = r["attributes"]["MessageGroupId"]
+        first = r["attributes"]["ApproximateReceiveCount"] == "1"
+        if group in broken or (first and r["body"].endswith("-3")):
+            broken.add(group)  # a failure fails the rest of its group (AWS's FIFO advice)
+            failed.append({"itemIdentifier": r["messageId"]})
+        else:
+            s.sendall((r["body"] + "\\n").encode())
+    s.close()
+    return {"batchItemFailures": failed}
+"""
+
+
+def test_fifo_order_per_group_across_retries(server: ServerProcess, sqs: Any) -> None:
+    from tests.integration.esm_probe import Probe
+
+    probe = Probe()
+    try:
+        lam = server.client("lambda")
+        lam.create_function(
+            FunctionName="esm-fifo",
+            Runtime="python3.12",
+            Role=lambda_role(server, "esm-fifo"),
+            Handler="app.handler",
+            Code={"ZipFile": python_zip(FIFO_HANDLER)},
+            Environment={"Variables": {"PROBE": probe.address}},
+        )
+        lam.get_waiter("function_active_v2").wait(FunctionName="esm-fifo")
+        url, arn = queue(
+            sqs,
+            "esm-order.fifo",
+            FifoQueue="true",
+            ContentBasedDeduplication="true",
+            VisibilityTimeout="1",
+        )
+        for i in range(8):  # interleaved: group g's i-th message
+            sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[
+                    {"Id": f"g{g}", "MessageBody": f"g{g}-{i}", "MessageGroupId": f"g{g}"}
+                    for g in range(5)
+                ],
+            )
+        mapping = lam.create_event_source_mapping(
+            FunctionName="esm-fifo",
+            EventSourceArn=arn,
+            BatchSize=10,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )["UUID"]
+        wait_for(lambda: counts(sqs, url) == (0, 0) and probe.active == 0, "the queue drained")
+        by_group: dict[str, list[int]] = {}
+        for line in probe.lines:
+            group, index = line.split("-")
+            by_group.setdefault(group, []).append(int(index))
+        assert by_group == {f"g{g}": list(range(8)) for g in range(5)}
+        lam.delete_event_source_mapping(UUID=mapping)
+    finally:
+        probe.close()
+
+
+def test_sigkill_mid_drain_loses_nothing(tmp_path: Path) -> None:
+    """The server is SIGKILLed while its poller drains; after a restart on the same data
+    every message reaches the function at least once (duplicates counted, not failed)."""
+    from tests.integration.esm_probe import HANDLER, Probe
+
+    probe = Probe()
+    data = tmp_path / "data"
+    server = start_server(data, extra_args=["--sandbox", "process"])
+    total = 200
+    try:
+        lam = server.client("lambda")
+        lam.create_function(
+            FunctionName="esm-kill",
+            Runtime="python3.12",
+            Role=lambda_role(server, "esm-kill"),
+            Handler="app.handler",
+            Code={"ZipFile": python_zip(HANDLER)},
+            Environment={"Variables": {"PROBE": probe.address, "SLEEP_S": "0.01"}},
+        )
+        lam.get_waiter("function_active_v2").wait(FunctionName="esm-kill")
+        sqs = server.client("sqs")
+        url, arn = queue(sqs, "esm-kill", VisibilityTimeout="2")
+        for start in range(0, total, 10):
+            sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "MessageBody": f"m{start + i}"} for i in range(10)],
+            )
+        lam.create_event_source_mapping(FunctionName="esm-kill", EventSourceArn=arn)
+        wait_for(lambda: len(probe.lines) >= total // 4, "a quarter delivered")
+        server.proc.send_signal(signal.SIGKILL)
+        server.proc.wait(30)
+    finally:
+        server.stop()
+    again = start_server(data, extra_args=["--sandbox", "process"])
+    try:
+        sqs = again.client("sqs")
+        url = sqs.get_queue_url(QueueName="esm-kill")["QueueUrl"]
+        wait_for(
+            lambda: len({json.loads(line)["body"] for line in probe.lines}) == total,
+            "every message delivered",
+        )
+        wait_for(lambda: counts(sqs, url) == (0, 0), "the queue drained")
+        bodies = [json.loads(line)["body"] for line in probe.lines]
+        duplicates = len(bodies) - len(set(bodies))
+        print(f"SIGKILL mid-drain: {total} messages, {duplicates} delivered twice")
+        assert set(bodies) == {f"m{i}" for i in range(total)}
+    finally:
+        again.stop()
         probe.close()
