@@ -2,7 +2,8 @@
 
 Which service: the SigV4 credential scope names it; without one, `X-Amz-Target` means SQS
 for `AmazonSQS.*` (a queue URL's path too), else
-Logs, a form `Action` means IAM or STS, anything else is Lambda. Which operation: the
+Logs, a form `Action` means IAM, STS or SQS (by the action; SQS answers it in its query
+protocol, `protocols/sqs_query.py`), anything else is Lambda. Which operation: the
 compiled routes (rest-json, rest-xml), the `Action` (query) or the target (json). Then parse,
 validate, call the handler method named after the operation (`CreateFunction` ->
 `create_function`) on the handler object registered for that service, and serialize.
@@ -27,6 +28,7 @@ from lambent.api.context import RequestContext
 from lambent.api.errors import error_response
 from lambent.api.model import Models
 from lambent.api.protocols import jsonrpc, query, restjson, restxml
+from lambent.api.protocols.sqs_query import query_model as sqs_query_model
 from lambent.api.routing import Router
 from lambent.auth.authenticator import Authenticator, Caller
 from lambent.errors import (
@@ -115,6 +117,7 @@ class Dispatcher:
             if key.startswith(HOST_ROUTE)
         ]
         self._sts_ops = set(models.service("sts").operation_names)
+        self._sqs_ops = set(models.service("sqs").operation_names)
         self._table: dict[tuple[str, str], tuple[BoundHandler, bool]] = {}
         self._own_checks: dict[tuple[str, str], frozenset[str]] = {}
         for obj in handlers:
@@ -153,6 +156,8 @@ class Dispatcher:
         request_id = str(uuid.uuid4())
         service_name = self._service_for(req)
         service = self._models.services.get(service_name)
+        if service_name == "sqs" and "x-amz-target" not in req.headers:
+            service = sqs_query_model()  # an older SDK: form in, XML out
         operation: str | None = None
         params: dict[str, Any] = {}
         try:
@@ -163,7 +168,8 @@ class Dispatcher:
             except ServiceError as err:
                 self._auth_failed(req, err, request_id, service_name)
                 raise
-            op, params = self._parse(service_name, req)
+            assert service is not None
+            op, params = self._parse(service_name, service, req)
             operation = op.name
             ctx = RequestContext(
                 request_id=request_id,
@@ -174,7 +180,7 @@ class Dispatcher:
                 request=req,
             )
             result = await self._call(service_name, op, ctx, params)
-            resp = self._serialize(service_name, op, result, request_id)
+            resp = self._serialize(service, op, result, request_id)
             if ctx.response_headers:
                 resp.headers.extend(ctx.response_headers)
             resp.headers.append(("x-amzn-RequestId", request_id))
@@ -265,12 +271,15 @@ class Dispatcher:
         return "lambda"
 
     def _query_service(self, req: Request, signed: str) -> str:
-        # IAM and STS share no action names, so the action decides.
+        # IAM, STS and SQS share no action names, so the action decides (unsigned: open mode).
         action = query.form_params(req).get("Action")
-        return "sts" if action in self._sts_ops else "iam"
+        if action in self._sts_ops:
+            return "sts"
+        return "sqs" if action in self._sqs_ops else "iam"
 
-    def _parse(self, service_name: str, req: Request) -> tuple[OperationModel, dict[str, Any]]:
-        model = self._models.service(service_name)
+    def _parse(
+        self, service_name: str, model: ServiceModel, req: Request
+    ) -> tuple[OperationModel, dict[str, Any]]:
         protocol = model.metadata["protocol"]
         if protocol in ("rest-json", "rest-xml"):
             match = self._routers[service_name].match(
@@ -287,6 +296,12 @@ class Dispatcher:
             form = query.form_params(req)
             op = self._operation(model, form.get("Action"))
             params = query.parse_request(op, form)
+            if (
+                service_name == "sqs"
+                and "QueueUrl" not in params
+                and _QUEUE_PATH.fullmatch(req.raw_path)
+            ):  # posted to the queue's URL itself
+                params["QueueUrl"] = f"http://{req.headers.get('host', '')}{req.raw_path}"
         else:
             op = self._operation(model, jsonrpc.operation_name(req))
             params = jsonrpc.parse_request(op, req)
@@ -312,9 +327,8 @@ class Dispatcher:
         return result  # type: ignore[return-value]
 
     def _serialize(
-        self, service_name: str, op: OperationModel, result: HandlerResult, request_id: str
+        self, model: ServiceModel, op: OperationModel, result: HandlerResult, request_id: str
     ) -> Response:
-        model = self._models.service(service_name)
         protocol = model.metadata["protocol"]
         if protocol == "rest-json":
             return restjson.serialize_response(op, result)

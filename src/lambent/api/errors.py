@@ -12,6 +12,7 @@ rest-xml (S3): S3's bare `<Error><Code/><Message/>...<RequestId/></Error>`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -156,6 +157,8 @@ def error_response(
 ) -> Response:
     wire = wire_error(service_name, err)
     protocol = service.metadata["protocol"] if service is not None else "rest-json"
+    if protocol == "query" and service_name == "sqs":  # SQS's query protocol: its codes
+        wire = dataclasses.replace(wire, code=query_code(wire.code))
     if protocol == "query":
         namespace = service.metadata.get("xmlNamespace", "") if service else ""
         return query.serialize_error(wire, err.message, namespace, request_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from typing import Any
 from urllib.parse import parse_qsl
@@ -141,6 +142,11 @@ def _xml(shape: Shape, tag: str, value: Any) -> str:
     if isinstance(shape, MapShape):
         kname = shape.key.serialization.get("name", "key")
         vname = shape.value.serialization.get("name", "value")
+        if shape.serialization.get("flattened"):  # SQS: <Attribute><Name/><Value/></Attribute>
+            return "".join(
+                f"<{tag}><{kname}>{escape(str(k))}</{kname}>{_xml(shape.value, vname, v)}</{tag}>"
+                for k, v in value.items()
+            )
         entries = "".join(
             f"<entry><{kname}>{escape(str(k))}</{kname}>{_xml(shape.value, vname, v)}</entry>"
             for k, v in value.items()
@@ -154,6 +160,8 @@ def _text(shape: Shape, value: Any) -> str:
         return "true" if value else "false"
     if shape.type_name == "timestamp" and isinstance(value, dt.datetime):
         return iso8601(value)
+    if shape.type_name == "blob" and isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode()
     if shape.type_name == "timestamp" and isinstance(value, int | float):
         return iso8601(dt.datetime.fromtimestamp(value, tz=dt.UTC))
     return str(value)
