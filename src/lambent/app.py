@@ -46,6 +46,7 @@ from lambent.event_sources.pollers.leases import MappingLeases
 from lambent.event_sources.pollers.source import SourceFactory
 from lambent.event_sources.pollers.supervisor import PollerSupervisor
 from lambent.event_sources.sources import SourceKind
+from lambent.events.service import EventBridge
 from lambent.function_urls.service import FunctionUrlService, UrlPurger
 from lambent.functions.catalog import StoreCatalog
 from lambent.functions.code_url import CodeUrlSigner
@@ -126,6 +127,8 @@ class App:
     handlers: list[ServiceHandlers]
     # The queue service (SQS); None on a worker, which serves no public API.
     queues: Queues | None = None
+    # EventBridge (events/); None on a worker.
+    events: EventBridge | None = None
     # Cluster mode (docs/CLUSTER.md): the shared key and the client of internal traffic.
     cluster_key: bytes | None = None
     internal: InternalClient | None = None
@@ -195,6 +198,8 @@ class App:
         self._shared_blobs = await self._open_shared_blobs(stack)
         self._build(queue)
         stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
+        if role != "worker":
+            self.events = self._build_events()
         if role == "worker":  # accounts and stored secrets are the frontends' business
             info = StartupInfo(endpoint=settings.endpoint)
         else:
@@ -231,6 +236,9 @@ class App:
             await self.async_invoke.start()
         if self.queues is not None:
             await self.queues.start()
+        if self.events is not None:  # delivers through the async queue and SQS: after them
+            self.events.dispatcher.start()
+            stack.push_async_callback(self.events.dispatcher.stop)
         if role != "worker":  # mappings poll where invokes are placed from (leases: one node)
             await self.pollers.start()
             stack.push_async_callback(self.pollers.stop)  # before the queues close
@@ -432,6 +440,13 @@ class App:
         self.control_plane = self._control_plane()
         self.urls = FunctionUrlService(self.catalog, clock, settings.endpoint)
         self.catalog.subscribe(UrlPurger(self.urls))
+
+    def _build_events(self) -> EventBridge:
+        """EventBridge: its catalog and outbox in the store, delivering through the async
+        queue (Lambda targets), the queue service (SQS) and its own outbox (buses)."""
+        from lambent.events.wiring import build_events
+
+        return build_events(self)
 
     def source_factories(self) -> dict[SourceKind, SourceFactory]:
         """The event sources whose mappings poll (a kind without one is stored only)."""

@@ -22,6 +22,7 @@ from lambent import errors as e
 from lambent.api.protocols import query, restxml
 from lambent.api.protocols.wire import WireError
 from lambent.errors import ServiceError
+from lambent.events import errors as events
 from lambent.http.messages import Response
 from lambent.sqs import errors as sqs
 
@@ -53,6 +54,9 @@ _STATUS: dict[type[ServiceError], int] = {
     sqs.QueueDeletedRecently: 400,
     sqs.PurgeQueueInProgress: 403,
     sqs.OverLimit: 403,
+    # EventBridge answers 400 for every client error.
+    events.EventsNotFound: 400,
+    events.EventsAlreadyExists: 400,
 }
 
 # SQS speaks JSON to current SDKs but stays compatible with its query protocol: each error

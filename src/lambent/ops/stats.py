@@ -142,6 +142,8 @@ def handler(app: App) -> Any:
         view["async"] = await app.async_invoke.snapshot()
         if app.queues is not None:  # SQS: messages by state per queue
             view["sqs"] = await app.queues.stats()
+        if app.events is not None:  # EventBridge: deliveries, retries, dead letters
+            view["events"] = await app.events.stats()
         # Event source mappings this node polls: backlog, oldest age, batches, records...
         view["mappings"] = app.pollers.snapshot()
         body = json.dumps(view).encode()

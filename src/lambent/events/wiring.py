@@ -1,0 +1,32 @@
+"""EventBridge built from the App's parts (the composition root calls `build_events`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from lambent.events.catalog import EventCatalog
+from lambent.events.dispatcher import Dispatcher
+from lambent.events.outbox import Outbox
+from lambent.events.service import EventBridge
+from lambent.events.targets import TargetSender
+
+if TYPE_CHECKING:
+    from lambent.app import App
+
+
+def build_events(app: App) -> EventBridge:
+    catalog = EventCatalog(app.store, app.clock)
+    outbox = Outbox(app.store, app.node_id)
+    forward_to: list[EventBridge] = []
+
+    async def forward(item: dict[str, Any]) -> None:
+        await forward_to[0].forward(item)
+
+    async def accept(account: str, arn: str, qualifier: str | None, payload: bytes) -> str:
+        return await app.async_invoke.send_to_function(account, arn, qualifier, payload)
+
+    sender = TargetSender(app.catalog, accept, app.queues, forward)
+    dispatcher = Dispatcher(outbox, catalog, sender, app.clock)
+    events = EventBridge(catalog, outbox, dispatcher, app.clock)
+    forward_to.append(events)
+    return events
