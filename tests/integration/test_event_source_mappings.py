@@ -11,9 +11,10 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.fixtures.functions import python_zip
-from tests.support import ServerProcess, lambda_role
+from tests.support import ServerProcess, create_account, lambda_role
 
-QUEUE = "arn:aws:sqs:us-east-1:123456789012:jobs"
+QUEUE = "arn:aws:sqs:us-east-1:123456789012:jobs"  # the server's account's, once created
+FIFO = "arn:aws:sqs:us-east-1:123456789012:orders.fifo"
 STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
 TABLE_STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2024-01-01T00:00:00.000"
 UNKNOWN_UUID = "11111111-2222-3333-4444-555555555555"
@@ -22,6 +23,20 @@ UNKNOWN_UUID = "11111111-2222-3333-4444-555555555555"
 @pytest.fixture(scope="module")
 def lam(server: ServerProcess) -> Any:
     return server.client("lambda")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def jobs_queue(server: ServerProcess) -> None:
+    """A mapping's queue must exist: QUEUE and FIFO become the server account's queues."""
+    global QUEUE, FIFO
+    sqs = server.client("sqs")
+    for name, attrs in (("jobs", {}), ("orders.fifo", {"FifoQueue": "true"})):
+        url = sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
+        if name == "jobs":
+            QUEUE = arn["Attributes"]["QueueArn"]
+        else:
+            FIFO = arn["Attributes"]["QueueArn"]
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +161,62 @@ def test_a_stream_mapping_shows_stream_defaults(lam: Any, fn: str) -> None:
         -1,
     )
     lam.delete_event_source_mapping(UUID=created["UUID"])
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (
+            {"EventSourceArn": "FIFO", "BatchSize": 20},
+            "BatchSize must be between 1 and 10 for FIFO queues",
+        ),
+        (
+            {"EventSourceArn": "FIFO", "MaximumBatchingWindowInSeconds": 5},
+            "Batching window is not supported for FIFO queues",
+        ),
+        (
+            {"EventSourceArn": "QUEUE", "BatchSize": 20},
+            "Maximum batch window in seconds must be greater than 0 if maximum batch size is "
+            "greater than 10",
+        ),
+        (
+            {"EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:nowhere"},
+            "Error occurred while ReceiveMessage. SQS Error Code: "
+            "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue "
+            "does not exist for this wsdl version.",
+        ),
+        (
+            {
+                "EventSourceArn": "QUEUE",
+                "FilterCriteria": {"Filters": [{"Pattern": '{"body": {"a": [{"prefix": 1}]}}'}]},
+            },
+            "Invalid filter pattern definition.",
+        ),
+    ],
+)
+def test_sqs_settings_aws_refuses(
+    server: ServerProcess, lam: Any, fn: str, settings: dict[str, Any], message: str
+) -> None:
+    arn = {"QUEUE": QUEUE, "FIFO": FIFO}.get(settings["EventSourceArn"])
+    settings = {**settings, "EventSourceArn": arn or settings["EventSourceArn"]}
+    with pytest.raises(ClientError) as exc:
+        lam.create_event_source_mapping(FunctionName=fn, **settings)
+    assert error(exc) == ("InvalidParameterValueException", message, 400)
+
+
+def test_another_accounts_queue_without_a_policy_is_refused(
+    server: ServerProcess, lam: Any, fn: str
+) -> None:
+    _, cred = create_account(server.data_dir)
+    other = server.client("sqs", keys=(cred.access_key, cred.secret))
+    url = other.create_queue(QueueName="theirs")["QueueUrl"]
+    arn = other.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    with pytest.raises(ClientError) as exc:
+        lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn)
+    assert error(exc) == (
+        "InvalidParameterValueException",
+        "The provided execution role does not have permissions to call ReceiveMessage on SQS",
+        400,
+    )

@@ -17,7 +17,7 @@ from typing import Any
 
 from lambent.clock import Clock
 from lambent.errors import InvalidParameterValue, ResourceNotFound
-from lambent.event_sources import sources, states
+from lambent.event_sources import sources, sqs_checks, states
 from lambent.event_sources.states import MappingEvent, MappingState
 from lambent.functions import arns, lookup, pagination
 from lambent.functions.catalog import StoreCatalog
@@ -47,12 +47,29 @@ def _stored(value: Any) -> Any:
 
 class EventSourceMappings:
     def __init__(
-        self, catalog: StoreCatalog, clock: Clock, changed: Callable[[], None] | None = None
+        self,
+        catalog: StoreCatalog,
+        clock: Clock,
+        changed: Callable[[], None] | None = None,
+        queues: sqs_checks.QueueLookup | None = None,
     ) -> None:
         self._catalog = catalog
         self._store = catalog.repo.store
         self._clock = clock
         self._changed = changed or (lambda: None)
+        self._queues = queues  # finds an SQS queue by ARN (None: no SQS on this node)
+
+    async def _check_sqs(self, scope: Scope, name: str, settings: dict[str, Any]) -> None:
+        """AWS's checks against the queue: it exists, this account may receive from it,
+        and the batching settings suit its type."""
+        if self._queues is None:
+            return
+        version = self._catalog.cached_version(scope.account, name, LATEST)
+        principal = version.role if version else f"arn:aws:iam::{scope.account}:root"
+        queue = await sqs_checks.queue_for(
+            self._queues, str(settings["EventSourceArn"]), scope.account, principal
+        )
+        sqs_checks.check_batching(settings, queue.fifo)
 
     async def _function(self, scope: Scope, function: str) -> tuple[str, str]:
         """(name, ARN as the mapping shows it): qualified if the caller qualified it."""
@@ -85,7 +102,10 @@ class EventSourceMappings:
     async def create(self, scope: Scope, params: dict[str, Any]) -> Doc:
         kind = sources.kind_of(params)
         sources.check_create(kind, params)
+        sqs_checks.check_filters(params.get("FilterCriteria"))
         name, function_arn = await self._function(scope, params["FunctionName"])
+        if kind is sources.SourceKind.SQS:
+            await self._check_sqs(scope, name, params)
         mapping_id = str(uuid.uuid4())
         enabled = params.get("Enabled") is not False
         doc: Doc = {"UUID": mapping_id, **sources.defaults(kind)}
@@ -119,6 +139,12 @@ class EventSourceMappings:
             kind = sources.SourceKind(doc["_kind"])
             if params.get("DestinationConfig") is not None:
                 sources.check_destinations(kind, params["DestinationConfig"])
+            sqs_checks.check_filters(params.get("FilterCriteria"))
+            if kind is sources.SourceKind.SQS and self._queues is not None:
+                queue = await self._queues(str(doc["EventSourceArn"]))
+                if queue is not None:
+                    merged = {**doc, **{k: v for k, v in params.items() if v is not None}}
+                    sqs_checks.check_batching(merged, queue.fifo)
             if params.get("FunctionName"):
                 name, function_arn = await self._function(scope, params["FunctionName"])
                 doc.update({"_function": name, "FunctionArn": function_arn})

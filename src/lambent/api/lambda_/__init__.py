@@ -32,7 +32,14 @@ def handlers(app: App) -> list[ServiceHandlers]:
         ConcurrencyHandlers(cp.catalog, layer_repo),
         InvokeConfigHandlers(cp.catalog),
         FunctionUrlHandlers(app.urls),
-        EventSourceMappingHandlers(EventSourceMappings(cp.catalog, app.clock, app.pollers.wake)),
+        EventSourceMappingHandlers(
+            EventSourceMappings(
+                cp.catalog,
+                app.clock,
+                app.pollers.wake,
+                None if app.queues is None else app.queues.catalog.by_arn,
+            )
+        ),
         RecursionConfigHandlers(cp.catalog),
         *([CodeSigningHandlers(cp.code_check.configs)] if cp.code_check else []),
     ]
