@@ -72,6 +72,7 @@ from lambent.sandbox.interface import Sandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.select import choose as choose_sandbox
 from lambent.settings import Settings
+from lambent.sns.service import Notifications
 from lambent.sqs.service import Queues
 from lambent.store.interface import Store
 from lambent.store.select import open_store
@@ -129,6 +130,8 @@ class App:
     queues: Queues | None = None
     # EventBridge (events/); None on a worker.
     events: EventBridge | None = None
+    # SNS topics and their fan-out; None on a worker.
+    sns: Notifications | None = None
     # Cluster mode (docs/CLUSTER.md): the shared key and the client of internal traffic.
     cluster_key: bytes | None = None
     internal: InternalClient | None = None
@@ -429,6 +432,8 @@ class App:
         self.async_invoke = AsyncInvocations(
             settings, clock, self.invoker, self.catalog, self.admission, queue
         )
+        if role != "worker":
+            self.sns = self._notifications()
         self.pollers = PollerSupervisor(
             self.store,
             self.source_factories(),
@@ -447,6 +452,15 @@ class App:
         from lambent.events.wiring import build_events
 
         return build_events(self)
+
+    def _notifications(self) -> Notifications:
+        from lambent.sns.delivery import Delivery
+        from lambent.sns.topics import TopicRepository
+
+        delivery = Delivery(
+            self.async_invoke.send_to_function, self.queues, self.catalog, self.settings.endpoint
+        )
+        return Notifications(TopicRepository(self.store), delivery, self.clock)
 
     def source_factories(self) -> dict[SourceKind, SourceFactory]:
         """The event sources whose mappings poll (a kind without one is stored only)."""

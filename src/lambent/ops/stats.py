@@ -144,6 +144,8 @@ def handler(app: App) -> Any:
             view["sqs"] = await app.queues.stats()
         if app.events is not None:  # EventBridge: deliveries, retries, dead letters
             view["events"] = await app.events.stats()
+        if app.sns is not None:  # SNS deliveries since start, per protocol
+            view["sns"] = app.sns.delivery.stats.view()
         # Event source mappings this node polls: backlog, oldest age, batches, records...
         view["mappings"] = app.pollers.snapshot()
         body = json.dumps(view).encode()

@@ -1,0 +1,1 @@
+"""SNS: topics, subscriptions and fan-out of published messages (see service.py)."""
