@@ -321,3 +321,44 @@ def test_sigkill_mid_drain_loses_nothing(tmp_path: Path) -> None:
     finally:
         again.stop()
         probe.close()
+
+
+def test_lambent_mappings_shows_each_mapping_and_its_counters(
+    server: ServerProcess, sqs: Any
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    fn = function(server, "esm-cli", ECHO)
+    url, arn = queue(sqs, "esm-cli")
+    lam = server.client("lambda")
+    mapping = lam.create_event_source_mapping(FunctionName=fn, EventSourceArn=arn)["UUID"]
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    wait_for(lambda: mapping_stats(server, mapping).get("records") == 1, "one delivery")
+    key, secret = server.credentials()
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": key,
+        "AWS_SECRET_ACCESS_KEY": secret,
+        "AWS_REGION": "us-east-1",
+    }
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "lambent"),
+            "mappings",
+            "--endpoint-url",
+            server.endpoint,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:5] == ["UUID", "FUNCTION", "SOURCE", "STATE", "BATCH"]
+    (line,) = [ln for ln in lines if ln.startswith(mapping)]
+    assert line.split() == [mapping, "esm-cli", "esm-cli", "Enabled", "10", "1", "1", "0", "0", "0"]
+    lam.delete_event_source_mapping(UUID=mapping)

@@ -1,4 +1,5 @@
-"""Client commands (`deploy`, `invoke`, `ls`, `queues`, `logs`): arguments and the error boundary.
+"""Client commands (`deploy`, `invoke`, `ls`, `queues`, `mappings`, `logs`): arguments and
+the error boundary.
 
 Building the parser imports nothing heavy, because `lambent serve` shares it: each command
 imports its own modules when it runs. Every command runs inside one wrapper that turns any
@@ -32,6 +33,7 @@ def add_parsers(sub: SubParsers) -> None:
     _add_invoke(sub, common)
     _add_ls(sub, common)
     _add_queues(sub, common)
+    _add_mappings(sub, common)
     _add_logs(sub, common)
 
 
@@ -122,6 +124,15 @@ def _add_queues(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p.set_defaults(func=_wrap(p, _queues))
 
 
+def _add_mappings(sub: SubParsers, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "mappings",
+        parents=[common],
+        help="list event source mappings with their pollers' counters",
+    )
+    p.set_defaults(func=_wrap(p, _mappings))
+
+
 def _add_logs(sub: SubParsers, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("logs", parents=[common], help="show a function's logs")
     p.add_argument("name", metavar="NAME")
@@ -187,6 +198,12 @@ def _queues(args: argparse.Namespace, client: AwsClient) -> int:
     from lambent.cli import queues
 
     return queues.list_command(client, args.prefix, sys.stdout, sys.stderr)
+
+
+def _mappings(args: argparse.Namespace, client: AwsClient) -> int:
+    from lambent.cli import mappings
+
+    return mappings.list_command(client, sys.stdout, sys.stderr)
 
 
 def _logs(args: argparse.Namespace, client: AwsClient) -> int:
