@@ -44,3 +44,32 @@ def test_cross_account_access_follows_the_queue_policy(server: ServerProcess) ->
     assert got[0].get("Attributes") is None
     found = other.get_queue_url(QueueName="shared-q", QueueOwnerAWSAccountId=url.split("/")[-2])
     assert found["QueueUrl"] == url
+
+
+def test_add_and_remove_permission(server: ServerProcess) -> None:
+    owner = server.client("sqs")
+    url = owner.create_queue(QueueName="perm-q")["QueueUrl"]
+    account, keys = new_account(server)
+    other = server.client("sqs", keys=keys)
+    owner.add_permission(
+        QueueUrl=url, Label="let-b", AWSAccountIds=[account], Actions=["SendMessage"]
+    )
+    other.send_message(QueueUrl=url, MessageBody="via AddPermission")
+    with pytest.raises(ClientError) as err:
+        owner.add_permission(
+            QueueUrl=url, Label="let-b", AWSAccountIds=[account], Actions=["SendMessage"]
+        )
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValue"
+    policy = json.loads(
+        owner.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    )
+    assert [s["Sid"] for s in policy["Statement"]] == ["let-b"]
+    owner.remove_permission(QueueUrl=url, Label="let-b")
+    shown = owner.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+    assert shown.get("Attributes", {}) == {}
+    with pytest.raises(ClientError) as err:
+        other.send_message(QueueUrl=url, MessageBody="no longer")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(ClientError) as err:
+        owner.remove_permission(QueueUrl=url, Label="let-b")
+    assert err.value.response["Error"]["Code"] == "InvalidParameterValue"

@@ -145,6 +145,13 @@ class QueueCatalog:
                 merged.pop(key)
         await self._replace(record, attributes=merged, modified_ms=self._now())
 
+    async def replace_policy(self, record: QueueRecord, policy: str) -> None:
+        """AddPermission/RemovePermission's result ("" removes the Policy attribute)."""
+        merged = {k: v for k, v in record.attributes.items() if k != "Policy"}
+        if policy:
+            merged["Policy"] = policy
+        await self._replace(record, attributes=merged, modified_ms=self._now())
+
     async def _replace(self, record: QueueRecord, **changes: object) -> QueueRecord:
         from dataclasses import replace
 

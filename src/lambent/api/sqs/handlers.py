@@ -10,7 +10,7 @@ from lambent.api.dispatch import ServiceHandlers
 from lambent.api.sqs import batches, shaping
 from lambent.errors import AccessDenied, ServiceError
 from lambent.sqs import attributes as attrs
-from lambent.sqs import names
+from lambent.sqs import names, permissions
 from lambent.sqs.access import may_access
 from lambent.sqs.errors import (
     InvalidParameterValue,
@@ -155,6 +155,17 @@ class SqsHandlers(ServiceHandlers):
         if params.get("MaxResults") and len(page) > limit:
             out["NextToken"] = page[limit - 1].name
         return out
+
+    async def add_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        queue = await self._queue(ctx, params)
+        policy = permissions.added(
+            queue, params["Label"], params["AWSAccountIds"], params["Actions"]
+        )
+        await self._catalog.replace_policy(queue, policy)
+
+    async def remove_permission(self, ctx: RequestContext, params: dict[str, Any]) -> None:
+        queue = await self._queue(ctx, params)
+        await self._catalog.replace_policy(queue, permissions.removed(queue, params["Label"]))
 
     # -- message move tasks ------------------------------------------------------------
     async def _queue_by_arn(self, ctx: RequestContext, arn: str, member: str) -> QueueRecord:
