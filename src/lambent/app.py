@@ -388,7 +388,9 @@ class App:
         # Open mode is the local-development mode moto-style suites run against; they create
         # roles with placeholder trust policies ("some policy") that IAM itself would reject.
         self.roles = Roles(self.store, clock, lenient_trust=settings.auth == "open")
-        self.sessions = SessionIssuer(self.roles, self.credentials, clock)
+        self.sessions = SessionIssuer(
+            self.roles, self.credentials, clock, shared_execution_keys=settings.role == "worker"
+        )
         limits = settings.limits
         self.admission = Admission(
             limits.account_concurrency,

@@ -73,7 +73,11 @@ class SessionIssuer:
         clock: Clock,
         *,
         purge_interval_s: float = PURGE_INTERVAL_S,
+        shared_execution_keys: bool = False,
     ) -> None:
+        # A worker (docs/CLUSTER.md) issues environments' keys that frontends must verify:
+        # they go to the shared store, sealed, instead of this process's memory.
+        self._shared_execution_keys = shared_execution_keys
         self._roles = roles
         self._credentials = credentials
         self._clock = clock
@@ -136,7 +140,9 @@ class SessionIssuer:
 
         Lambda assumes the role as a service, so the caller's identity and the role's
         MaxSessionDuration do not apply. The keys live in memory only (never in the store:
-        an environment does not outlive the server, and its secret is never at rest).
+        an environment does not outlive the server, and its secret is never at rest),
+        except on a cluster's worker, where the frontends that verify them must find them
+        (the shared store, sealed under the master key).
         Raises IamNoSuchEntity when the role is gone.
         """
         account, role = await self._execution_role(role_arn)
@@ -146,7 +152,7 @@ class SessionIssuer:
             names.assumed_role_arn(account, role_name, session_name),
             f"{role['RoleId']}:{session_name}",
             valid_for_s,
-            persist=False,
+            persist=self._shared_execution_keys,
         )
 
     async def _execution_role(self, role_arn: str) -> tuple[str, Doc]:
