@@ -71,6 +71,9 @@ from lambent.s3.service import S3
 from lambent.sandbox.interface import Sandbox
 from lambent.sandbox.process import ProcessSandbox
 from lambent.sandbox.select import choose as choose_sandbox
+from lambent.schedules.firing import Firer
+from lambent.schedules.service import Schedules
+from lambent.schedules.targets import Targets
 from lambent.settings import Settings
 from lambent.sns.service import Notifications
 from lambent.sqs.service import Queues
@@ -132,6 +135,9 @@ class App:
     events: EventBridge | None = None
     # SNS topics and their fan-out; None on a worker.
     sns: Notifications | None = None
+    # EventBridge Scheduler (schedules/); None on a worker. The firer runs where it is.
+    schedules: Schedules | None = None
+    firer: Firer | None = None
     # Cluster mode (docs/CLUSTER.md): the shared key and the client of internal traffic.
     cluster_key: bytes | None = None
     internal: InternalClient | None = None
@@ -198,6 +204,8 @@ class App:
         if role != "worker":
             self.queues = await self._open_queues()
             stack.push_async_callback(self.queues.close)
+            self.schedules = await self._open_schedules()
+            stack.push_async_callback(self.schedules.backend.close)
         self._shared_blobs = await self._open_shared_blobs(stack)
         self._build(queue)
         stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
@@ -245,6 +253,13 @@ class App:
         if role != "worker":  # mappings poll where invokes are placed from (leases: one node)
             await self.pollers.start()
             stack.push_async_callback(self.pollers.stop)  # before the queues close
+        if self.schedules is not None:  # leases: one node fires each due time
+            self.firer = Firer(
+                self.schedules.backend, Targets(self.async_invoke, self.queues), self.clock
+            )
+            self.schedules.on_change(self.firer.notify)
+            self.firer.start()
+            stack.push_async_callback(self.firer.stop)  # before the schedules close
 
     async def _serve_http(
         self,
@@ -293,6 +308,18 @@ class App:
             clock=self.clock,
             node_lease_s=self.settings.async_.node_lease_s,
         )
+
+    async def _open_schedules(self) -> Schedules:
+        """EventBridge Scheduler's store: `DATA/schedules.db`, or with `--database` the
+        `scheduler_*` tables every node shares."""
+        url = self.settings.database_url
+        if url is None:
+            from lambent.schedules.sqlite import SqliteSchedules
+
+            return Schedules(SqliteSchedules(self.settings.data_dir / "schedules.db"), self.clock)
+        from lambent.schedules.postgres import PgSchedules
+
+        return Schedules(await PgSchedules.open(url), self.clock)
 
     async def _open_queues(self) -> Queues:
         """The queue service: its SQLite file in the data dir, or with `--database` its

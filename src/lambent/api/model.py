@@ -18,6 +18,7 @@ SERVICES: dict[str, str] = {
     "sqs": "2012-11-05",
     "events": "2015-10-07",
     "sns": "2010-03-31",
+    "scheduler": "2021-06-30",
 }
 
 

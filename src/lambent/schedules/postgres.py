@@ -156,16 +156,25 @@ class PgSchedules:
         return [Due(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
 
     async def settle(self, claimed: Due, timing: Timing, delete: bool) -> bool:
-        key = (claimed.account, claimed.group, claimed.name, claimed.version)
-        if delete:
-            return await self._change(
-                "DELETE FROM scheduler_schedules" + _KEY + " AND version = %s", key
-            )
-        sql: LiteralString = (
+        return (await self.settle_many([(claimed, timing, delete)]))[0]
+
+    async def settle_many(self, outcomes: list[tuple[Due, Timing, bool]]) -> list[bool]:
+        where: LiteralString = _KEY + " AND version = %s"
+        update: LiteralString = (
             "UPDATE scheduler_schedules SET fire_at = %s, due = %s, attempts = %s,"
-            " lease_until = 0, version = version + 1" + _KEY + " AND version = %s"
+            " lease_until = 0, version = version + 1" + where
         )
-        return await self._change(sql, (timing.fire_at, timing.due, timing.attempts, *key))
+        done = []
+        async with self._pool.connection() as conn, conn.transaction():
+            for claimed, timing, delete in outcomes:
+                key = (claimed.account, claimed.group, claimed.name, claimed.version)
+                if delete:
+                    cur = await conn.execute("DELETE FROM scheduler_schedules" + where, key)
+                else:
+                    args = (timing.fire_at, timing.due, timing.attempts, *key)
+                    cur = await conn.execute(update, args)
+                done.append(cur.rowcount > 0)
+        return done
 
     async def next_fire_at(self) -> float | None:
         rows = await self._rows("SELECT MIN(fire_at) FROM scheduler_schedules WHERE enabled", ())

@@ -144,15 +144,27 @@ class SqliteSchedules:
         return await self._run(run)
 
     async def settle(self, claimed: Due, timing: Timing, delete: bool) -> bool:
-        key = (claimed.account, claimed.group, claimed.name, claimed.version)
+        return (await self.settle_many([(claimed, timing, delete)]))[0]
+
+    async def settle_many(self, outcomes: list[tuple[Due, Timing, bool]]) -> list[bool]:
         where = " WHERE account = ? AND grp = ? AND name = ? AND version = ?"
-        if delete:
-            return await self._change("DELETE FROM schedules" + where, key)
-        sql = (
+        update = (
             "UPDATE schedules SET fire_at = ?, due = ?, attempts = ?, lease_until = 0,"
             " version = version + 1" + where
         )
-        return await self._change(sql, (timing.fire_at, timing.due, timing.attempts, *key))
+
+        def run(db: sqlite3.Connection) -> list[bool]:
+            done = []
+            for claimed, timing, delete in outcomes:
+                key = (claimed.account, claimed.group, claimed.name, claimed.version)
+                if delete:
+                    cur = db.execute("DELETE FROM schedules" + where, key)
+                else:
+                    cur = db.execute(update, (timing.fire_at, timing.due, timing.attempts, *key))
+                done.append(cur.rowcount > 0)
+            return done
+
+        return await self._run(run)
 
     async def next_fire_at(self) -> float | None:
         sql = "SELECT MIN(fire_at) FROM schedules WHERE enabled = 1"
