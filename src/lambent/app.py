@@ -84,6 +84,7 @@ if TYPE_CHECKING:
     from lambent.blobs.postgres import PgBlobs
     from lambent.cluster.changes import ChangeFeed
     from lambent.cluster.membership import Membership
+    from lambent.s3.notify.delivery import NotifyDispatcher
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +139,8 @@ class App:
     # EventBridge Scheduler (schedules/); None on a worker. The firer runs where it is.
     schedules: Schedules | None = None
     firer: Firer | None = None
+    # S3 notifications' dispatcher (s3/notify); None on a worker.
+    s3_notify: NotifyDispatcher | None = None
     # Cluster mode (docs/CLUSTER.md): the shared key and the client of internal traffic.
     cluster_key: bytes | None = None
     internal: InternalClient | None = None
@@ -250,6 +253,9 @@ class App:
         if self.events is not None:  # delivers through the async queue and SQS: after them
             self.events.dispatcher.start()
             stack.push_async_callback(self.events.dispatcher.stop)
+        if self.s3_notify is not None:  # S3 notifications left in the outbox go first
+            self.s3_notify.start()
+            stack.push_async_callback(self.s3_notify.stop)
         if role != "worker":  # mappings poll where invokes are placed from (leases: one node)
             await self.pollers.start()
             stack.push_async_callback(self.pollers.stop)  # before the queues close
@@ -463,6 +469,9 @@ class App:
         )
         if role != "worker":
             self.sns = self._notifications()
+            from lambent.s3.notify.wiring import build_notifications
+
+            self.s3_notify = build_notifications(self)[1]
         self.pollers = PollerSupervisor(
             self.store,
             self.source_factories(),

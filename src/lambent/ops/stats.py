@@ -146,6 +146,8 @@ def handler(app: App) -> Any:
             view["events"] = await app.events.stats()
         if app.sns is not None:  # SNS deliveries since start, per protocol
             view["sns"] = app.sns.delivery.stats.view()
+        if app.s3_notify is not None:  # S3 notifications handed over since start
+            view["s3_notifications"] = dict(app.s3_notify.stats)
         # Event source mappings this node polls: backlog, oldest age, batches, records...
         view["mappings"] = app.pollers.snapshot()
         body = json.dumps(view).encode()

@@ -202,7 +202,14 @@ class Uploads:
         async with self._store.transaction():
             await self._load(account, bucket, key, upload_id)  # still open: not completed twice
             result = await self._objects.put(
-                account, bucket, key, content, data, attrs, multipart_etag=multipart_etag(chosen)
+                account,
+                bucket,
+                key,
+                content,
+                data,
+                attrs,
+                multipart_etag=multipart_etag(chosen),
+                event="ObjectCreated:CompleteMultipartUpload",
             )
             freed = await self._drop(
                 account, upload_id, await self._store.get(UPLOAD, account, upload_id)

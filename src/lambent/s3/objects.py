@@ -9,7 +9,7 @@ versions and delete markers take the "null" id, replacing an earlier "null" vers
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from lambent.clock import Clock
@@ -27,6 +27,8 @@ from lambent.s3.versioning import Versioning
 from lambent.store.interface import Store
 
 _PAGE = 1000
+# Called inside a write's transaction (bucket, event name, version): S3 notifications.
+OnWrite = Callable[[Bucket, str, ObjectVersion], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class Objects:
         self._buckets = buckets
         self._content = content
         self._clock = clock
+        self.on_write: OnWrite | None = None
 
     # -- documents ---------------------------------------------------------------------
     async def _load(self, account: str, bucket: str, key: str) -> list[ObjectVersion]:
@@ -91,6 +94,7 @@ class Objects:
         attrs: Attributes,
         *,
         multipart_etag: str | None = None,
+        event: str = "ObjectCreated:Put",
     ) -> tuple[Bucket, ObjectVersion]:
         """Record a new version whose bytes `content` names (`data` rewrites them if gone)."""
         names.check_key(key)
@@ -117,6 +121,8 @@ class Objects:
             kept = [v for v in versions if v not in removed]
             unreferenced = await self._release(removed)
             await self._save(account, bucket_name, key, [version, *kept])
+            if self.on_write is not None:
+                await self.on_write(bucket, event, version)
         await self._content.collect(unreferenced)
         return bucket, version
 
@@ -137,8 +143,22 @@ class Objects:
                 result = Deleted(version_id, bool(found and found[0].delete_marker))
             unreferenced = await self._release(removed)
             await self._save(account, bucket_name, key, versions)
+            if self.on_write is not None:
+                await self._notify_delete(bucket, key, result)
         await self._content.collect(unreferenced)
         return result
+
+    async def _notify_delete(self, bucket: Bucket, key: str, result: Deleted) -> None:
+        assert self.on_write is not None
+        marker = result.delete_marker and result.version_id is not None
+        gone = ObjectVersion(
+            key=key,
+            version_id=result.version_id or NULL_VERSION,
+            last_modified=self._clock.time(),
+            delete_marker=marker,
+        )
+        name = "ObjectRemoved:DeleteMarkerCreated" if marker else "ObjectRemoved:Delete"
+        await self.on_write(bucket, name, gone)
 
     def _delete_current(
         self, bucket: Bucket, key: str, versions: list[ObjectVersion]

@@ -16,6 +16,7 @@ from lambent.store.interface import Store
 
 if TYPE_CHECKING:
     from lambent.blobs.postgres import PgBlobs  # psycopg: cluster mode only
+    from lambent.s3.notify.service import BucketNotifications
 
 
 class S3:
@@ -32,11 +33,14 @@ class S3:
         self.buckets = Buckets(store, clock)
         self.content = ContentStore(root, store, work, shared)
         self.objects = Objects(store, self.buckets, self.content, clock)
+        # Event notifications (s3/notify), wired by the composition root.
+        self.notifications: BucketNotifications | None = None
         self.uploads = Uploads(store, self.buckets, self.objects, self.content, clock)
 
     async def delete_bucket(self, account: str, name: str) -> None:
         """Delete an empty bucket; its unfinished multipart uploads go with it."""
         async with self._store.transaction():
+            await self._store.delete("s3_bucket_notification", account, name)
             await self.buckets.delete(account, name)
             freed = await self.uploads.drop_all(account, name)
         await self.content.collect(freed)

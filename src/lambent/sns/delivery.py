@@ -113,16 +113,18 @@ class Delivery:
         env = messages.envelope(msg, "sqs", sub["arn"], self._endpoint)
         return SendEntry(json.dumps(env))
 
-    async def to_queue(self, queue_arn: str, entry: SendEntry, source_arn: str) -> str | None:
-        """Send as `source_arn`'s service would: the queue's policy must allow SNS."""
+    async def to_queue(
+        self, queue_arn: str, entry: SendEntry, source_arn: str, service: str = SERVICE
+    ) -> str | None:
+        """Send as `source_arn`'s service would: the queue's policy must allow it."""
         if self._queues is None:
             return "no queue service on this node"
         queue = await self._queues.catalog.by_arn(queue_arn)
         if queue is None:
             return f"queue {queue_arn} does not exist"
-        if not may_send(queue, SERVICE, source_arn):
-            return "the queue's policy does not allow sns.amazonaws.com"
-        result = (await self._queues.send(queue, [entry], SERVICE))[0]
+        if not may_send(queue, service, source_arn):
+            return f"the queue's policy does not allow {service}"
+        result = (await self._queues.send(queue, [entry], service))[0]
         return result.message if isinstance(result, ServiceError) else None
 
     async def _redrive(self, msg: Published, sub: Doc) -> None:

@@ -110,3 +110,19 @@ class BucketHandlers(ServiceHandlers):
             code="NoSuchBucketPolicy",
             fields={"BucketName": bucket.name},
         )
+
+    async def put_bucket_notification_configuration(
+        self, ctx: RequestContext, params: Result
+    ) -> None:
+        await self._buckets.get(ctx.account_id, params["Bucket"])
+        assert self._s3.notifications is not None  # wired wherever the API is served
+        await self._s3.notifications.put(
+            ctx.account_id, params["Bucket"], params.get("NotificationConfiguration") or {}
+        )
+
+    async def get_bucket_notification_configuration(
+        self, ctx: RequestContext, params: Result
+    ) -> Result:
+        await self._buckets.get(ctx.account_id, params["Bucket"])
+        assert self._s3.notifications is not None
+        return await self._s3.notifications.get(ctx.account_id, params["Bucket"])

@@ -242,7 +242,13 @@ class ObjectHandlers(ServiceHandlers):
             )
         assert source.content is not None  # only delete markers have none, and get refuses them
         bucket, version = await self._s3.objects.put(
-            ctx.account_id, params["Bucket"], params["Key"], source.content, None, attrs
+            ctx.account_id,
+            params["Bucket"],
+            params["Key"],
+            source.content,
+            None,
+            attrs,
+            event="ObjectCreated:Copy",
         )
         result: Result = {
             "ETag": version.etag,
