@@ -251,7 +251,7 @@ class App:
         if self.queues is not None:
             await self.queues.start()
         if self.events is not None:  # delivers through the async queue and SQS: after them
-            self.events.dispatcher.start()
+            await self.events.dispatcher.start()
             stack.push_async_callback(self.events.dispatcher.stop)
         if self.s3_notify is not None:  # S3 notifications left in the outbox go first
             self.s3_notify.start()

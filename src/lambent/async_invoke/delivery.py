@@ -132,6 +132,8 @@ class Delivery:
         self._targets = targets
         self._clock = clock
         self._timing = timing
+        self.destination_delivery_failures = 0
+        self.dead_letter_errors = 0
 
     async def deliver(self, event: QueuedEvent, lease: Lease | None = None) -> Decision:
         return await self.settle(event, await self.attempt(event, lease))
@@ -277,6 +279,11 @@ class Delivery:
     def _log_undelivered(
         self, event: QueuedEvent, source: str, target: str, kind: str, why: str
     ) -> None:
+        # AWS's metrics: DestinationDeliveryFailures and DeadLetterErrors.
+        if kind == "dead-letter":
+            self.dead_letter_errors += 1
+        else:
+            self.destination_delivery_failures += 1
         oplog(
             log,
             logging.WARNING,

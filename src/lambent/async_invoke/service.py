@@ -149,4 +149,6 @@ class AsyncInvocations:
             "attempts": counters.attempts,
             "throttled": counters.throttled,
             "throttled_by_own_deliveries": counters.throttled_by_own_deliveries,
+            "destination_delivery_failures": self._delivery.destination_delivery_failures,
+            "dead_letter_errors": self._delivery.dead_letter_errors,
         }

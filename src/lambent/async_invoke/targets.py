@@ -1,9 +1,10 @@
 """Where records and dead letters go: a small Protocol and a registry keyed by ARN service.
 
-Only Lambda functions are targets today. A queue, topic, event bus or broker target is one
-class with `service` and `send()`, registered in `Targets`; nothing else changes.
-A target that fails or does not exist drops the message (AWS counts a
-DestinationDeliveryFailures metric; the delivery logs it): it must never stop the scheduler.
+Lambda functions are registered here; SQS queues and EventBridge buses by the App
+(`events/destinations.py`); a topic or broker target is one more class with `service` and
+`send()`. A target that fails or does not exist drops the message (counted as AWS's
+DestinationDeliveryFailures / DeadLetterErrors in the async stats; the delivery logs it):
+it must never stop the scheduler.
 """
 
 from __future__ import annotations

@@ -64,7 +64,10 @@ class Dispatcher:
     def notify(self) -> None:
         self._wake.set()
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        freed = await self.outbox.recover()
+        if freed:
+            log.info("events: %d events whose dispatch was cut off are dispatched again", freed)
         self._task = asyncio.create_task(self._run(), name="events-dispatcher")
 
     async def stop(self) -> None:

@@ -65,6 +65,18 @@ class Outbox:
                 claimed.append(Entry(row.key, doc))
         return claimed, earliest
 
+    async def recover(self) -> int:
+        """At start: this node's claims from before a crash are free again at once (another
+        node's lapse after their lease)."""
+        freed = 0
+        async with self._store.transaction():
+            for row in await self._store.list(OUTBOX, _ACCOUNT):
+                if row.doc.get("owner") == self._node:
+                    doc = {**row.doc, "lease": 0.0, "owner": ""}
+                    await self._store.put(OUTBOX, _ACCOUNT, row.key, doc)
+                    freed += 1
+        return freed
+
     async def settle(self, entry: Entry, now: float) -> None:
         """Write back what is left to deliver (or remove the entry), if still ours."""
         async with self._store.transaction():

@@ -115,6 +115,13 @@ class EventBridge:
         await self.outbox.add([item], self._clock.time())
         self.dispatcher.notify()
 
+    async def add_to_bus(self, items: list[dict[str, Any]]) -> None:
+        """Events made by Lambent itself (async invoke destinations) onto a bus, durable."""
+        for item in items:
+            await self.catalog.bus(item["account"], item["bus"], item["region"])
+        await self.outbox.add(items, self._clock.time())
+        self.dispatcher.notify()
+
     # -- rules -------------------------------------------------------------------------
     async def put_rule(self, account: str, region: str, params: Mapping[str, Any]) -> Rule:
         ref = names.parse_bus(params.get("EventBusName"), account)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lambent.events.catalog import EventCatalog
+from lambent.events.destinations import BusDestination, SqsDestination
 from lambent.events.dispatcher import Dispatcher
 from lambent.events.outbox import Outbox
 from lambent.events.service import EventBridge
@@ -29,4 +30,8 @@ def build_events(app: App) -> EventBridge:
     dispatcher = Dispatcher(outbox, catalog, sender, app.clock)
     events = EventBridge(catalog, outbox, dispatcher, app.clock)
     forward_to.append(events)
+    # Async invoke's destinations and dead letters on queues and buses (issue 11 §6).
+    if app.queues is not None:
+        app.async_invoke.targets.register(SqsDestination(app.queues))
+    app.async_invoke.targets.register(BusDestination(events.add_to_bus, app.clock))
     return events
