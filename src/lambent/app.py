@@ -261,7 +261,9 @@ class App:
             stack.push_async_callback(self.pollers.stop)  # before the queues close
         if self.schedules is not None:  # leases: one node fires each due time
             self.firer = Firer(
-                self.schedules.backend, Targets(self.async_invoke, self.queues), self.clock
+                self.schedules.backend,
+                Targets(self.async_invoke, self.queues, self.sns),
+                self.clock,
             )
             self.schedules.on_change(self.firer.notify)
             self.firer.start()

@@ -154,3 +154,32 @@ def test_not_found_and_conflict(server: ServerProcess, sched: Any) -> None:
     with pytest.raises(ClientError) as err:
         sched.create_schedule_group(Name="dup")
     assert err.value.response["Error"]["Code"] == "ConflictException"
+
+
+def test_an_sns_target_publishes(server: ServerProcess, sched: Any) -> None:
+    sns, sqs = server.client("sns"), server.client("sqs")
+    topic = sns.create_topic(Name="sched-topic")["TopicArn"]
+    url = sqs.create_queue(QueueName="sched-from-topic")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic}},
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    sched.create_schedule(
+        Name="to-topic",
+        ScheduleExpression=at_in(1),
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": topic, "RoleArn": role(server), "Input": "via sns"},
+    )
+    got = wait_for(lambda: receive(sqs, url), "the published message")
+    assert got[0]["Body"] == "via sns"

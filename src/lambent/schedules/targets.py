@@ -2,7 +2,8 @@
 invoke through async_invoke, so the function's own retries, destinations and DLQ apply,
 as when AWS's Scheduler calls Invoke with InvocationType Event) or an SQS queue (a send
 through the queue service). `RoleArn` is recorded and shown, not assumed: Lambent has no
-separate execution identity for the scheduler, and delivers as the schedule's account."""
+separate execution identity for the scheduler, and delivers as the schedule's account.
+An SNS topic ARN is a Publish of the payload through the SNS service (sns/)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,27 @@ class FunctionSender(Protocol):
     ) -> str: ...
 
 
+class TopicPublisher(Protocol):
+    async def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        subject: str | None = None,
+        attributes: Any = None,
+        structure: str | None = None,
+    ) -> str: ...
+
+
 class Targets:
-    def __init__(self, functions: FunctionSender, queues: Queues | None) -> None:
+    def __init__(
+        self,
+        functions: FunctionSender,
+        queues: Queues | None,
+        topics: TopicPublisher | None = None,
+    ) -> None:
         self._functions = functions
         self._queues = queues
+        self._topics = topics
 
     async def deliver(self, target: dict[str, Any], body: str) -> None:
         arn = str(target["Arn"])
@@ -50,8 +68,18 @@ class Targets:
         elif service == "sqs":
             params = target.get("SqsParameters") or {}
             await self.to_queue(account, parts[5], body, params.get("MessageGroupId"), None)
+        elif service == "sns" and self._topics is not None:
+            await self._to_topic(arn, body)
         else:
             raise TargetFailed("UnsupportedTarget", f"Lambent cannot deliver to {arn}")
+
+    async def _to_topic(self, arn: str, body: str) -> None:
+        from lambent.errors import ServiceError
+
+        try:
+            await self._topics.publish(arn, body)  # type: ignore[union-attr]
+        except ServiceError as err:
+            raise TargetFailed(err.code, err.message) from None
 
     async def _to_function(self, account: str, name: str, qualifier: str | None, body: str) -> None:
         from lambent.errors import ServiceError
