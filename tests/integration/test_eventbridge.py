@@ -261,3 +261,30 @@ def test_cross_account_put_events_needs_the_bus_policy(
     body = json.loads(message["Body"])
     assert body["detail"] == {"n": 2}
     assert body["account"] == other_account
+
+
+def test_sns_target_publishes_to_the_topic(server: ServerProcess, events: Any, sqs: Any) -> None:
+    sns = server.client("sns")
+    topic = sns.create_topic(Name="eb-topic")["TopicArn"]
+    url, arn = events_queue(sqs, "eb-via-topic", allow_events=False)
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": arn,
+            }
+        ]
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    sns.subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    events.put_rule(Name="to-topic", EventPattern='{"source": ["topic.app"]}')
+    events.put_targets(
+        Rule="to-topic", Targets=[{"Id": "t", "Arn": topic, "InputPath": "$.detail"}]
+    )
+    events.put_events(Entries=[entry({"via": "sns"}, "topic.app")])
+    (message,) = receive_all(sqs, url, 1)
+    assert json.loads(message["Body"]) == {"via": "sns"}

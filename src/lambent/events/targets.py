@@ -1,5 +1,5 @@
-"""Handing one event to one target: Lambda (async), SQS, another event bus; SNS is stored
-but not delivered (Lambent has no SNS yet).
+"""Handing one event to one target: Lambda (async), SQS, another event bus, an SNS topic
+(Publish; the topic's policy is not evaluated, as for S3's notifications).
 
 Each hand-over is durable when it returns (the async queue, the SQS backend, the outbox).
 A failure says whether retrying can help: a target that does not exist or does not allow
@@ -37,6 +37,8 @@ class DeliveryFailed(Exception):
 AcceptAsync = Callable[[str, str, str | None, bytes], Awaitable[str]]
 # (event doc for the outbox) -> None
 Forward = Callable[[dict[str, Any]], Awaitable[None]]
+# (topic ARN, message) -> message id; SNS's Publish (durable fan-out when it returns)
+Publish = Callable[[str, str], Awaitable[str]]
 
 
 def _service_allowed(policy: Mapping[str, Any] | None, rule_arn: str, account: str) -> bool:
@@ -70,11 +72,13 @@ class TargetSender:
         accept: AcceptAsync,
         queues: Queues | None,
         forward: Forward,
+        publish: Publish | None = None,
     ) -> None:
         self._functions = functions
         self._accept = accept
         self._queues = queues
         self._forward = forward
+        self._publish = publish
         self.sns_not_delivered = 0
 
     async def send(self, target: Mapping[str, Any], body: str, rule: Any, event: Any) -> None:
@@ -88,11 +92,11 @@ class TargetSender:
                 await self.sqs(arn, body, rule.arn, target.get("SqsParameters"), None)
             elif service == "events":
                 await self._bus(arn, event, rule)
+            elif service == "sns" and self._publish is not None:
+                await self._publish(arn, body)
             elif service == "sns":
                 self.sns_not_delivered += 1
-                raise DeliveryFailed(
-                    "SNSNotAvailable", "Lambent has no SNS service: not delivered", retry=False
-                )
+                raise DeliveryFailed("SNSNotAvailable", "no SNS service here", retry=False)
             else:
                 raise DeliveryFailed("UnsupportedTarget", f"no target for {arn}", retry=False)
         except (NotFoundError, DeniedError) as exc:

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lambent.events.catalog import EventCatalog
-from lambent.events.destinations import BusDestination, SqsDestination
+from lambent.events.destinations import BusDestination, SqsDestination, TopicDestination
 from lambent.events.dispatcher import Dispatcher
 from lambent.events.outbox import Outbox
 from lambent.events.service import EventBridge
-from lambent.events.targets import TargetSender
+from lambent.events.targets import Publish, TargetSender
 
 if TYPE_CHECKING:
     from lambent.app import App
+    from lambent.sns.service import Notifications
+
+
+def _publisher(sns: Notifications) -> Publish:
+    async def publish(arn: str, message: str) -> str:
+        return await sns.publish(arn, message)
+
+    return publish
 
 
 def build_events(app: App) -> EventBridge:
@@ -26,7 +34,10 @@ def build_events(app: App) -> EventBridge:
     async def accept(account: str, arn: str, qualifier: str | None, payload: bytes) -> str:
         return await app.async_invoke.send_to_function(account, arn, qualifier, payload)
 
-    sender = TargetSender(app.catalog, accept, app.queues, forward)
+    publish: Publish | None = None
+    if app.sns is not None:
+        publish = _publisher(app.sns)
+    sender = TargetSender(app.catalog, accept, app.queues, forward, publish)
     dispatcher = Dispatcher(outbox, catalog, sender, app.clock)
     events = EventBridge(catalog, outbox, dispatcher, app.clock)
     forward_to.append(events)
@@ -34,4 +45,6 @@ def build_events(app: App) -> EventBridge:
     if app.queues is not None:
         app.async_invoke.targets.register(SqsDestination(app.queues))
     app.async_invoke.targets.register(BusDestination(events.add_to_bus, app.clock))
+    if publish is not None:
+        app.async_invoke.targets.register(TopicDestination(publish))
     return events
