@@ -500,7 +500,11 @@ class App:
         delivery = Delivery(
             self.async_invoke.send_to_function, self.queues, self.catalog, self.settings.endpoint
         )
-        return Notifications(TopicRepository(self.store), delivery, self.clock)
+        from lambent.sns.destination import TopicTarget
+
+        sns = Notifications(TopicRepository(self.store), delivery, self.clock)
+        self.async_invoke.targets.register(TopicTarget(sns))  # destinations and DLQs
+        return sns
 
     def source_factories(self) -> dict[SourceKind, SourceFactory]:
         """The event sources whose mappings poll (a kind without one is stored only)."""

@@ -199,3 +199,55 @@ def test_bad_input_gets_aws_errors(server: ServerProcess) -> None:
     assert err.value.response["Error"]["Code"] == "InvalidParameter"
     sns.delete_topic(TopicArn=topic)
     assert topic not in [t["TopicArn"] for t in sns.list_topics()["Topics"]]
+
+
+FAIL = """
+def handler(event, context):
+    raise ValueError("boom")
+"""
+
+
+def test_topics_as_async_destination_and_dead_letter_target(server: ServerProcess) -> None:
+    sns = server.client("sns")
+    topic = sns.create_topic(Name="async-targets")["TopicArn"]
+    url, queue_arn = sns_queue(server, "sns-async-targets", topic)
+    sns.subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    lam = server.client("lambda")
+    lam.create_function(
+        FunctionName="sns-dlq-source",
+        Runtime="python3.12",
+        Role=lambda_role(server, "sns-dlq-source"),
+        Handler="app.handler",
+        Code={"ZipFile": python_zip(FAIL)},
+        DeadLetterConfig={"TargetArn": topic},
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="sns-dlq-source")
+    lam.put_function_event_invoke_config(
+        FunctionName="sns-dlq-source",
+        MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": topic}},
+    )
+    lam.invoke(FunctionName="sns-dlq-source", InvocationType="Event", Payload=b'{"n": 1}')
+    sqs = server.client("sqs")
+    got: list[dict[str, Any]] = []
+
+    def drain() -> bool:
+        out = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
+        )
+        got.extend(out.get("Messages", []))
+        return len(got) >= 2
+
+    wait_for(drain, "the dead letter and the failure record")
+    dead = next(m for m in got if json.loads(m["Body"]) == {"n": 1})
+    attrs = dead["MessageAttributes"]
+    assert attrs["RequestID"]["StringValue"] and attrs["ErrorCode"]["StringValue"] == "200"
+    assert attrs["ErrorMessage"]["StringValue"] == "boom"
+    record = next(json.loads(m["Body"]) for m in got if m is not dead)
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestPayload"] == {"n": 1}

@@ -1,10 +1,10 @@
 """Where records and dead letters go: a small Protocol and a registry keyed by ARN service.
 
 Lambda functions are registered here; SQS queues and EventBridge buses by the App
-(`events/destinations.py`); a topic or broker target is one more class with `service` and
-`send()`. A target that fails or does not exist drops the message (counted as AWS's
-DestinationDeliveryFailures / DeadLetterErrors in the async stats; the delivery logs it):
-it must never stop the scheduler.
+(`events/destinations.py`), SNS topics by the App (`sns/destination.py`); a broker target
+is one more class with `service` and `send()`. A target that fails or does not exist drops
+the message (counted as AWS's DestinationDeliveryFailures / DeadLetterErrors in the async
+stats; the delivery logs it): it must never stop the scheduler.
 """
 
 from __future__ import annotations
