@@ -60,6 +60,7 @@ from lambent.http.server import HttpServer
 from lambent.iam.roles import Roles
 from lambent.iam.sessions import SessionIssuer
 from lambent.invoke.service import InvokeService
+from lambent.kinesis.service import Streams
 from lambent.layers.repository import LayerRepository
 from lambent.layers.service import LayerService
 from lambent.logs.interface import LogStore
@@ -141,6 +142,8 @@ class App:
     firer: Firer | None = None
     # S3 notifications' dispatcher (s3/notify); None on a worker.
     s3_notify: NotifyDispatcher | None = None
+    # The stream service (Kinesis); None on a worker, like the queues.
+    streams: Streams | None = None
     # Cluster mode (docs/CLUSTER.md): the shared key and the client of internal traffic.
     cluster_key: bytes | None = None
     internal: InternalClient | None = None
@@ -209,6 +212,8 @@ class App:
             stack.push_async_callback(self.queues.close)
             self.schedules = await self._open_schedules()
             stack.push_async_callback(self.schedules.backend.close)
+            self.streams = await self._open_streams()
+            stack.push_async_callback(self.streams.close)
         self._shared_blobs = await self._open_shared_blobs(stack)
         self._build(queue)
         stack.push_async_callback(self.async_invoke.stop)  # its queue file is open already
@@ -341,6 +346,18 @@ class App:
 
         backend = await PgQueues.open(url, node_id=self.node_id)
         return Queues(backend, self.clock, shared=True)
+
+    async def _open_streams(self) -> Streams:
+        """The stream service: its SQLite file in the data dir, or with `--database` its
+        PostgreSQL tables, shared by every node."""
+        url = self.settings.database_url
+        if url is None:
+            from lambent.kinesis.sqlite import SqliteStreams
+
+            return Streams(SqliteStreams(self.settings.data_dir / "kinesis.db"), self.clock)
+        from lambent.kinesis.postgres import PgStreams  # psycopg: cluster mode only
+
+        return Streams(await PgStreams.open(url), self.clock)
 
     async def _join_cluster(self, stack: contextlib.AsyncExitStack, url: str) -> None:
         """Cluster mode: this node's membership, and the change feed that keeps its catalog

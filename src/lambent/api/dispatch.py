@@ -263,6 +263,8 @@ class Dispatcher:
             return scope.service
         target = req.headers.get("x-amz-target")
         if target is not None:
+            if target.startswith("Kinesis_20131202."):
+                return "kinesis"
             return "sqs" if target.startswith("AmazonSQS.") else "logs"
         if _QUEUE_PATH.fullmatch(req.raw_path.split("?", 1)[0]):
             return "sqs"  # a query-protocol request to a queue URL

@@ -24,6 +24,7 @@ from lambent.api.protocols.wire import WireError
 from lambent.errors import ServiceError
 from lambent.events import errors as events
 from lambent.http.messages import Response
+from lambent.kinesis import errors as kinesis
 from lambent.sqs import errors as sqs
 
 # The HTTP status of each kind of error, and of the errors AWS answers otherwise than
@@ -57,6 +58,9 @@ _STATUS: dict[type[ServiceError], int] = {
     # EventBridge answers 400 for every client error.
     events.EventsNotFound: 400,
     events.EventsAlreadyExists: 400,
+    # Kinesis answers 400 for all of its own errors.
+    kinesis.StreamNotFound: 400,
+    kinesis.StreamInUse: 400,
 }
 
 # SQS speaks JSON to current SDKs but stays compatible with its query protocol: each error

@@ -19,6 +19,7 @@ SERVICES: dict[str, str] = {
     "events": "2015-10-07",
     "sns": "2010-03-31",
     "scheduler": "2021-06-30",
+    "kinesis": "2013-12-02",
 }
 
 
