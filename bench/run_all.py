@@ -25,6 +25,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("async_drain", []),
     ("pg_enqueue", []),  # needs the PostgreSQL of --database
     ("sqs_throughput", []),
+    ("kinesis_throughput", []),
     ("pg_blobs", []),  # needs the PostgreSQL of --database
     ("pg_store", []),  # needs the PostgreSQL of --database
     ("access_log", ["--requests", "2000", "--rounds", "3"]),

@@ -167,3 +167,21 @@ def test_accepted_records_survive_sigkill(tmp_path: Path) -> None:
         assert [r["Data"] for r in _drain(k, it)] == [b"kept"]
     finally:
         again.stop()
+
+
+def test_put_records_entries_get_the_model_check(server: ServerProcess) -> None:
+    k = server.client("kinesis")
+    k.create_stream(StreamName="checked", ShardCount=1)
+    records = [{"Data": b"ok", "PartitionKey": "p"}, {"Data": b"x", "PartitionKey": "k" * 257}]
+    with pytest.raises(ClientError) as err:
+        k.put_records(StreamName="checked", Records=records)
+    assert _code(err) == "ValidationException"
+    message = err.value.response["Error"]["Message"]
+    assert message.startswith("1 validation error detected: ")
+    assert "partitionKey' failed to satisfy constraint: Member must have length less" in message
+    with pytest.raises(ClientError) as err:
+        k.put_records(
+            StreamName="checked",
+            Records=[{"Data": b"x", "PartitionKey": "p", "ExplicitHashKey": str(2**128)}],
+        )
+    assert _code(err) == "InvalidArgumentException"

@@ -78,9 +78,13 @@ def shard_for(key: int, count: int) -> int:
     return min(key // (HASH_SPACE // count), count - 1)
 
 
+def sequence_prefix(stream: StreamRecord, shard: int) -> str:
+    """The first 20 digits, shared by every sequence number of the shard."""
+    return f"49{stream.created_ms // 1000:012d}{shard:06d}"
+
+
 def sequence_number(stream: StreamRecord, shard: int, position: int) -> str:
-    created_s = stream.created_ms // 1000
-    return f"49{created_s:012d}{shard:06d}{position:0{_POS_DIGITS}d}"
+    return f"{sequence_prefix(stream, shard)}{position:0{_POS_DIGITS}d}"
 
 
 def parse_sequence(stream: StreamRecord, text: str) -> tuple[int, int] | None:

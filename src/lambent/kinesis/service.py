@@ -117,8 +117,11 @@ class Streams:
         except KeyError:
             raise not_found(name, account) from None
         await self._maybe_trim(stream, now)
+        named = {
+            i: (model.shard_id(i), model.sequence_prefix(stream, i)) for i in {r.shard for r in new}
+        }
         return [
-            Put(model.shard_id(r.shard), model.sequence_number(stream, r.shard, p))
+            Put(named[r.shard][0], f"{named[r.shard][1]}{p:036d}")
             for r, p in zip(new, positions, strict=True)
         ]
 

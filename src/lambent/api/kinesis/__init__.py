@@ -13,4 +13,5 @@ if TYPE_CHECKING:
 
 def handlers(app: App) -> list[ServiceHandlers]:
     assert app.streams is not None  # every role that serves the API has the stream service
-    return [KinesisHandlers(app.streams)]
+    shape = app.models.operation("kinesis", "PutRecords").input_shape
+    return [KinesisHandlers(app.streams, shape)]
