@@ -75,8 +75,9 @@ class ScheduleBackend(Protocol):
         """After a fire: move on to `timing` (or delete the schedule), if it is unchanged
         since the claim; False if an update or delete came first."""
 
-    async def settle_many(self, outcomes: list[tuple[Due, Timing, bool]]) -> list[bool]:
-        """`settle` for a round's fires in one transaction (a tick of 10,000 schedules)."""
+    async def settle_many(self, outcomes: list[tuple[Due, Timing, bool]]) -> int:
+        """`settle` for a round's fires in one transaction and one batch of statements (a
+        tick of 10,000 schedules); how many rows moved on (stale claims do not)."""
 
     async def next_fire_at(self) -> float | None:
         """The earliest fire_at of any enabled schedule (how long the firer may sleep)."""

@@ -156,25 +156,27 @@ class PgSchedules:
         return [Due(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6]) for r in rows]
 
     async def settle(self, claimed: Due, timing: Timing, delete: bool) -> bool:
-        return (await self.settle_many([(claimed, timing, delete)]))[0]
+        return await self.settle_many([(claimed, timing, delete)]) == 1
 
-    async def settle_many(self, outcomes: list[tuple[Due, Timing, bool]]) -> list[bool]:
+    async def settle_many(self, outcomes: list[tuple[Due, Timing, bool]]) -> int:
         where: LiteralString = _KEY + " AND version = %s"
         update: LiteralString = (
             "UPDATE scheduler_schedules SET fire_at = %s, due = %s, attempts = %s,"
             " lease_until = 0, version = version + 1" + where
         )
-        done = []
-        async with self._pool.connection() as conn, conn.transaction():
-            for claimed, timing, delete in outcomes:
-                key = (claimed.account, claimed.group, claimed.name, claimed.version)
-                if delete:
-                    cur = await conn.execute("DELETE FROM scheduler_schedules" + where, key)
-                else:
-                    args = (timing.fire_at, timing.due, timing.attempts, *key)
-                    cur = await conn.execute(update, args)
-                done.append(cur.rowcount > 0)
-        return done
+        keys = [((d.account, d.group, d.name, d.version), t, rm) for d, t, rm in outcomes]
+        gone = [k for k, _, rm in keys if rm]
+        moved = [(t.fire_at, t.due, t.attempts, *k) for k, t, rm in keys if not rm]
+        settled = 0
+        async with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+            # executemany pipelines the statements: one round trip for the batch.
+            if gone:
+                await cur.executemany("DELETE FROM scheduler_schedules" + where, gone)
+                settled += max(cur.rowcount, 0)
+            if moved:
+                await cur.executemany(update, moved)
+                settled += max(cur.rowcount, 0)
+        return settled
 
     async def next_fire_at(self) -> float | None:
         rows = await self._rows("SELECT MIN(fire_at) FROM scheduler_schedules WHERE enabled", ())

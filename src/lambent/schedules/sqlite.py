@@ -144,25 +144,21 @@ class SqliteSchedules:
         return await self._run(run)
 
     async def settle(self, claimed: Due, timing: Timing, delete: bool) -> bool:
-        return (await self.settle_many([(claimed, timing, delete)]))[0]
+        return await self.settle_many([(claimed, timing, delete)]) == 1
 
-    async def settle_many(self, outcomes: list[tuple[Due, Timing, bool]]) -> list[bool]:
+    async def settle_many(self, outcomes: list[tuple[Due, Timing, bool]]) -> int:
         where = " WHERE account = ? AND grp = ? AND name = ? AND version = ?"
         update = (
             "UPDATE schedules SET fire_at = ?, due = ?, attempts = ?, lease_until = 0,"
             " version = version + 1" + where
         )
+        keys = [((d.account, d.group, d.name, d.version), t, rm) for d, t, rm in outcomes]
+        gone = [k for k, _, rm in keys if rm]
+        moved = [(t.fire_at, t.due, t.attempts, *k) for k, t, rm in keys if not rm]
 
-        def run(db: sqlite3.Connection) -> list[bool]:
-            done = []
-            for claimed, timing, delete in outcomes:
-                key = (claimed.account, claimed.group, claimed.name, claimed.version)
-                if delete:
-                    cur = db.execute("DELETE FROM schedules" + where, key)
-                else:
-                    cur = db.execute(update, (timing.fire_at, timing.due, timing.attempts, *key))
-                done.append(cur.rowcount > 0)
-            return done
+        def run(db: sqlite3.Connection) -> int:
+            n = db.executemany("DELETE FROM schedules" + where, gone).rowcount
+            return n + db.executemany(update, moved).rowcount
 
         return await self._run(run)
 
