@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,9 @@ def test_keys_are_encoded_as_s3_encodes_them(key: str, encoded: str) -> None:
     assert records.encode_key(key) == encoded
 
 
-def _cfg(prefix: str, suffix: str = "", events: tuple[str, ...] = ("s3:ObjectCreated:*",)):
+def _cfg(
+    prefix: str, suffix: str = "", events: tuple[str, ...] = ("s3:ObjectCreated:*",)
+) -> dict[str, Any]:
     rules = [{"Name": "prefix", "Value": prefix}, {"Name": "suffix", "Value": suffix}]
     return {
         "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:f",
