@@ -95,6 +95,8 @@ class Dispatcher:
         now = self.clock.time()
         entries, earliest = await self.outbox.claim(now, self.lease_s, self.batch)
         await asyncio.gather(*(self._work(e) for e in entries))
+        if entries:
+            await self.outbox.settle(entries, self.clock.time())
         return now if entries else earliest
 
     async def _work(self, entry: Entry) -> None:
@@ -117,8 +119,7 @@ class Dispatcher:
             kept = await self._deliver(doc, event, item, now)
             if kept is not None:
                 left.append(kept)
-        entry.doc["pending"] = left
-        await self.outbox.settle(entry, now)
+        entry.doc["pending"] = left  # settled with the batch (outbox.settle)
 
     async def _deliver(
         self, doc: dict[str, Any], event: dict[str, Any], item: dict[str, Any], now: float

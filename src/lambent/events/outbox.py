@@ -77,19 +77,24 @@ class Outbox:
                     freed += 1
         return freed
 
-    async def settle(self, entry: Entry, now: float) -> None:
-        """Write back what is left to deliver (or remove the entry), if still ours."""
+    async def settle(self, entries: Sequence[Entry], now: float) -> None:
+        """Write back what is left to deliver (or remove each entry), for the entries still
+        ours; one transaction for the whole batch."""
         async with self._store.transaction():
-            current = await self._store.get(OUTBOX, _ACCOUNT, entry.key)
-            if current is None or current.get("owner") != self._node:
-                return  # our lease lapsed and another node took it over
-            pending = entry.pending
-            if pending is not None and not pending:
-                await self._store.delete(OUTBOX, _ACCOUNT, entry.key)
-                return
-            due = min((p["due"] for p in pending or ()), default=now)
-            doc = {**entry.doc, "due": due, "lease": 0.0, "owner": ""}
-            await self._store.put(OUTBOX, _ACCOUNT, entry.key, doc)
+            for entry in entries:
+                await self._settle_one(entry, now)
+
+    async def _settle_one(self, entry: Entry, now: float) -> None:
+        current = await self._store.get(OUTBOX, _ACCOUNT, entry.key)
+        if current is None or current.get("owner") != self._node:
+            return  # our lease lapsed and another node took it over
+        pending = entry.pending
+        if pending is not None and not pending:
+            await self._store.delete(OUTBOX, _ACCOUNT, entry.key)
+            return
+        due = min((p["due"] for p in pending or ()), default=now)
+        doc = {**entry.doc, "due": due, "lease": 0.0, "owner": ""}
+        await self._store.put(OUTBOX, _ACCOUNT, entry.key, doc)
 
     async def count(self) -> int:
         return len(await self._store.list(OUTBOX, _ACCOUNT))
