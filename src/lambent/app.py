@@ -78,7 +78,7 @@ from lambent.schedules.targets import Targets
 from lambent.settings import Settings
 from lambent.sns.service import Notifications
 from lambent.sqs.service import Queues
-from lambent.store.interface import Store
+from lambent.store.interface import Doc, Store
 from lambent.store.select import open_store
 
 if TYPE_CHECKING:
@@ -529,7 +529,21 @@ class App:
             return {}
         from lambent.event_sources.pollers.sqs import sqs_factory
 
-        return {SourceKind.SQS: sqs_factory(self.queues)}
+        factories = {SourceKind.SQS: sqs_factory(self.queues)}
+        if self.streams is not None:
+            from lambent.event_sources.pollers.kinesis import kinesis_factory
+
+            factories[SourceKind.KINESIS] = kinesis_factory(self.streams, self._role_of)
+        return factories
+
+    async def _role_of(self, mapping: Doc) -> str:
+        """The execution role of a mapping's function (the Kinesis event's invokeIdentityArn)."""
+        parts = str(mapping.get("FunctionArn") or "").split(":")
+        if len(parts) < 7:
+            return ""
+        fn = await self.catalog.function_doc(parts[4], parts[6])
+        config = ((fn or {}).get("latest") or {}).get("config") or {}
+        return str(config.get("Role") or "")
 
     async def _open_shared_blobs(
         self, stack: contextlib.AsyncExitStack

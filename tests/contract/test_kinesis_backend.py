@@ -135,3 +135,25 @@ async def test_records_survive_reopening(opener: Opener) -> None:
         assert await again.append(s.id, [rec(1, "next")]) == [1]
     finally:
         await again.close()
+
+
+async def test_checkpoints_are_per_mapping_and_shard_and_survive_reopening(
+    opener: Opener,
+) -> None:
+    first = await opener()
+    s = stream()
+    try:
+        await first.create_stream(s)
+        assert await first.get_checkpoint("m1", s.id, 0) is None
+        await first.set_checkpoint("m1", s.id, 0, 5)
+        await first.set_checkpoint("m1", s.id, 0, 7)
+        await first.set_checkpoint("m2", s.id, 0, 1)
+        assert await first.get_checkpoint("m1", s.id, 1) is None
+    finally:
+        await first.close()
+    again = await opener()
+    try:
+        assert await again.get_checkpoint("m1", s.id, 0) == 7
+        assert await again.get_checkpoint("m2", s.id, 0) == 1
+    finally:
+        await again.close()

@@ -48,7 +48,19 @@ CREATE TABLE kinesis_records (
     PRIMARY KEY (stream_id, shard, position)
 );
 """,
-    )
+    ),
+    Migration(
+        2,
+        """
+CREATE TABLE kinesis_checkpoints (
+    mapping text NOT NULL,
+    stream_id text NOT NULL,
+    shard integer NOT NULL,
+    position bigint NOT NULL,
+    PRIMARY KEY (mapping, stream_id, shard)
+);
+""",
+    ),
 ]
 
 
@@ -193,6 +205,23 @@ class PgStreams:
                 (stream_id, before_ms),
             )
             return cur.rowcount
+
+    async def get_checkpoint(self, mapping: str, stream_id: str, shard: int) -> int | None:
+        row = await self._one(
+            "SELECT position FROM kinesis_checkpoints "
+            "WHERE mapping = %s AND stream_id = %s AND shard = %s",
+            (mapping, stream_id, shard),
+        )
+        return None if row is None else int(row[0])
+
+    async def set_checkpoint(self, mapping: str, stream_id: str, shard: int, position: int) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO kinesis_checkpoints VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (mapping, stream_id, shard) "
+                "DO UPDATE SET position = EXCLUDED.position",
+                (mapping, stream_id, shard, position),
+            )
 
     async def close(self) -> None:
         await self._pool.close()

@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS kinesis_records (
     arrival_ms INTEGER NOT NULL,
     PRIMARY KEY (stream_id, shard, position)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kinesis_checkpoints (
+    mapping TEXT NOT NULL,
+    stream_id TEXT NOT NULL,
+    shard INTEGER NOT NULL,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (mapping, stream_id, shard)
+) WITHOUT ROWID;
 """
 
 
@@ -186,6 +193,26 @@ class SqliteStreams:
             return cur.rowcount
 
         return await self._writer.run(work)
+
+    async def get_checkpoint(self, mapping: str, stream_id: str, shard: int) -> int | None:
+        def work(conn: sqlite3.Connection) -> Any:
+            return conn.execute(
+                "SELECT position FROM kinesis_checkpoints "
+                "WHERE mapping = ? AND stream_id = ? AND shard = ?",
+                (mapping, stream_id, shard),
+            ).fetchone()
+
+        row = await self._writer.run(work, durable=False)
+        return None if row is None else int(row[0])
+
+    async def set_checkpoint(self, mapping: str, stream_id: str, shard: int, position: int) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT OR REPLACE INTO kinesis_checkpoints VALUES (?, ?, ?, ?)",
+                (mapping, stream_id, shard, position),
+            )
+
+        await self._writer.run(work)
 
     async def close(self) -> None:
         self._writer.close()
