@@ -105,3 +105,47 @@ def test_records_reach_the_function_in_shard_order_in_aws_shape(server: ServerPr
         data = [base64.b64decode(r["kinesis"]["data"]) for b in mine for r in b]
         assert all(d.startswith((b"early-", b"late-")) for d in data)
     lam.delete_event_source_mapping(UUID=mapping)
+
+
+def test_filter_criteria_see_the_data(server: ServerProcess) -> None:
+    k, sqs, lam = server.client("kinesis"), server.client("sqs"), server.client("lambda")
+    out = sqs.create_queue(QueueName="kinesis-esm-filtered")["QueueUrl"]
+    k.create_stream(StreamName="esm-filter", ShardCount=1)
+    arn = k.describe_stream_summary(StreamName="esm-filter")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    lam.create_function(
+        FunctionName="kinesis-esm-filter",
+        Runtime="python3.12",
+        Role=lambda_role(server, "kinesis-esm-filter"),
+        Handler="app.handler",
+        Code={"ZipFile": python_zip(REPORT)},
+        Environment={"Variables": {"OUT": "kinesis-esm-filtered"}},
+        Timeout=30,
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="kinesis-esm-filter")
+    values = [json.dumps({"n": i, "keep": i % 2 == 0}).encode() for i in range(10)]
+    k.put_records(
+        StreamName="esm-filter", Records=[{"Data": v, "PartitionKey": "p"} for v in values]
+    )
+    pattern = json.dumps({"data": {"keep": [True]}})
+    mapping = lam.create_event_source_mapping(
+        FunctionName="kinesis-esm-filter",
+        EventSourceArn=arn,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=10,
+        FilterCriteria={"Filters": [{"Pattern": pattern}]},
+    )["UUID"]
+    seen: list[int] = []
+
+    def collected() -> bool:
+        got = sqs.receive_message(QueueUrl=out, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for m in got.get("Messages", []):
+            for r in json.loads(m["Body"])["Records"]:
+                seen.append(json.loads(base64.b64decode(r["kinesis"]["data"]))["n"])
+            sqs.delete_message(QueueUrl=out, ReceiptHandle=m["ReceiptHandle"])
+        return len(seen) >= 5
+
+    wait_for(collected, "the 5 matching records")
+    assert seen == [0, 2, 4, 6, 8]
+    lam.delete_event_source_mapping(UUID=mapping)

@@ -8,8 +8,8 @@ once and checkpointed at once, so a restart never skips ahead; after that a shar
 from its durable checkpoint (the stream backend's `kinesis_checkpoints`), which moves only
 when a batch settled: at least once across restarts and lease moves.
 
-FilterCriteria are not right for Kinesis yet: the framework looks for `data` at the
-record's top level (docs/SPECIFICATION.md says so).
+FilterCriteria see only `data` (Lambda: "Kinesis event source mappings only support
+filtering on the data key"), base64-decoded and read as JSON: `filter_view`.
 
 Settling: success (or records FilterCriteria dropped) moves the checkpoint past the batch;
 ReportBatchItemFailures moves it to the first failed sequence number (AWS retries from
@@ -119,6 +119,10 @@ class KinesisSource:
                 self._handed += len(found)
                 return [record_of(self._stream, r, self._role) for r in found]
         return []
+
+    @staticmethod
+    def filter_view(item: dict[str, Any]) -> dict[str, Any]:
+        return {"data": item["kinesis"]["data"]}
 
     def event(self, records: Sequence[Record]) -> bytes:
         return json.dumps({"Records": [r.item for r in records]}).encode()

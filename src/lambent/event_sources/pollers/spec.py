@@ -25,7 +25,12 @@ def keeper(doc: Doc, source: Source) -> Callable[[dict[str, Any]], bool]:
     if not patterns:
         return lambda item: True
     key, b64 = source.filter_key
-    return lambda item: esm_matches(esm_view(item, key, base64_data=b64), patterns)
+    # A source whose filterable fields are nested (Kinesis: `kinesis.data`) says how to
+    # lift them to the top, where patterns name them.
+    view: Callable[[dict[str, Any]], dict[str, Any]] = getattr(
+        source, "filter_view", lambda item: item
+    )
+    return lambda item: esm_matches(esm_view(view(item), key, base64_data=b64), patterns)
 
 
 def poller_spec(account: str, doc: Doc, source: Source) -> PollerSpec:
