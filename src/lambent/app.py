@@ -75,6 +75,7 @@ from lambent.sandbox.select import choose as choose_sandbox
 from lambent.schedules.firing import Firer
 from lambent.schedules.service import Schedules
 from lambent.schedules.targets import Targets
+from lambent.secrets.service import Secrets
 from lambent.settings import Settings
 from lambent.sns.service import Notifications
 from lambent.sqs.service import Queues
@@ -144,6 +145,7 @@ class App:
     s3_notify: NotifyDispatcher | None = None
     # The stream service (Kinesis); None on a worker, like the queues.
     streams: Streams | None = None
+    secrets: Secrets
     # Cluster mode (docs/CLUSTER.md): the shared key and the client of internal traffic.
     cluster_key: bytes | None = None
     internal: InternalClient | None = None
@@ -432,6 +434,7 @@ class App:
         self.blobs = BlobStore(data, max_unzipped=settings.limits.code_size_unzipped, shared=code)
         self.s3 = S3(self.store, data / "s3", clock, self.work, objects)
         self.credentials = CredentialStore(self.store, clock, self.sealer)
+        self.secrets = Secrets(self.store, self.sealer, clock)
         self.authenticator = Authenticator(
             settings.auth, self.credentials, clock, settings.account_id
         )

@@ -1,7 +1,7 @@
 """From an HTTP request to a handler call and back, for every modelled operation.
 
 Which service: the SigV4 credential scope names it; without one, `X-Amz-Target` means SQS
-for `AmazonSQS.*` (a queue URL's path too), else
+for `AmazonSQS.*` (a queue URL's path too), Secrets Manager for `secretsmanager.*`, else
 Logs, a form `Action` means IAM, STS or SQS (by the action; SQS answers it in its query
 protocol, `protocols/sqs_query.py`), anything else is Lambda. Which operation: the
 compiled routes (rest-json, rest-xml), the `Action` (query) or the target (json). Then parse,
@@ -265,6 +265,8 @@ class Dispatcher:
         if target is not None:
             if target.startswith("Kinesis_20131202."):
                 return "kinesis"
+            if target.startswith("secretsmanager."):
+                return "secretsmanager"
             return "sqs" if target.startswith("AmazonSQS.") else "logs"
         if _QUEUE_PATH.fullmatch(req.raw_path.split("?", 1)[0]):
             return "sqs"  # a query-protocol request to a queue URL

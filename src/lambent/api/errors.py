@@ -25,6 +25,7 @@ from lambent.errors import ServiceError
 from lambent.events import errors as events
 from lambent.http.messages import Response
 from lambent.kinesis import errors as kinesis
+from lambent.secrets import errors as secrets
 from lambent.sqs import errors as sqs
 
 # The HTTP status of each kind of error, and of the errors AWS answers otherwise than
@@ -61,6 +62,9 @@ _STATUS: dict[type[ServiceError], int] = {
     # Kinesis answers 400 for all of its own errors.
     kinesis.StreamNotFound: 400,
     kinesis.StreamInUse: 400,
+    # Secrets Manager answers 400 for all of its own errors.
+    secrets.SecretNotFound: 400,
+    secrets.SecretExists: 400,
 }
 
 # SQS speaks JSON to current SDKs but stays compatible with its query protocol: each error

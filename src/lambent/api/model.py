@@ -20,6 +20,7 @@ SERVICES: dict[str, str] = {
     "sns": "2010-03-31",
     "scheduler": "2021-06-30",
     "kinesis": "2013-12-02",
+    "secretsmanager": "2017-10-17",
 }
 
 

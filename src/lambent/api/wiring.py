@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lambent.api import events, iam, kinesis, lambda_, logs, s3, scheduler, sns, sqs, sts
+from lambent.api import (
+    events,
+    iam,
+    kinesis,
+    lambda_,
+    logs,
+    s3,
+    scheduler,
+    secretsmanager,
+    sns,
+    sqs,
+    sts,
+)
 from lambent.api.dispatch import ServiceHandlers
 from lambent.http.messages import Handler
 
@@ -27,6 +39,7 @@ def build_handlers(app: App) -> list[ServiceHandlers]:
         *(sns.handlers(app) if app.sns is not None else []),
         *(scheduler.handlers(app) if app.schedules is not None else []),
         *(kinesis.handlers(app) if app.streams is not None else []),
+        *secretsmanager.handlers(app),
     ]
 
 
