@@ -25,6 +25,7 @@ from lambent.auth.credentials import (
 )
 from lambent.blobs.store import BlobStore
 from lambent.blocking import BlockingWork
+from lambent.brokers.registry import Brokers
 from lambent.client_files import publish_endpoint
 from lambent.clock import Clock, SystemClock
 from lambent.cluster import roles
@@ -146,6 +147,7 @@ class App:
     # The stream service (Kinesis); None on a worker, like the queues.
     streams: Streams | None = None
     secrets: Secrets
+    brokers: Brokers
     # Cluster mode (docs/CLUSTER.md): the shared key and the client of internal traffic.
     cluster_key: bytes | None = None
     internal: InternalClient | None = None
@@ -435,6 +437,7 @@ class App:
         self.s3 = S3(self.store, data / "s3", clock, self.work, objects)
         self.credentials = CredentialStore(self.store, clock, self.sealer)
         self.secrets = Secrets(self.store, self.sealer, clock)
+        self.brokers = Brokers(self.store, self.sealer, clock)
         self.authenticator = Authenticator(
             settings.auth, self.credentials, clock, settings.account_id
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lambent.cli import accounts, commands, serve, signing
+from lambent.cli import accounts, brokers, commands, serve, signing
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -14,6 +14,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     serve.add_parser(sub)
     accounts.add_parser(sub)
+    brokers.add_parser(sub)
     commands.add_parsers(sub)
     signing.add_parsers(sub)
     return parser

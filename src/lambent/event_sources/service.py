@@ -17,7 +17,7 @@ from typing import Any
 
 from lambent.clock import Clock
 from lambent.errors import InvalidParameterValue, ResourceNotFound
-from lambent.event_sources import sources, sqs_checks, states
+from lambent.event_sources import mq_checks, sources, sqs_checks, states
 from lambent.event_sources.states import MappingEvent, MappingState
 from lambent.functions import arns, lookup, pagination
 from lambent.functions.catalog import StoreCatalog
@@ -52,12 +52,14 @@ class EventSourceMappings:
         clock: Clock,
         changed: Callable[[], None] | None = None,
         queues: sqs_checks.QueueLookup | None = None,
+        mq: tuple[mq_checks.BrokerExists, mq_checks.SecretExists] | None = None,
     ) -> None:
         self._catalog = catalog
         self._store = catalog.repo.store
         self._clock = clock
         self._changed = changed or (lambda: None)
         self._queues = queues  # finds an SQS queue by ARN (None: no SQS on this node)
+        self._mq = mq  # finds a registered broker and a secret (None: not checked)
 
     async def _check_sqs(self, scope: Scope, name: str, settings: dict[str, Any]) -> None:
         """AWS's checks against the queue: it exists, this account may receive from it,
@@ -70,6 +72,12 @@ class EventSourceMappings:
             self._queues, str(settings["EventSourceArn"]), scope.account, principal
         )
         sqs_checks.check_batching(settings, queue.fifo)
+
+    async def _check_mq(self, scope: Scope, params: dict[str, Any]) -> None:
+        secret = mq_checks.check_shape(params)
+        if self._mq is not None:
+            broker = str(params["EventSourceArn"])
+            await mq_checks.check_stored(scope.account, broker, secret, *self._mq)
 
     async def _function(self, scope: Scope, function: str) -> tuple[str, str]:
         """(name, ARN as the mapping shows it): qualified if the caller qualified it."""
@@ -106,6 +114,8 @@ class EventSourceMappings:
         name, function_arn = await self._function(scope, params["FunctionName"])
         if kind is sources.SourceKind.SQS:
             await self._check_sqs(scope, name, params)
+        if kind is sources.SourceKind.MQ:
+            await self._check_mq(scope, params)
         mapping_id = str(uuid.uuid4())
         enabled = params.get("Enabled") is not False
         doc: Doc = {"UUID": mapping_id, **sources.defaults(kind)}
@@ -140,6 +150,9 @@ class EventSourceMappings:
             if params.get("DestinationConfig") is not None:
                 sources.check_destinations(kind, params["DestinationConfig"])
             sqs_checks.check_filters(params.get("FilterCriteria"))
+            access = params.get("SourceAccessConfigurations")
+            if kind is sources.SourceKind.MQ and access is not None:
+                mq_checks.check_access(access)
             if kind is sources.SourceKind.SQS and self._queues is not None:
                 queue = await self._queues(str(doc["EventSourceArn"]))
                 if queue is not None:

@@ -212,6 +212,10 @@ class Secrets:
                 fresh["accessed"] = today
                 await self._store.put(KIND, account, doc["name"], fresh)
 
+    async def exists(self, account: str, secret_id: str) -> bool:
+        """Is there such a secret (a mapping's BASIC_AUTH names one)?"""
+        return await self._find(account, secret_id) is not None
+
     async def describe(self, account: str, secret_id: str) -> Doc:
         return await self._existing(account, secret_id)
 

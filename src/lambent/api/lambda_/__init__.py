@@ -38,6 +38,7 @@ def handlers(app: App) -> list[ServiceHandlers]:
                 app.clock,
                 app.pollers.wake,
                 None if app.queues is None else app.queues.catalog.by_arn,
+                (app.brokers.exists, app.secrets.exists),
             )
         ),
         RecursionConfigHandlers(cp.catalog),
