@@ -30,50 +30,16 @@ from typing import Any
 
 from tests.support import start_server
 
-from bench.httpclient import Connection
+from bench.json_client import KINESIS, JsonClient
 from bench.loadgen import collector_paused
 from bench.sqs_throughput import cpu_s
-from lambent.auth.sigv4 import sign_headers
 
 SHARDS = 4
 BATCH = 500
 
 
-class Client:
-    """One keep-alive connection speaking Kinesis's JSON protocol, signing every request."""
-
-    def __init__(self, conn: Connection, host: str, key: str, secret: str) -> None:
-        self._conn, self._host, self._key, self._secret = conn, host, key, secret
-
-    @classmethod
-    async def open(cls, endpoint: str, key: str, secret: str) -> Client:
-        host, port = endpoint.removeprefix("http://").split(":")
-        return cls(await Connection.open(host, int(port)), f"{host}:{port}", key, secret)
-
-    async def call(self, operation: str, doc: dict[str, Any]) -> dict[str, Any]:
-        body = json.dumps(doc).encode()
-        headers = sign_headers(
-            method="POST",
-            url_path="/",
-            query="",
-            headers={
-                "host": self._host,
-                "content-type": "application/x-amz-json-1.1",
-                "x-amz-target": f"Kinesis_20131202.{operation}",
-            },
-            body=body,
-            access_key=self._key,
-            secret=self._secret,
-            region="us-east-1",
-            service="kinesis",
-        )
-        reply = await self._conn.request("POST", "/", headers, body)
-        if reply.status != 200:
-            raise RuntimeError(f"{operation}: {reply.status} {reply.body[:200]!r}")
-        return json.loads(reply.body) if reply.body else {}
-
-    async def close(self) -> None:
-        await self._conn.close()
+async def open_client(endpoint: str, key: str, secret: str) -> JsonClient:
+    return await JsonClient.open(endpoint, key, secret, KINESIS)
 
 
 async def put_phase(endpoint: str, creds: tuple[str, str], total: int, clients: int) -> float:
@@ -81,7 +47,7 @@ async def put_phase(endpoint: str, creds: tuple[str, str], total: int, clients: 
     data = base64.b64encode(b"x" * 100).decode()
 
     async def one() -> None:
-        c = await Client.open(endpoint, *creds)
+        c = await open_client(endpoint, *creds)
         try:
             for _ in range(per):
                 records = [{"Data": data, "PartitionKey": uuid.uuid4().hex} for _ in range(BATCH)]
@@ -96,7 +62,7 @@ async def put_phase(endpoint: str, creds: tuple[str, str], total: int, clients: 
 
 
 async def get_phase(endpoint: str, creds: tuple[str, str]) -> tuple[float, int]:
-    c = await Client.open(endpoint, *creds)
+    c = await open_client(endpoint, *creds)
     count = 0
     began = time.perf_counter()
     try:
@@ -125,7 +91,7 @@ async def get_phase(endpoint: str, creds: tuple[str, str]) -> tuple[float, int]:
 async def run(
     endpoint: str, creds: tuple[str, str], records: int, clients: int, pid: int
 ) -> dict[str, Any]:
-    admin = await Client.open(endpoint, *creds)
+    admin = await open_client(endpoint, *creds)
     await admin.call("CreateStream", {"StreamName": "bench", "ShardCount": SHARDS})
     await admin.close()
     with collector_paused():

@@ -35,47 +35,14 @@ from tests.support import start_server
 
 from bench import loopback
 from bench.httpclient import Connection
+from bench.json_client import SQS, JsonClient
 from bench.loadgen import collector_paused, percentile
-from lambent.auth.sigv4 import sign_headers
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-class Client:
-    """One keep-alive connection speaking SQS's JSON protocol, signing every request."""
-
-    def __init__(self, conn: Connection, host: str, key: str, secret: str) -> None:
-        self._conn, self._host, self._key, self._secret = conn, host, key, secret
-
-    @classmethod
-    async def open(cls, endpoint: str, key: str, secret: str) -> Client:
-        host, port = endpoint.removeprefix("http://").split(":")
-        return cls(await Connection.open(host, int(port)), f"{host}:{port}", key, secret)
-
-    async def call(self, operation: str, doc: dict[str, Any]) -> dict[str, Any]:
-        body = json.dumps(doc).encode()
-        headers = sign_headers(
-            method="POST",
-            url_path="/",
-            query="",
-            headers={
-                "host": self._host,
-                "content-type": "application/x-amz-json-1.0",
-                "x-amz-target": f"AmazonSQS.{operation}",
-            },
-            body=body,
-            access_key=self._key,
-            secret=self._secret,
-            region="us-east-1",
-            service="sqs",
-        )
-        reply = await self._conn.request("POST", "/", headers, body)
-        if reply.status != 200:
-            raise RuntimeError(f"{operation}: {reply.status} {reply.body[:200]!r}")
-        return json.loads(reply.body) if reply.body else {}
-
-    async def close(self) -> None:
-        await self._conn.close()
+async def open_client(endpoint: str, key: str, secret: str) -> JsonClient:
+    return await JsonClient.open(endpoint, key, secret, SQS)
 
 
 async def send_phase(
@@ -84,7 +51,7 @@ async def send_phase(
     per = total // clients // 10
 
     async def one(n: int) -> None:
-        c = await Client.open(endpoint, *creds)
+        c = await open_client(endpoint, *creds)
         try:
             for b in range(per):
                 entries = [{"Id": str(i), "MessageBody": f"m-{n}-{b}-{i}" * 4} for i in range(10)]
@@ -103,7 +70,7 @@ async def drain_phase(
     done = [0]
 
     async def one() -> None:
-        c = await Client.open(endpoint, *creds)
+        c = await open_client(endpoint, *creds)
         try:
             while True:
                 got = await c.call("ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": 10})
@@ -127,7 +94,7 @@ async def drain_phase(
 async def send_latency(
     endpoint: str, creds: tuple[str, str], url: str, count: int
 ) -> dict[str, float]:
-    c = await Client.open(endpoint, *creds)
+    c = await open_client(endpoint, *creds)
     times: list[float] = []
     try:
         for i in range(count):
@@ -170,7 +137,7 @@ def cpu_s(pid: int) -> float:
 async def run(
     endpoint: str, creds: tuple[str, str], messages: int, clients: int, pid: int
 ) -> dict[str, Any]:
-    admin = await Client.open(endpoint, *creds)
+    admin = await open_client(endpoint, *creds)
     url = (await admin.call("CreateQueue", {"QueueName": "bench"}))["QueueUrl"]
     await admin.close()
     with collector_paused():
