@@ -259,21 +259,25 @@ def test_list_provisioned_concurrency_configs(
         lam.delete_function(FunctionName=name)
 
 
+@pytest.fixture(scope="module")
+def sqs(server: ServerProcess) -> Any:
+    return server.client("sqs")
+
+
 @PROPERTY
 @given(count=st.integers(0, 12), size=st.integers(1, 15), by_function=st.booleans())
 def test_list_event_source_mappings(
-    lam: Any, role: str, count: int, size: int, by_function: bool
+    lam: Any, sqs: Any, role: str, count: int, size: int, by_function: bool
 ) -> None:
     """By UUID; by function, or every mapping of the account."""
     name = fresh("esm")
     make_function(lam, role, name)
     account = role.split(":")[4]
-    made = [
-        lam.create_event_source_mapping(
-            FunctionName=name, EventSourceArn=f"arn:aws:sqs:us-east-1:{account}:{name}-{n}"
-        )["UUID"]
-        for n in range(count)
-    ]
+    made = []
+    for n in range(count):  # a mapping's queue must exist, as on AWS
+        sqs.create_queue(QueueName=f"{name}-{n}")
+        arn = f"arn:aws:sqs:us-east-1:{account}:{name}-{n}"
+        made.append(lam.create_event_source_mapping(FunctionName=name, EventSourceArn=arn)["UUID"])
     params = {"FunctionName": name} if by_function else {}
     paginator = lam.get_paginator("list_event_source_mappings")
     pages = walk(paginator, lambda r: r["EventSourceMappings"], size, **params)

@@ -147,8 +147,11 @@ def test_unzipped_size_at_the_limit_is_refused(lam: Any, fn_arn: str) -> None:
     assert message == f"Unzipped size must be smaller than {UNZIPPED_LIMIT} bytes"
 
 
-def test_tags_on_an_existing_event_source_mapping(lam: Any, fn_arn: str) -> None:
+def test_tags_on_an_existing_event_source_mapping(
+    server: ServerProcess, lam: Any, fn_arn: str
+) -> None:
     region_account = ":".join(fn_arn.split(":")[3:5])
+    server.client("sqs").create_queue(QueueName="tagged-queue")  # it must exist, as on AWS
     mapping = lam.create_event_source_mapping(
         EventSourceArn=f"arn:aws:sqs:{region_account}:tagged-queue", FunctionName="rules"
     )

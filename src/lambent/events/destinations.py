@@ -97,20 +97,3 @@ class BusDestination:
         }
         bus = resource[len("event-bus/") :]
         await self._add([{"event": event, "account": account, "bus": bus, "region": region}])
-
-
-# (topic ARN, message) -> message id
-Publish = Callable[[str, str], Awaitable[str]]
-
-
-class TopicDestination:
-    """A destination or dead-letter topic: the record (or the payload) published as the
-    message; the topic's policy is not evaluated (Lambda sends with its execution role)."""
-
-    service = "sns"
-
-    def __init__(self, publish: Publish) -> None:
-        self._publish = publish
-
-    async def send(self, arn: str, message: Message) -> None:
-        await self._publish(arn, message.body.decode("utf-8", "replace"))

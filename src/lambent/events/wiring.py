@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lambent.events.catalog import EventCatalog
-from lambent.events.destinations import BusDestination, SqsDestination, TopicDestination
+from lambent.events.destinations import BusDestination, SqsDestination
 from lambent.events.dispatcher import Dispatcher
 from lambent.events.outbox import Outbox
 from lambent.events.service import EventBridge
@@ -45,6 +45,6 @@ def build_events(app: App) -> EventBridge:
     if app.queues is not None:
         app.async_invoke.targets.register(SqsDestination(app.queues))
     app.async_invoke.targets.register(BusDestination(events.add_to_bus, app.clock))
-    if publish is not None:
-        app.async_invoke.targets.register(TopicDestination(publish))
+    # SNS topics as destinations are the SNS package's own (sns/destination.py: the dead
+    # letter's RequestID/ErrorCode/ErrorMessage become message attributes).
     return events

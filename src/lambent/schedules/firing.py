@@ -73,7 +73,11 @@ class Firer:
                 await self._idle()
 
     async def _idle(self) -> None:
-        nxt = await self._backend.next_fire_at()
+        try:
+            nxt = await self._backend.next_fire_at()
+        except Exception:  # the database unreachable: look again after the poll interval
+            log.exception("scheduler could not read the next due time")
+            nxt = None
         now = self._clock.time()
         delay = self._poll_s if nxt is None else min(max(nxt - now, 0.0), self._poll_s)
         if delay <= 0:
